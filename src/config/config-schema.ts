@@ -1,0 +1,109 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const Millis = Type.Integer({ minimum: 1, maximum: 600_000 });
+const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+);
+
+/** The whole configuration, validated once at start-up (every problem reported together). */
+export const ConfigSchema = Type.Object(
+  {
+    http: Type.Object({ host: Type.String({ minLength: 1 }), port: Port }, { additionalProperties: false }),
+    db: Type.Object({ path: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    admin: Type.Object(
+      { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ maxLength: 256 }) },
+      { additionalProperties: false },
+    ),
+    auth: Type.Object(
+      {
+        jwtSecret: Type.String(),
+        tokenTtlSeconds: Type.Integer({ minimum: 60 }),
+        loginRatePerSecond: Type.Integer({ minimum: 1 }),
+        loginBurst: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    telnyx: Type.Object(
+      { apiUrl: Type.String({ pattern: '^https?://' }), timeoutMs: Millis },
+      { additionalProperties: false },
+    ),
+    /** host:port a carrier should send calls to (used by provider setup); empty = not configured. */
+    publicSipAddress: Type.String(),
+    log: Type.Object({ level: LogLevel }, { additionalProperties: false }),
+    sip: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        t1Ms: Millis,
+        t2Ms: Millis,
+        t4Ms: Millis,
+        maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 1_048_576 }),
+      },
+      { additionalProperties: false },
+    ),
+    edge: Type.Object(
+      { host: Type.String({ minLength: 1 }), port: Port, secret: Type.String() },
+      { additionalProperties: false },
+    ),
+    /** An external drachtio-server (host:port); empty = start the embedded edge. */
+    drachtio: Type.Object(
+      { address: Type.String({ pattern: '^$|^[^:]+:[0-9]{1,5}$' }), secret: Type.String() },
+      { additionalProperties: false },
+    ),
+    routing: Type.Object(
+      {
+        trustedSources: Type.Array(Type.String({ minLength: 1 })),
+        customerHeader: Type.String({ pattern: "^[A-Za-z0-9!%'*+\\-.^_`|~]+$" }),
+        maxConcurrentCalls: Type.Integer({ minimum: 1 }),
+        connectTimeoutMs: Millis,
+        failoverCodes: Type.String({ pattern: '^[0-9,\\- ]*$' }),
+        noFailoverCodes: Type.String({ pattern: '^[0-9,\\- ]*$' }),
+        passHeaders: Type.Array(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+type Kind = 'string' | 'int' | 'list';
+/**
+ * Every environment variable the engine accepts, and where it lands in the config.
+ * This table is the single source for the README's list and for the docker-compose check.
+ */
+export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; doc: string }> = [
+  { name: 'OUTDIAL_HTTP_HOST', path: 'http.host', kind: 'string', doc: 'admin API listen address' },
+  { name: 'OUTDIAL_HTTP_PORT', path: 'http.port', kind: 'int', doc: 'admin API port (0 = any free port)' },
+  { name: 'OUTDIAL_DB_PATH', path: 'db.path', kind: 'string', doc: 'SQLite database file' },
+  { name: 'OUTDIAL_ADMIN_USERNAME', path: 'admin.username', kind: 'string', doc: 'first-start admin user name' },
+  { name: 'OUTDIAL_ADMIN_PASSWORD', path: 'admin.password', kind: 'string', doc: 'first-start admin password (random and printed once when empty)' },
+  { name: 'OUTDIAL_JWT_SECRET', path: 'auth.jwtSecret', kind: 'string', doc: 'token signing key (generated once and stored when empty)' },
+  { name: 'OUTDIAL_TOKEN_TTL_SECONDS', path: 'auth.tokenTtlSeconds', kind: 'int', doc: 'token lifetime' },
+  { name: 'OUTDIAL_LOGIN_RATE', path: 'auth.loginRatePerSecond', kind: 'int', doc: 'login attempts per second per client IP' },
+  { name: 'OUTDIAL_LOGIN_BURST', path: 'auth.loginBurst', kind: 'int', doc: 'login burst per client IP' },
+  { name: 'OUTDIAL_TELNYX_API_URL', path: 'telnyx.apiUrl', kind: 'string', doc: 'Telnyx v2 API base URL' },
+  { name: 'OUTDIAL_TELNYX_TIMEOUT_MS', path: 'telnyx.timeoutMs', kind: 'int', doc: 'timeout of one Telnyx API call' },
+  { name: 'OUTDIAL_PUBLIC_SIP_ADDRESS', path: 'publicSipAddress', kind: 'string', doc: 'host:port carriers send calls to (provider setup)' },
+  { name: 'OUTDIAL_LOG_LEVEL', path: 'log.level', kind: 'string', doc: 'pino level' },
+  { name: 'OUTDIAL_SIP_HOST', path: 'sip.host', kind: 'string', doc: 'embedded edge SIP address (UDP and TCP)' },
+  { name: 'OUTDIAL_SIP_PORT', path: 'sip.port', kind: 'int', doc: 'embedded edge SIP port (UDP and TCP)' },
+  { name: 'OUTDIAL_SIP_T1_MS', path: 'sip.t1Ms', kind: 'int', doc: 'RFC 3261 T1' },
+  { name: 'OUTDIAL_SIP_T2_MS', path: 'sip.t2Ms', kind: 'int', doc: 'RFC 3261 T2' },
+  { name: 'OUTDIAL_SIP_T4_MS', path: 'sip.t4Ms', kind: 'int', doc: 'RFC 3261 T4' },
+  { name: 'OUTDIAL_SIP_MAX_MESSAGE_BYTES', path: 'sip.maxMessageBytes', kind: 'int', doc: 'largest SIP message accepted' },
+  { name: 'OUTDIAL_EDGE_HOST', path: 'edge.host', kind: 'string', doc: 'embedded edge wire-protocol listen address' },
+  { name: 'OUTDIAL_EDGE_PORT', path: 'edge.port', kind: 'int', doc: 'embedded edge wire-protocol port' },
+  { name: 'OUTDIAL_EDGE_SECRET', path: 'edge.secret', kind: 'string', doc: 'wire-protocol secret (required by `outdial edge`; generated when `outdial start` embeds the edge)' },
+  { name: 'OUTDIAL_DRACHTIO', path: 'drachtio.address', kind: 'string', doc: 'external drachtio-server host:port (empty = embedded edge)' },
+  { name: 'OUTDIAL_DRACHTIO_SECRET', path: 'drachtio.secret', kind: 'string', doc: 'external drachtio-server secret' },
+  { name: 'OUTDIAL_TRUSTED_SOURCES', path: 'routing.trustedSources', kind: 'list', doc: 'comma-separated CIDRs allowed to place calls' },
+  { name: 'OUTDIAL_CUSTOMER_HEADER', path: 'routing.customerHeader', kind: 'string', doc: 'header carrying the customer UUID' },
+  { name: 'OUTDIAL_MAX_CALLS', path: 'routing.maxConcurrentCalls', kind: 'int', doc: 'concurrent-call limit (503 above it)' },
+  { name: 'OUTDIAL_CONNECT_TIMEOUT_MS', path: 'routing.connectTimeoutMs', kind: 'int', doc: 'no response from a carrier within this → CANCEL and fail over' },
+  { name: 'OUTDIAL_FAILOVER_CODES', path: 'routing.failoverCodes', kind: 'string', doc: 'statuses that fail over (codes and ranges)' },
+  { name: 'OUTDIAL_NO_FAILOVER_CODES', path: 'routing.noFailoverCodes', kind: 'string', doc: 'statuses passed to the platform (wins over failover codes)' },
+  { name: 'OUTDIAL_PASS_HEADERS', path: 'routing.passHeaders', kind: 'list', doc: 'comma-separated platform headers passed to the carrier' },
+];

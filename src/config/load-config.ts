@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigSchema, ENV_VARS, type Config } from './config-schema.ts';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_FILE = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  node[keys[keys.length - 1]!] = value;
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v);
+    return out;
+  }
+  return over;
+}
+
+/**
+ * default.json ← environment ← overrides (tests, CLI flags); validated once, all problems
+ * reported together, then frozen.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: DeepPartial<Config> = {},
+): Readonly<Config> {
+  const problems: string[] = [];
+  const raw = JSON.parse(readFileSync(DEFAULT_FILE, 'utf8')) as Record<string, unknown>;
+  for (const v of ENV_VARS) {
+    const text = env[v.name];
+    if (text === undefined) continue;
+    if (v.kind === 'int') {
+      if (!/^-?\d+$/.test(text.trim())) {
+        problems.push(`${v.name}: expected an integer, got ${JSON.stringify(text)}`);
+        continue;
+      }
+      setPath(raw, v.path, Number(text.trim()));
+    } else if (v.kind === 'list') {
+      setPath(raw, v.path, text.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    } else {
+      setPath(raw, v.path, text);
+    }
+  }
+  const merged = merge(raw, overrides);
+  for (const e of Value.Errors(ConfigSchema, merged)) {
+    problems.push(`${e.path || '/'}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(merged as Config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,50 @@
+/**
+ * The provider and route records as the admin API and the store know them (snake_case, as in the
+ * VoIPBIN v1.0 API). The routing core reads them from a snapshot; it never queries the store.
+ */
+export const LIVE_SENTINEL = '9999-01-01T00:00:00.000000Z';
+export const DEFAULT_CUSTOMER_ID = '00000000-0000-0000-0000-000000000001';
+
+export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
+
+export interface ProviderRecord {
+  id: string;
+  type: 'sip';
+  hostname: string;
+  tech_prefix: string;
+  tech_postfix: string;
+  tech_headers: Record<string, string>;
+  name: string;
+  detail: string;
+  /** "" or normalized "PCMU,PCMA" */
+  codecs: string;
+  metadata: Record<string, unknown>;
+  health_status: HealthStatus;
+  health_checked_at: string | null;
+  tm_create: string;
+  tm_update: string;
+  tm_delete: string;
+}
+
+export interface RouteRecord {
+  id: string;
+  customer_id: string;
+  name: string;
+  detail: string;
+  provider_id: string;
+  priority: number;
+  /** "all" or "+" and 1..15 digits */
+  target: string;
+  tm_create: string;
+  tm_update: string;
+  tm_delete: string;
+}
+
+/**
+ * What the routing code needs from the store: the live rows, read consistently, and a signal
+ * after every committed change so the in-memory snapshot can be rebuilt at once.
+ */
+export interface RoutingSource {
+  readLive(): { providers: ProviderRecord[]; routes: RouteRecord[] };
+  onChange(listener: () => void): () => void;
+}
