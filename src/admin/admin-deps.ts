@@ -1,0 +1,15 @@
+import type { CarrierAdapter } from '../carrier/carrier.ts';
+import type { Config } from '../config/config-schema.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Store } from '../store/store.ts';
+import type { TokenSigner } from './auth/token.ts';
+
+/** Everything the admin app needs, built by the composition root (engine.ts) or a test. */
+export interface AdminDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  store: Store;
+  tokens: TokenSigner;
+  /** Carrier adapters for POST /v1.0/providers/setup, keyed by the `carrier` field ("telnyx"). */
+  carriers: ReadonlyMap<string, CarrierAdapter>;
+}

@@ -1,0 +1,144 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL } from '../routing/model.ts';
+
+/**
+ * The TypeBox schemas that validate requests and shape responses; @fastify/swagger builds the
+ * OpenAPI document from these same objects, so the document cannot drift from the validation.
+ */
+
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+export const Uuid = (description: string) => Type.String({ pattern: UUID_PATTERN, description });
+const Time = (description: string) =>
+  Type.String({ description: `${description} (UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ)`, examples: ['2026-04-23T10:00:00.000000Z'] });
+
+export const IdParams = Type.Object({ id: Uuid('resource id') }, { additionalProperties: false });
+
+/** Query strings are permissive (unknown parameters are ignored, as VoIPBIN does). */
+const TokenQuery = { token: Type.Optional(Type.String({ description: 'auth token (alternative to the cookie and the Bearer header)' })) };
+export const AuthQuery = Type.Object(TokenQuery);
+export const PageQuery = Type.Object({
+  ...TokenQuery,
+  page_size: Type.Optional(Type.String({ description: 'items per page, 1..100 (default and out of range: 100)' })),
+  page_token: Type.Optional(Type.String({ description: 'tm_create of the last item of the previous page; empty = newest' })),
+});
+export const RouteListQuery = Type.Object({
+  ...PageQuery.properties,
+  customer_id: Type.Optional(Uuid('only the routes of this customer')),
+});
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      status: Type.String({ description: 'INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION, UNPROCESSABLE, RESOURCE_EXHAUSTED, UNAVAILABLE, INTERNAL' }),
+      reason: Type.String({ description: 'stable machine-readable reason, e.g. INVALID_CODECS' }),
+      message: Type.String(),
+      request_id: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+  { description: 'every error' },
+);
+
+export const errorResponses = { '4xx': ErrorEnvelope, '5xx': ErrorEnvelope };
+
+/** Any one of the three credential carriers (admin API contract, "Transport and shape"). */
+export const SECURITY: Array<Record<string, string[]>> = [{ cookieToken: [] }, { queryToken: [] }, { bearerToken: [] }];
+
+// --- providers -------------------------------------------------------------------------------
+
+const TECH_AFFIX_PATTERN = "^[A-Za-z0-9\\-_.!~*'()&=+$,;?/#]*$";
+/** RFC 3261 §25.1 token, as a header name. */
+const HEADER_NAME_PATTERN = "^[A-Za-z0-9!%'*+\\-.^_`|~]{1,64}$";
+
+const TechAffix = (description: string) => Type.String({ maxLength: 32, pattern: TECH_AFFIX_PATTERN, description });
+export const TechHeaders = Type.Record(
+  Type.String({ pattern: HEADER_NAME_PATTERN }),
+  Type.String({ maxLength: 1024, pattern: '^[^\\r\\n\\u0000]*$' }),
+  { maxProperties: 32, additionalProperties: false, description: 'SIP headers added to every INVITE to this provider; reserved names (Via, From, To, ...) are refused' },
+);
+
+const ProviderFields = {
+  type: Type.Literal('sip'),
+  hostname: Type.String({ minLength: 1, maxLength: 261, description: 'DNS name, IPv4 or [IPv6], optional :port' }),
+  tech_prefix: Type.Optional(TechAffix('put before the number in the Request-URI user part')),
+  tech_postfix: Type.Optional(TechAffix('put after the number in the Request-URI user part')),
+  tech_headers: Type.Optional(TechHeaders),
+  name: Type.Optional(Type.String({ maxLength: 255 })),
+  detail: Type.Optional(Type.String({ maxLength: 1024 })),
+  codecs: Type.Optional(Type.String({ maxLength: 255, description: '"" (no restriction) or a comma list such as "PCMU,PCMA"; omitted = ""' })),
+};
+
+export const ProviderBody = Type.Object(ProviderFields, { additionalProperties: false });
+export type ProviderBody = Static<typeof ProviderBody>;
+
+export const Provider = Type.Object({
+  id: Type.String(),
+  type: Type.Literal('sip'),
+  hostname: Type.String(),
+  tech_prefix: Type.String(),
+  tech_postfix: Type.String(),
+  tech_headers: Type.Record(Type.String(), Type.String()),
+  name: Type.String(),
+  detail: Type.String(),
+  codecs: Type.String(),
+  metadata: Type.Record(Type.String(), Type.Unknown(), { description: 'carrier ids for providers made by setup' }),
+  health_status: Type.Union([Type.Literal('unknown'), Type.Literal('healthy'), Type.Literal('unhealthy')]),
+  health_checked_at: Type.Union([Type.String(), Type.Null()]),
+  tm_create: Time('creation time'),
+  tm_update: Time('last change'),
+  tm_delete: Time(`deletion time; ${LIVE_SENTINEL} while live`),
+});
+
+export const SetupBody = Type.Object(
+  {
+    carrier: Type.String({ description: 'supported: telnyx' }),
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    detail: Type.Optional(Type.String({ maxLength: 1024 })),
+    credentials: Type.Object({ api_key: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type SetupBody = Static<typeof SetupBody>;
+
+// --- routes ----------------------------------------------------------------------------------
+
+const RouteUpdateFields = {
+  name: Type.Optional(Type.String({ maxLength: 255 })),
+  detail: Type.Optional(Type.String({ maxLength: 1024 })),
+  provider_id: Uuid('a live provider'),
+  priority: Type.Integer({ minimum: -2147483648, maximum: 2147483647, description: 'lower is tried first' }),
+  target: Type.String({ pattern: '^(all|\\+[0-9]{1,15})$', description: '"all" or an E.164 prefix: + and 1..15 digits' }),
+};
+
+export const RouteCreateBody = Type.Object(
+  { customer_id: Uuid(`the customer; ${DEFAULT_CUSTOMER_ID} = defaults for every customer`), ...RouteUpdateFields },
+  { additionalProperties: false },
+);
+export type RouteCreateBody = Static<typeof RouteCreateBody>;
+export const RouteUpdateBody = Type.Object(RouteUpdateFields, { additionalProperties: false });
+export type RouteUpdateBody = Static<typeof RouteUpdateBody>;
+
+export const Route = Type.Object({
+  id: Type.String(),
+  customer_id: Type.String(),
+  name: Type.String(),
+  detail: Type.String(),
+  provider_id: Type.String(),
+  priority: Type.Integer(),
+  target: Type.String(),
+  tm_create: Time('creation time'),
+  tm_update: Time('last change'),
+  tm_delete: Time(`deletion time; ${LIVE_SENTINEL} while live`),
+});
+
+export const ListOf = <T extends TSchema>(item: T) =>
+  Type.Object({ result: Type.Array(item), next_page_token: Type.String({ description: 'tm_create of the last item; "" when the page is empty' }) });
+
+// --- auth ------------------------------------------------------------------------------------
+
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ maxLength: 256 }) },
+  { additionalProperties: false },
+);
+export type LoginBody = Static<typeof LoginBody>;
+export const LoginResult = Type.Object({ username: Type.String(), token: Type.String() });

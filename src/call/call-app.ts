@@ -1,0 +1,102 @@
+import Srf from 'drachtio-srf';
+import type { Config } from '../config/config-schema.ts';
+import type { Logger } from '../log/logger.ts';
+import { parseCustomerHeader } from '../routing/customer.ts';
+import { computeAttempts } from '../routing/dial-route-preview.ts';
+import { createFailoverPolicy } from '../routing/failover-policy.ts';
+import { createHeaderPolicy } from '../routing/header-policy.ts';
+import { normalizeDestination } from '../routing/number.ts';
+import { CallRecordBuilder } from './call-record.ts';
+import type { DialPlanCache } from './dial-plan-cache.ts';
+import { OutboundCall } from './outbound-call.ts';
+import { SourcePolicy } from './source-policy.ts';
+
+export interface CallAppOptions {
+  readonly routing: Config['routing'];
+  readonly drachtio: { host: string; port: number; secret: string };
+  readonly dialPlan: DialPlanCache;
+  readonly logger: Logger;
+  /** how long start waits for the first connection before going on (reconnects continue). */
+  readonly connectWaitMs?: number;
+}
+
+export interface CallApp {
+  activeCalls(): number;
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The drachtio-srf application that routes outbound calls (routing spec). It connects to the
+ * embedded SIP edge or to an external drachtio-server — it cannot tell which — and reconnects
+ * whenever that connection drops.
+ */
+export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
+  const { routing, logger } = opts;
+  const log = logger.child({ component: 'call-app' });
+  const sources = new SourcePolicy(routing.trustedSources);
+  const failover = createFailoverPolicy(routing.failoverCodes, routing.noFailoverCodes);
+  const headerPolicy = createHeaderPolicy(routing);
+  const srf = new Srf();
+  let active = 0;
+  let isConnected = false;
+
+  srf.on('connect', () => {
+    isConnected = true;
+    log.info({ drachtio: `${opts.drachtio.host}:${opts.drachtio.port}` }, 'connected to drachtio');
+  });
+  srf.on('error', (err: Error) => {
+    isConnected = false;
+    log.warn({ err: err.message }, 'drachtio connection error');
+  });
+  srf.on('close' as 'disconnect', () => {
+    if (isConnected) log.warn('drachtio connection lost; reconnecting');
+    isConnected = false;
+  });
+
+  srf.invite((req, res) => {
+    const record = new CallRecordBuilder(req.get('Call-ID'), `${req.source_address}:${req.source_port}`);
+    const reject = (status: number, reason: string) => {
+      res.send(status, {});
+      record.outcome(status, reason);
+      log.info(record.build(), 'call ended');
+    };
+    // Routing spec §1, in order: trusted source, destination, customer, concurrency.
+    if (!sources.isTrusted(req.source_address)) return reject(403, 'untrusted source');
+    const destination = normalizeDestination(req.uri);
+    if (!destination.ok) return reject(484, destination.reason);
+    const customer = parseCustomerHeader(req.has(routing.customerHeader) ? req.get(routing.customerHeader) : undefined);
+    if (!customer.ok) return reject(400, customer.reason);
+    record.routing(customer.customerId, destination.number);
+    if (active >= routing.maxConcurrentCalls) return reject(503, 'concurrent call limit');
+    const attempts = computeAttempts(opts.dialPlan.current(), destination.number, customer.customerId);
+    if (attempts.length === 0) return reject(404, 'no route');
+
+    active++;
+    const call = new OutboundCall(
+      { srf, logger: log, failover, headerPolicy, connectTimeoutMs: routing.connectTimeoutMs },
+      req,
+      res,
+      record,
+    );
+    call
+      .run(attempts)
+      .catch((err: unknown) => log.error({ err }, 'call failed unexpectedly'))
+      .finally(() => active--);
+  });
+
+  const firstConnect = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
+  srf.connect({ ...opts.drachtio, reconnect: { retryMaxDelay: 2000 } } as Srf.SrfConfig);
+  const wait = opts.connectWaitMs ?? 5000;
+  const timer = new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
+  await Promise.race([firstConnect, timer]);
+  if (!isConnected) log.warn({ waited_ms: wait }, 'drachtio not reachable yet; still trying');
+
+  return {
+    activeCalls: () => active,
+    connected: () => isConnected,
+    async close() {
+      srf.disconnect();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import type { Attempt } from '../routing/dial-route-preview.ts';
+
+/** One attempt as the call record shows it (routing spec §5). */
+export interface AttemptRecord {
+  route_id: string;
+  provider_id: string;
+  request_uri: string;
+  status: number;
+  note?: string;
+  started_ms: number;
+  duration_ms: number;
+}
+
+/**
+ * Collects what happened to one call and yields the single structured log record written when
+ * it ends. Never holds credentials: provider records carry none, and headers are not copied.
+ */
+export class CallRecordBuilder {
+  private readonly startedAt = Date.now();
+  private readonly attempts: AttemptRecord[] = [];
+  private connectedAt: number | undefined;
+  private connectedAttempt: Attempt | undefined;
+  private lastAttempt: Attempt | undefined;
+  private status: number | undefined;
+  private reason: string | undefined;
+  private hungUpBy: 'platform' | 'carrier' | undefined;
+
+  constructor(
+    private readonly callId: string,
+    private readonly source: string,
+    private customer: string | undefined = undefined,
+    private destination: string | undefined = undefined,
+  ) {}
+
+  routing(customer: string, destination: string): void {
+    this.customer = customer;
+    this.destination = destination;
+  }
+
+  attempt(attempt: Attempt, status: number, startedAt: number, note?: string): void {
+    this.lastAttempt = attempt;
+    this.attempts.push({
+      route_id: attempt.route.id,
+      provider_id: attempt.provider.id,
+      request_uri: attempt.requestUri,
+      status,
+      ...(note ? { note } : {}),
+      started_ms: startedAt - this.startedAt,
+      duration_ms: Date.now() - startedAt,
+    });
+  }
+
+  connected(): void {
+    this.connectedAt = Date.now();
+    this.connectedAttempt = this.lastAttempt;
+    this.status = 200;
+  }
+
+  /** The codec list of the provider the call connected through (for re-INVITEs toward it). */
+  connectedCodecs(): readonly string[] {
+    return this.connectedAttempt?.codecs ?? [];
+  }
+
+  outcome(status: number, reason?: string): void {
+    if (this.status !== undefined) return;
+    this.status = status;
+    this.reason = reason;
+  }
+
+  hangup(by: 'platform' | 'carrier'): void {
+    this.hungUpBy ??= by;
+  }
+
+  build(): Record<string, unknown> {
+    const now = Date.now();
+    return {
+      call_id: this.callId,
+      source: this.source,
+      customer_id: this.customer,
+      destination: this.destination,
+      attempts: this.attempts,
+      outcome: this.status === 200 ? 'connected' : 'failed',
+      status: this.status,
+      ...(this.reason ? { reason: this.reason } : {}),
+      ...(this.connectedAttempt ? { provider_id: this.connectedAttempt.provider.id } : {}),
+      ...(this.hungUpBy ? { hangup_by: this.hungUpBy } : {}),
+      ...(this.connectedAt !== undefined ? { talk_ms: now - this.connectedAt } : {}),
+      duration_ms: now - this.startedAt,
+    };
+  }
+}

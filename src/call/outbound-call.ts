@@ -1,0 +1,274 @@
+import type Srf from 'drachtio-srf';
+import type { Logger } from '../log/logger.ts';
+import { filterSdpOffer } from '../routing/codec-filter.ts';
+import type { Attempt } from '../routing/dial-route-preview.ts';
+import { TIMEOUT_STATUS, type FailoverPolicy } from '../routing/failover-policy.ts';
+import { applyHeaderPolicy, type HeaderPolicy } from '../routing/header-policy.ts';
+import type { CallRecordBuilder } from './call-record.ts';
+
+type Dialog = Srf.Dialog;
+type SrfRequest = Srf.SrfRequest;
+type SrfResponse = Srf.SrfResponse;
+
+/**
+ * One call's life (routing spec §3–§4). Explicit states; `transition` refuses illegal moves.
+ *   routing   → attempting (an INVITE is out to a carrier)
+ *   attempting→ attempting (failover) | early (18x with SDP relayed) | connected | ended
+ *   early     → connected | ended          (no failover after early media)
+ *   connected → ended
+ */
+export type CallState = 'routing' | 'attempting' | 'early' | 'connected' | 'ended';
+
+const LEGAL: Readonly<Record<CallState, readonly CallState[]>> = {
+  routing: ['attempting', 'ended'],
+  attempting: ['attempting', 'early', 'connected', 'ended'],
+  early: ['connected', 'ended'],
+  connected: ['ended'],
+  ended: [],
+};
+
+export interface OutboundCallDeps {
+  readonly srf: Srf;
+  readonly logger: Logger;
+  readonly failover: FailoverPolicy;
+  readonly headerPolicy: HeaderPolicy;
+  readonly connectTimeoutMs: number;
+}
+
+/** What one attempt came to. `early` is set once the platform has heard this carrier's media. */
+type AttemptResult =
+  | { kind: 'connected'; uac: Dialog }
+  | { kind: 'failed'; status: number; reason?: string; early: boolean }
+  | { kind: 'timeout' }
+  | { kind: 'cancelled' };
+
+interface SipError {
+  status?: number;
+  reason?: string;
+}
+
+export class OutboundCall {
+  private state: CallState = 'routing';
+  private platformCancelled = false;
+  /** cancels the attempt in flight (set while one is). */
+  private abortAttempt: (() => void) | undefined;
+  private readonly finished: Promise<void>;
+  private finish!: () => void;
+
+  constructor(
+    private readonly deps: OutboundCallDeps,
+    private readonly req: SrfRequest,
+    private readonly res: SrfResponse,
+    private readonly record: CallRecordBuilder,
+  ) {
+    this.finished = new Promise((resolve) => (this.finish = resolve));
+    req.on('cancel', () => {
+      // Routing spec §4: the platform's CANCEL ends the plan. The SIP stack has already answered
+      // 200 to the CANCEL and 487 to the INVITE (drachtio's quick-CANCEL behaviour).
+      this.platformCancelled = true;
+      this.record.outcome(487, 'cancelled by platform');
+      this.abortAttempt?.();
+    });
+  }
+
+  get currentState(): CallState {
+    return this.state;
+  }
+
+  /** Runs the plan and resolves when the call has ended, one way or the other. */
+  async run(attempts: readonly Attempt[]): Promise<void> {
+    let last: { status: number; reason?: string } = { status: 404, reason: 'no route' };
+    for (const attempt of attempts) {
+      if (this.platformCancelled) break;
+      const result = await this.tryAttempt(attempt);
+      if (result.kind === 'connected') {
+        await this.connect(result.uac);
+        return this.finished;
+      }
+      if (result.kind === 'cancelled' || this.platformCancelled) break;
+      const status = result.kind === 'timeout' ? TIMEOUT_STATUS : result.status;
+      last = { status, reason: result.kind === 'failed' ? result.reason : 'connect timeout' };
+      const passOn =
+        (result.kind === 'failed' && result.early) ||
+        !this.deps.failover.shouldFailoverOutcome(
+          result.kind === 'timeout' ? { kind: 'timeout' } : { kind: 'status', status },
+        );
+      if (passOn) break;
+    }
+    this.end(last.status, last.reason);
+    return this.finished;
+  }
+
+  private transition(to: CallState): void {
+    if (!LEGAL[this.state].includes(to)) throw new Error(`illegal call transition ${this.state} → ${to}`);
+    this.state = to;
+  }
+
+  private async tryAttempt(attempt: Attempt): Promise<AttemptResult> {
+    const started = Date.now();
+    const filtered = attempt.codecs.length === 0 ? { ok: true as const, sdp: this.req.body } : filterSdpOffer(this.req.body, attempt.codecs);
+    if (!filtered.ok) {
+      // Routing spec §3: no common codec → the attempt is skipped as a 488.
+      this.record.attempt(attempt, 488, started, 'no common codec');
+      return { kind: 'failed', status: 488, reason: 'no common codec', early: false };
+    }
+    const outgoing = applyHeaderPolicy(
+      this.deps.headerPolicy,
+      (name) => (this.req.has(name) ? this.req.get(name) : undefined),
+      attempt.provider,
+    );
+    const headers: Record<string, string> = {};
+    for (const h of outgoing.headers) headers[h.name] = h.value;
+    this.transition('attempting');
+
+    return new Promise<AttemptResult>((resolve) => {
+      let settled = false;
+      let uacReq: SrfRequest | undefined;
+      let early = false;
+      let heardBack = false;
+      const settle = (result: AttemptResult, status: number, note?: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        this.abortAttempt = undefined;
+        this.record.attempt(attempt, status, started, note);
+        resolve(result);
+      };
+      const cancelUac = () => {
+        if (uacReq === undefined) return;
+        try {
+          uacReq.cancel(() => undefined);
+        } catch (err) {
+          this.deps.logger.debug({ err }, 'cancel of carrier attempt failed');
+        }
+      };
+      // Routing spec §4: no response within the connect timeout → CANCEL and fail over.
+      // A 100 Trying is hop-by-hop and says nothing about the carrier placing the call.
+      const connectTimer = setTimeout(() => {
+        if (heardBack) return;
+        cancelUac();
+        settle({ kind: 'timeout' }, TIMEOUT_STATUS, 'connect timeout');
+      }, this.deps.connectTimeoutMs);
+      this.abortAttempt = () => {
+        cancelUac();
+        settle({ kind: 'cancelled' }, 487, 'cancelled by platform');
+      };
+
+      const opts: Srf.CreateUACOptions & { callingNumber?: string; callingName?: string } = {
+        localSdp: filtered.sdp,
+        headers,
+      };
+      if (outgoing.fromUser !== null) opts.callingNumber = outgoing.fromUser;
+
+      this.deps.srf
+        .createUAC(attempt.requestUri, opts, {
+          cbRequest: (sent: SrfRequest) => {
+            uacReq = sent;
+            if (settled) cancelUac(); // the platform CANCELed or the timer fired before the echo
+          },
+          cbProvisional: (prov: SrfResponse) => {
+            if (prov.status <= 100 || settled) return;
+            heardBack = true;
+            clearTimeout(connectTimer);
+            if (this.platformCancelled || this.res.finalResponseSent) return;
+            if (prov.body) {
+              // Routing spec §4: once early media reached the platform this attempt is final.
+              early = true;
+              if (this.state === 'attempting') this.transition('early');
+              this.res.send(prov.status, prov.reason, { body: prov.body, headers: { 'Content-Type': 'application/sdp' } });
+            } else {
+              this.res.send(prov.status, prov.reason, {});
+            }
+          },
+        })
+        .then(
+          (uac: Dialog) => {
+            if (settled) {
+              // Answered after we gave up on it (timeout or platform CANCEL): hang it up.
+              uac.destroy();
+              return;
+            }
+            settle({ kind: 'connected', uac }, 200);
+          },
+          (err: SipError) => {
+            const status = typeof err?.status === 'number' ? err.status : 503;
+            settle({ kind: 'failed', status, reason: err?.reason, early }, status, err?.reason);
+          },
+        );
+    });
+  }
+
+  /** Carrier answered: answer the platform with the carrier's SDP and tie the two dialogs. */
+  private async connect(uac: Dialog): Promise<void> {
+    if (this.platformCancelled || this.res.finalResponseSent) {
+      uac.destroy();
+      this.end(487, 'cancelled by platform');
+      return;
+    }
+    let uas: Dialog;
+    try {
+      uas = await this.deps.srf.createUAS(this.req, this.res, { localSdp: uac.remote.sdp });
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'answering the platform failed');
+      uac.destroy();
+      this.end(500, 'platform answer failed');
+      return;
+    }
+    this.transition('connected');
+    this.record.connected();
+    uas.on('destroy', () => {
+      this.record.hangup('platform');
+      uac.destroy();
+      this.end();
+    });
+    uac.on('destroy', () => {
+      this.record.hangup('carrier');
+      uas.destroy();
+      this.end();
+    });
+    this.relayModify(uas, uac, true);
+    this.relayModify(uac, uas, false);
+  }
+
+  /**
+   * re-INVITE and UPDATE from one leg go to the other (routing spec §4); toward the carrier the
+   * offer goes through the same codec filter as the first INVITE.
+   */
+  private relayModify(from: Dialog, to: Dialog, towardCarrier: boolean): void {
+    const codecs = towardCarrier ? this.record.connectedCodecs() : [];
+    const offerFor = (sdp: string): string | undefined => {
+      if (!sdp || codecs.length === 0) return sdp;
+      const f = filterSdpOffer(sdp, codecs);
+      return f.ok ? f.sdp : undefined;
+    };
+    from.on('modify', (req: SrfRequest, res: SrfResponse) => {
+      const offer = offerFor(req.body);
+      if (offer === undefined) return res.send(488);
+      to.modify(offer).then(
+        (answer: string) => res.send(200, { body: answer, headers: { 'Content-Type': 'application/sdp' } }),
+        (err: SipError) => res.send(err?.status ?? 500),
+      );
+    });
+    from.on('update', (req: SrfRequest, res: SrfResponse) => {
+      const offer = req.body ? offerFor(req.body) : '';
+      if (offer === undefined) return res.send(488);
+      const request = { method: 'UPDATE', ...(offer ? { body: offer, headers: { 'Content-Type': 'application/sdp' } } : {}) };
+      (to.request(request as unknown as SrfRequest) as Promise<SrfResponse>).then(
+        (r: SrfResponse) => res.send(r.status, r.body ? { body: r.body, headers: { 'Content-Type': 'application/sdp' } } : {}),
+        (err: SipError) => res.send(err?.status ?? 500),
+      );
+    });
+  }
+
+  /** Ends the call: a final status to the platform when it has none yet, then the record. */
+  private end(status?: number, reason?: string): void {
+    if (this.state === 'ended') return;
+    if (status !== undefined && !this.res.finalResponseSent && !this.platformCancelled) {
+      this.res.send(status, {});
+    }
+    if (status !== undefined && !this.platformCancelled) this.record.outcome(status, reason);
+    this.transition('ended');
+    this.deps.logger.info(this.record.build(), 'call ended');
+    this.finish();
+  }
+}

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ENV_VARS } from './config-schema.ts';
+import { ConfigError, loadConfig } from './load-config.ts';
+
+describe('loadConfig', () => {
+  it('takes the defaults from config/default.json', () => {
+    const c = loadConfig({});
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.db.path).toBe('./data/outdial.db');
+    expect(c.telnyx.apiUrl).toBe('https://api.telnyx.com/v2');
+    expect(c.sip).toMatchObject({ host: '0.0.0.0', port: 5060, t1Ms: 500 });
+    expect(c.edge).toMatchObject({ host: '127.0.0.1', port: 9022 });
+  });
+
+  it('lets environment variables override, with integers and lists converted', () => {
+    const c = loadConfig({
+      OUTDIAL_HTTP_PORT: '9000',
+      OUTDIAL_TRUSTED_SOURCES: '10.0.0.0/8, 192.168.1.0/24',
+      OUTDIAL_DRACHTIO: 'drachtio:9022',
+    });
+    expect(c.http.port).toBe(9000);
+    expect(c.routing.trustedSources).toEqual(['10.0.0.0/8', '192.168.1.0/24']);
+    expect(c.drachtio.address).toBe('drachtio:9022');
+  });
+
+  it('reports every problem together', () => {
+    let error: unknown;
+    try {
+      loadConfig({ OUTDIAL_HTTP_PORT: 'eighty', OUTDIAL_LOG_LEVEL: 'loud', OUTDIAL_SIP_PORT: '70000' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/OUTDIAL_HTTP_PORT/);
+    expect(problems.join('\n')).toMatch(/log\/level/);
+    expect(problems.join('\n')).toMatch(/sip\/port/);
+  });
+
+  it('returns a frozen object', () => {
+    const c = loadConfig({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.routing.trustedSources)).toBe(true);
+  });
+
+  it('accepts overrides from code (tests, flags) over the environment', () => {
+    const c = loadConfig({ OUTDIAL_HTTP_PORT: '9000' }, { http: { port: 0 } });
+    expect(c.http.port).toBe(0);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as {
+    services: Record<string, { environment?: Record<string, string> }>;
+  };
+  const outdial = compose.services['outdial'];
+  const env = outdial?.environment ?? {};
+
+  it('sets only variables the config accepts', () => {
+    const known = new Set(ENV_VARS.map((v) => v.name));
+    expect(Object.keys(env).length).toBeGreaterThan(0);
+    for (const name of Object.keys(env)) expect(known, name).toContain(name);
+  });
+
+  it('connects outdial to the drachtio-server service', () => {
+    expect(env['OUTDIAL_DRACHTIO']).toBe('drachtio:9022');
+    expect(Object.keys(compose.services)).toContain('drachtio');
+  });
+
+  it('produces a valid configuration when its defaults are applied', () => {
+    const resolved = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
+    );
+    expect(() => loadConfig(resolved)).not.toThrow();
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * Composition root of the embedded SIP edge: SIP over UDP and TCP on one side, the drachtio wire
+ * protocol for drachtio-srf applications on the other. Nothing here knows about call routing.
+ */
+import type { Logger } from '../log/logger.ts';
+import { getHeader } from './sip/message.ts';
+import type { SipRequest } from './sip/message.ts';
+import { createResponse } from './sip/response-builder.ts';
+import { SipTransport, type Flow } from './sip/transport.ts';
+import { TransactionLayer } from './transaction/transaction-layer.ts';
+import { SipRelay } from './sip-relay.ts';
+import { AppRegistry } from './wire/app-registry.ts';
+import { WireServer } from './wire/wire-server.ts';
+import { newTag } from './sip-identity.ts';
+
+export interface EdgeOptions {
+  sip: { host: string; port: number; t1Ms: number; t2Ms: number; t4Ms: number; maxMessageBytes: number };
+  wire: { host: string; port: number; secret: string };
+  logger: Logger;
+}
+
+export interface RunningEdge {
+  /** where SIP peers reach the edge (the advertised address when bound to a wildcard) */
+  sipAddress: { host: string; port: number };
+  /** where drachtio-srf applications connect */
+  wireAddress: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
+  if (opts.wire.secret === '') throw new Error('the edge needs a non-empty wire secret');
+  const logger = opts.logger.child({ component: 'edge' });
+  const timers = { t1: opts.sip.t1Ms, t2: opts.sip.t2Ms, t4: opts.sip.t4Ms };
+  const transport = new SipTransport({ host: opts.sip.host, port: opts.sip.port, maxMessageBytes: opts.sip.maxMessageBytes, logger });
+  await transport.listen();
+  const layer = new TransactionLayer({ transport, timers, logger });
+  const registry = new AppRegistry();
+  const relay = new SipRelay({ layer, registry, timers, local: () => transport.advertised, logger });
+
+  // RFC 3261 8.2 / 16.3: a request failing the sanity checks gets 400 when it can be answered.
+  transport.on('malformed', (reason: string, flow: Flow, partial?: SipRequest) => {
+    if (!partial || partial.method === 'ACK' || !getHeader(partial, 'Via')) return;
+    try {
+      const res = createResponse(partial, 400, `Bad Request (${reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`, newTag());
+      void layer.sendStateless(res, layer.responseTarget(partial, flow)).catch(() => undefined);
+    } catch (err) {
+      logger.debug({ err }, '400 not sent');
+    }
+  });
+
+  const wire = new WireServer({
+    host: opts.wire.host,
+    port: opts.wire.port,
+    secret: opts.wire.secret,
+    registry,
+    logger,
+    sipHostports: () => {
+      const a = transport.advertised;
+      return `udp/${a.host}:${a.port},tcp/${a.host}:${a.port}`;
+    },
+    onSipCommand: (app, msg) => relay.handleAppSip(app, msg),
+  });
+  let wireAddress;
+  try {
+    wireAddress = await wire.listen();
+  } catch (err) {
+    layer.close();
+    await transport.close();
+    throw err;
+  }
+  const sipAddress = transport.advertised;
+  logger.info({ sip: sipAddress, wire: wireAddress }, 'edge listening');
+  let closing: Promise<void> | undefined;
+  return {
+    sipAddress,
+    wireAddress,
+    close() {
+      closing ??= (async () => {
+        await wire.close();
+        relay.close();
+        layer.close();
+        await transport.close();
+        logger.info('edge closed');
+      })();
+      return closing;
+    },
+  };
+}

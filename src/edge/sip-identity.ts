@@ -1,0 +1,36 @@
+/** Random identifiers the edge puts in messages it originates (RFC 3261 19.3). */
+import { randomBytes } from 'node:crypto';
+import type { TransportName } from './sip/transport.ts';
+
+export function newTag(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export function newCallId(host: string): string {
+  return `${randomBytes(12).toString('hex')}@${host}`;
+}
+
+export function newBranch(): string {
+  return `z9hG4bK${randomBytes(10).toString('hex')}`;
+}
+
+/** Where the edge says it can be reached: its advertised SIP host and port. */
+export interface EdgeSipAddress {
+  host: string;
+  port: number;
+}
+
+export function hostport(a: EdgeSipAddress): string {
+  const host = a.host.includes(':') && !a.host.startsWith('[') ? `[${a.host}]` : a.host;
+  return `${host}:${a.port}`;
+}
+
+/** The edge's Contact for messages sent over `transport` (RFC 3261 8.1.1.8; transport param for non-UDP). */
+export function edgeContact(a: EdgeSipAddress, transport: TransportName, user?: string): string {
+  const u = user ? `${user}@` : '';
+  return `<sip:${u}${hostport(a)}${transport === 'udp' ? '' : `;transport=${transport}`}>`;
+}
+
+export function looksLikeSdp(body: Buffer): boolean {
+  return body.subarray(0, 3).toString('latin1') === 'v=0';
+}

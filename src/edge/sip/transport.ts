@@ -1,0 +1,294 @@
+/**
+ * SIP transports (RFC 3261 18): UDP and TCP on one host:port. TCP connections, accepted or
+ * opened, are kept by remote address:port and reused, so responses leave over the connection
+ * the request arrived on (18.2.2). A bad message never takes anything down: it is reported as
+ * 'malformed' (the caller may answer 400) and only a framing error closes its own connection.
+ */
+import dgram from 'node:dgram';
+import dns from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import os from 'node:os';
+import type { Logger } from '../../log/logger.ts';
+import type { SipMessage, SipRequest } from './message.ts';
+import { parseMessage, SipStreamFramer } from './parser.ts';
+import { parseUri } from './uri.ts';
+
+export type TransportName = 'udp' | 'tcp';
+export interface Flow {
+  transport: TransportName;
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+}
+/** address is an IP literal (IPv6 without brackets) */
+export interface Target {
+  transport: TransportName;
+  address: string;
+  port: number;
+}
+
+export interface SipTransportOptions {
+  host: string;
+  port: number;
+  maxMessageBytes: number;
+  logger: Logger;
+  /** host to put in Via / Contact when bound to a wildcard address; default: first external IPv4 */
+  advertisedHost?: string;
+  /** TCP connections with no traffic for this long are closed (default 300 s) */
+  tcpIdleTimeoutMs?: number;
+  /** how long a TCP connect may take (default 5 s) */
+  tcpConnectTimeoutMs?: number;
+}
+
+export interface SipTransportEvents {
+  message: [msg: SipMessage, flow: Flow];
+  /** partial is set when enough of a request was read to answer 400 */
+  malformed: [reason: string, flow: Flow, partial: SipRequest | undefined];
+}
+
+interface Connection {
+  socket: net.Socket;
+  framer: SipStreamFramer;
+  key: string;
+}
+
+export class SipTransport extends EventEmitter<SipTransportEvents> {
+  private readonly opts: SipTransportOptions;
+  private readonly log: Logger;
+  private udp: dgram.Socket | undefined;
+  private tcp: net.Server | undefined;
+  private readonly connections = new Map<string, Connection>();
+  private readonly connecting = new Map<string, Promise<Connection>>();
+  private readonly sockets = new Set<net.Socket>();
+  private bound: { host: string; port: number } | undefined;
+  private closed = false;
+
+  constructor(opts: SipTransportOptions) {
+    super();
+    this.opts = opts;
+    this.log = opts.logger;
+  }
+
+  /** Local bound address (after listen). */
+  get address(): { host: string; port: number } {
+    if (!this.bound) throw new Error('SipTransport is not listening');
+    return this.bound;
+  }
+
+  /** Host and port to advertise in Via and Contact: the bound address unless it is a wildcard. */
+  get advertised(): { host: string; port: number } {
+    const { host, port } = this.address;
+    if (this.opts.advertisedHost) return { host: this.opts.advertisedHost, port };
+    if (host === '0.0.0.0' || host === '::') return { host: firstExternalAddress(), port };
+    return { host, port };
+  }
+
+  async listen(): Promise<void> {
+    const family = net.isIPv6(this.opts.host) ? 'udp6' : 'udp4';
+    // Port 0: the UDP port the OS picks may be taken for TCP; try a few times.
+    for (let attempt = 0; ; attempt++) {
+      const udp = dgram.createSocket({ type: family });
+      udp.on('error', (err) => this.log.warn({ err }, 'sip udp socket error'));
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(this.opts.port, this.opts.host, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      const port = udp.address().port;
+      const server = net.createServer((s) => this.adopt(s));
+      server.on('error', (err) => this.log.warn({ err }, 'sip tcp server error'));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, this.opts.host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        await new Promise<void>((r) => udp.close(() => r()));
+        if (this.opts.port !== 0 || attempt >= 10) throw err;
+        continue;
+      }
+      udp.on('message', (data, rinfo) => this.onDatagram(data, rinfo));
+      this.udp = udp;
+      this.tcp = server;
+      this.bound = { host: this.opts.host, port };
+      this.log.info({ host: this.opts.host, port }, 'sip transport listening');
+      return;
+    }
+  }
+
+  /** Sends one serialized message. TCP reuses a connection to or from target address:port. */
+  async send(data: Buffer, target: Target): Promise<void> {
+    if (this.closed) throw new Error('transport closed');
+    if (target.transport === 'udp') {
+      const udp = this.udp;
+      if (!udp) throw new Error('transport not listening');
+      await new Promise<void>((resolve, reject) => {
+        udp.send(data, target.port, target.address, (err) => (err ? reject(err) : resolve()));
+      });
+      return;
+    }
+    const conn = await this.connectionTo(target);
+    await new Promise<void>((resolve, reject) => {
+      conn.socket.write(data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const waits: Array<Promise<void>> = [];
+    const udp = this.udp;
+    if (udp) waits.push(new Promise((r) => udp.close(() => r())));
+    const tcp = this.tcp;
+    if (tcp) waits.push(new Promise((r) => tcp.close(() => r())));
+    for (const s of this.sockets) {
+      waits.push(new Promise((r) => (s.destroyed ? r() : s.once('close', () => r()))));
+      s.destroy();
+    }
+    await Promise.all(waits);
+    this.connections.clear();
+  }
+
+  private onDatagram(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    const flow: Flow = {
+      transport: 'udp',
+      remoteAddress: rinfo.address,
+      remotePort: rinfo.port,
+      localAddress: this.bound?.host ?? '',
+      localPort: this.bound?.port ?? 0,
+    };
+    // RFC 5626 keep-alives (CRLF, or a STUN binding request) carry no SIP message.
+    if (data.every((b) => b === 0x0d || b === 0x0a || b === 0x20) || (data.length >= 20 && data[0]! < 4)) return;
+    this.deliver(data, flow);
+  }
+
+  private deliver(data: Buffer, flow: Flow): void {
+    const r = parseMessage(data, this.opts.maxMessageBytes);
+    if (r.ok) this.safely(() => this.emit('message', r.message, flow));
+    else {
+      this.log.debug({ reason: r.reason, remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport }, 'sip message malformed');
+      this.safely(() => this.emit('malformed', r.reason, flow, r.request));
+    }
+  }
+
+  /** A listener that throws must not break the socket's read loop. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err }, 'sip transport listener failed');
+    }
+  }
+
+  private adopt(socket: net.Socket): Connection {
+    const remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
+    const key = keyOf(remoteAddress, socket.remotePort ?? 0);
+    const conn: Connection = { socket, framer: new SipStreamFramer(this.opts.maxMessageBytes), key };
+    this.sockets.add(socket);
+    this.connections.set(key, conn);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.opts.tcpIdleTimeoutMs ?? 300_000, () => socket.destroy());
+    socket.on('error', (err) => this.log.debug({ err, remote: key }, 'sip tcp connection error'));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (this.connections.get(key) === conn) this.connections.delete(key);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      const flow: Flow = {
+        transport: 'tcp',
+        remoteAddress,
+        remotePort: socket.remotePort ?? 0,
+        localAddress: normalizeAddress(socket.localAddress ?? ''),
+        localPort: socket.localPort ?? 0,
+      };
+      for (const out of conn.framer.push(chunk)) {
+        if (out.ok) this.deliver(out.data, flow);
+        else {
+          this.log.debug({ reason: out.reason, remote: key }, 'sip tcp framing failed');
+          this.safely(() => this.emit('malformed', out.reason, flow, undefined));
+          socket.destroy();
+          return;
+        }
+      }
+      // RFC 5626 4.4.1: a double-CRLF ping is answered with a single CRLF pong.
+      if (conn.framer.takeKeepAlives() > 0 && !socket.destroyed) socket.write('\r\n');
+    });
+    return conn;
+  }
+
+  private connectionTo(target: Target): Promise<Connection> {
+    const key = keyOf(normalizeAddress(target.address), target.port);
+    const open = this.connections.get(key);
+    if (open && !open.socket.destroyed) return Promise.resolve(open);
+    const pending = this.connecting.get(key);
+    if (pending) return pending;
+    const p = new Promise<Connection>((resolve, reject) => {
+      const socket = net.connect({ host: target.address, port: target.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`tcp connect to ${key} timed out`));
+      }, this.opts.tcpConnectTimeoutMs ?? 5_000);
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        if (this.closed) {
+          socket.destroy();
+          reject(new Error('transport closed'));
+          return;
+        }
+        resolve(this.adopt(socket));
+      });
+    });
+    this.connecting.set(key, p);
+    const forget = (): void => {
+      this.connecting.delete(key);
+    };
+    p.then(forget, forget);
+    return p;
+  }
+}
+
+function keyOf(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+/** IPv4-mapped IPv6 addresses (dual-stack sockets) name the same peer as the IPv4 address. */
+function normalizeAddress(a: string): string {
+  return a.startsWith('::ffff:') && net.isIPv4(a.slice(7)) ? a.slice(7) : a;
+}
+
+function firstExternalAddress(): string {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  }
+  return '127.0.0.1';
+}
+
+/**
+ * Where to send a request for a SIP URI: the host resolved with dns.lookup (no NAPTR/SRV),
+ * port 5060 unless given, transport from ;transport= (RFC 3263 simplified).
+ */
+export async function resolveTarget(uri: string, fallbackTransport: TransportName = 'udp'): Promise<Target> {
+  const u = parseUri(uri);
+  if (!u || u.scheme === 'tel') throw new Error(`cannot route to URI ${uri}`);
+  const param = u.params.get('transport')?.toLowerCase();
+  let transport: TransportName = fallbackTransport;
+  if (param === 'udp' || param === 'tcp') transport = param;
+  else if (param !== undefined && param !== null) throw new Error(`unsupported transport ${param}`);
+  const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
+  const address = net.isIP(host) ? host : (await dns.lookup(host)).address;
+  return { transport, address, port: u.port ?? 5060 };
+}

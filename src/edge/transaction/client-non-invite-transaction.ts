@@ -1,0 +1,123 @@
+/** Non-INVITE client transaction (RFC 3261 17.1.2). */
+import { EventEmitter } from 'node:events';
+import { serializeMessage } from '../sip/message.ts';
+import type { SipRequest, SipResponse } from '../sip/message.ts';
+import type { Target } from '../sip/transport.ts';
+import { NamedTimers } from './named-timers.ts';
+import { checkTransition } from './transaction-context.ts';
+import type { TransactionContext } from './transaction-context.ts';
+import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
+
+export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+const TRANSITIONS: Readonly<Record<ClientNonInviteState, readonly ClientNonInviteState[]>> = {
+  trying: ['proceeding', 'completed', 'terminated'],
+  proceeding: ['completed', 'terminated'],
+  completed: ['terminated'],
+  terminated: [],
+};
+
+export interface ClientNonInviteOptions {
+  id: string;
+  /** the request with our Via already on top */
+  request: SipRequest;
+  target: Target;
+  ctx: TransactionContext;
+}
+
+export class ClientNonInviteTransaction extends EventEmitter<ClientTransactionEvents> implements ClientTransaction {
+  readonly id: string;
+  readonly method: string;
+  readonly request: SipRequest;
+  readonly sent: Buffer;
+  readonly target: Target;
+  readonly cancelTransaction = undefined;
+  private current: ClientNonInviteState = 'trying';
+  private readonly ctx: TransactionContext;
+  private readonly timers: NamedTimers;
+
+  constructor(opts: ClientNonInviteOptions) {
+    super();
+    this.id = opts.id;
+    this.method = opts.request.method;
+    this.request = opts.request;
+    this.target = opts.target;
+    this.ctx = opts.ctx;
+    this.timers = new NamedTimers(opts.ctx.clock);
+    this.sent = serializeMessage(opts.request);
+  }
+
+  get state(): ClientNonInviteState {
+    return this.current;
+  }
+
+  /** 17.1.2.2: send; Timer E only for unreliable transports; Timer F always. */
+  start(): void {
+    this.transmit();
+    const t = this.ctx.timers;
+    if (this.target.transport === 'udp') this.scheduleE(t.E);
+    this.timers.start('F', t.F, () => {
+      if (this.current !== 'trying' && this.current !== 'proceeding') return;
+      this.ctx.logger.debug({ txn: this.id }, 'sip client transaction timed out');
+      this.terminate();
+      this.emit('timeout');
+    });
+  }
+
+  receiveResponse(res: SipResponse): void {
+    if (this.current !== 'trying' && this.current !== 'proceeding') return; // 17.1.2.2: Completed absorbs retransmits
+    if (res.status < 200) {
+      if (this.current === 'trying') this.transition('proceeding');
+      this.emit('response', res);
+      return;
+    }
+    // 17.1.2.2: a final response → Completed, Timer K (0 on reliable transports).
+    this.transition('completed');
+    this.timers.stop('E');
+    this.timers.stop('F');
+    this.timers.start('K', this.target.transport === 'udp' ? this.ctx.timers.K : 0, () => this.terminate());
+    this.emit('response', res);
+  }
+
+  /** Non-INVITE requests cannot be cancelled (RFC 3261 9.1). */
+  cancel(): undefined {
+    return undefined;
+  }
+
+  dispose(): void {
+    this.timers.stopAll();
+    this.current = 'terminated';
+  }
+
+  /** 17.1.2.2: E doubles up to T2 in Trying; in Proceeding it is T2. */
+  private scheduleE(interval: number): void {
+    this.timers.start('E', interval, () => {
+      if (this.current !== 'trying' && this.current !== 'proceeding') return;
+      this.transmit();
+      const t = this.ctx.timers;
+      this.scheduleE(this.current === 'proceeding' ? t.T2 : Math.min(interval * 2, t.T2));
+    });
+  }
+
+  private transmit(): void {
+    this.ctx.send(this.sent, this.target).catch((err: Error) => {
+      if (this.current === 'terminated') return;
+      this.ctx.logger.debug({ err, txn: this.id }, 'sip client transaction transport error');
+      this.terminate(false);
+      this.emit('transport-error', err);
+      this.emit('terminated');
+    });
+  }
+
+  private terminate(announce = true): void {
+    if (this.current === 'terminated') return;
+    this.transition('terminated');
+    this.timers.stopAll();
+    if (announce) this.emit('terminated');
+  }
+
+  private transition(to: ClientNonInviteState): void {
+    checkTransition(TRANSITIONS, this.current, to, `client transaction ${this.id}`);
+    this.current = to;
+  }
+}

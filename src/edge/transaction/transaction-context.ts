@@ -1,0 +1,16 @@
+/** What a transaction needs from the layer that owns it; tests supply their own. */
+import type { Logger } from '../../log/logger.ts';
+import type { Target } from '../sip/transport.ts';
+import type { Clock, TimerValues } from './timers.ts';
+
+export interface TransactionContext {
+  timers: TimerValues;
+  clock: Clock;
+  logger: Logger;
+  send(data: Buffer, target: Target): Promise<void>;
+}
+
+/** Refuses a move that the state machine's table does not allow. */
+export function checkTransition<S extends string>(table: Readonly<Record<S, readonly S[]>>, from: S, to: S, what: string): void {
+  if (!table[from].includes(to)) throw new Error(`${what}: illegal transition ${from} -> ${to}`);
+}

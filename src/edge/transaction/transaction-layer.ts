@@ -1,0 +1,229 @@
+/**
+ * The transaction layer (RFC 3261 17): matches incoming messages to transactions (17.1.3,
+ * 17.2.3), creates server transactions for new requests, and starts client transactions.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { Logger } from '../../log/logger.ts';
+import { formatVia, parseCSeq, parseVia, tagOf } from '../sip/header-values.ts';
+import type { Via } from '../sip/header-values.ts';
+import { addHeader, cloneMessage, getHeader, hasHeader, serializeMessage, setTopVia } from '../sip/message.ts';
+import type { SipMessage, SipRequest, SipResponse } from '../sip/message.ts';
+import type { Flow, Target } from '../sip/transport.ts';
+import { ClientInviteTransaction } from './client-invite-transaction.ts';
+import { ClientNonInviteTransaction } from './client-non-invite-transaction.ts';
+import { ServerInviteTransaction } from './server-invite-transaction.ts';
+import { ServerNonInviteTransaction } from './server-non-invite-transaction.ts';
+import { deriveTimers, realClock } from './timers.ts';
+import type { Clock, TimerConfig } from './timers.ts';
+import type { TransactionContext } from './transaction-context.ts';
+import type { ClientTransaction, ServerTransaction } from './transaction-types.ts';
+
+export type { ClientTransaction, ServerTransaction, ClientTransactionEvents, ServerTransactionEvents } from './transaction-types.ts';
+
+/** What the layer needs from a transport; SipTransport provides it, tests fake it. */
+export interface TransportPort {
+  readonly advertised: { host: string; port: number };
+  send(data: Buffer, target: Target): Promise<void>;
+  on(event: 'message', listener: (msg: SipMessage, flow: Flow) => void): unknown;
+  off(event: 'message', listener: (msg: SipMessage, flow: Flow) => void): unknown;
+}
+
+export interface TransactionLayerEvents {
+  /** a new request; txn is undefined for ACK (an ACK for a 2xx is its own transaction) */
+  request: [req: SipRequest, txn: ServerTransaction | undefined, flow: Flow];
+  /** a CANCEL (17.2.3), with the INVITE transaction it cancels if one matches; not answered by the layer */
+  cancel: [cancel: SipRequest, cancelTxn: ServerTransaction, inviteTxn: ServerTransaction | undefined, flow: Flow];
+  /** a response matching no client transaction */
+  'stray-response': [res: SipResponse, flow: Flow];
+}
+
+type ServerTxn = ServerInviteTransaction | ServerNonInviteTransaction;
+type ClientTxn = ClientInviteTransaction | ClientNonInviteTransaction;
+
+/** RFC 3261 8.1.1.7 magic cookie: the branch is globally unique and identifies the transaction. */
+const MAGIC_COOKIE = 'z9hG4bK';
+
+export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
+  private readonly transport: TransportPort;
+  private readonly ctx: TransactionContext;
+  private readonly clients = new Map<string, ClientTxn>();
+  private readonly servers = new Map<string, ServerTxn>();
+  private readonly onMessage = (msg: SipMessage, flow: Flow): void => this.receive(msg, flow);
+  private closed = false;
+
+  constructor(opts: { transport: TransportPort; timers: TimerConfig; clock?: Clock; logger: Logger }) {
+    super();
+    this.transport = opts.transport;
+    this.ctx = {
+      timers: deriveTimers(opts.timers),
+      clock: opts.clock ?? realClock,
+      logger: opts.logger,
+      send: (data, target) => this.transport.send(data, target),
+    };
+    this.transport.on('message', this.onMessage);
+  }
+
+  /**
+   * Starts a client transaction. Adds our Via on top (`SIP/2.0/UDP|TCP host:port;rport;branch=...`)
+   * and Max-Forwards: 70 when absent (8.1.1.6). The caller's request object is not modified.
+   */
+  sendRequest(req: SipRequest, target: Target): ClientTransaction {
+    const request = cloneMessage(req);
+    const branch = newBranch();
+    addHeader(request, 'Via', this.ourVia(target, branch), 'top');
+    if (!hasHeader(request, 'max-forwards')) addHeader(request, 'Max-Forwards', '70');
+    return this.startClient(request, target, branch);
+  }
+
+  /** Stateless send: the ACK for a 2xx (its own transaction), or a response without a transaction. */
+  sendStateless(msg: SipMessage, target: Target): Promise<void> {
+    return this.transport.send(serializeMessage(msg), target);
+  }
+
+  /** Sends bytes as they are (2xx retransmissions). */
+  sendRaw(data: Buffer, target: Target): Promise<void> {
+    return this.transport.send(data, target);
+  }
+
+  /** Our Via value for a request sent to target with the given branch. */
+  ourVia(target: Target, branch: string): string {
+    const { host, port } = this.transport.advertised;
+    const h = net.isIPv6(host) ? `[${host}]` : host;
+    return `SIP/2.0/${target.transport.toUpperCase()} ${h}:${port};rport;branch=${branch}`;
+  }
+
+  /**
+   * RFC 3261 18.2.2 and RFC 3581 4: over TCP, back over the connection the request came on;
+   * over UDP, to the received/rport address if present, else to sent-by (port 5060 by default).
+   */
+  responseTarget(req: SipRequest, flow: Flow): Target {
+    if (flow.transport === 'tcp') return { transport: 'tcp', address: flow.remoteAddress, port: flow.remotePort };
+    const via = parseVia(getHeader(req, 'via') ?? '');
+    if (!via) return { transport: 'udp', address: flow.remoteAddress, port: flow.remotePort };
+    const received = via.params.get('received');
+    const rport = via.params.get('rport');
+    const host = stripBrackets(via.host);
+    const address = received ? stripBrackets(received) : net.isIP(host) ? host : flow.remoteAddress;
+    if (rport !== undefined) return { transport: 'udp', address: received ? address : flow.remoteAddress, port: rport ? Number(rport) : flow.remotePort };
+    return { transport: 'udp', address, port: via.port ?? 5060 };
+  }
+
+  /** Stops every transaction timer; no more events are emitted. */
+  close(): void {
+    this.closed = true;
+    this.transport.off('message', this.onMessage);
+    for (const t of this.clients.values()) t.dispose();
+    for (const t of this.servers.values()) t.dispose();
+    this.clients.clear();
+    this.servers.clear();
+  }
+
+  /** Number of live transactions (for tests and metrics). */
+  get size(): { clients: number; servers: number } {
+    return { clients: this.clients.size, servers: this.servers.size };
+  }
+
+  private startClient(request: SipRequest, target: Target, branch: string): ClientTxn {
+    const id = `${branch}|${request.method}`;
+    const txn: ClientTxn =
+      request.method === 'INVITE'
+        ? new ClientInviteTransaction({ id, request, target, ctx: this.ctx, startCancel: (c) => this.startClient(c, target, branch) })
+        : new ClientNonInviteTransaction({ id, request, target, ctx: this.ctx });
+    this.clients.set(id, txn);
+    txn.once('terminated', () => {
+      if (this.clients.get(id) === txn) this.clients.delete(id);
+    });
+    txn.start();
+    return txn;
+  }
+
+  private receive(msg: SipMessage, flow: Flow): void {
+    if (this.closed) return;
+    if (msg.kind === 'response') this.receiveResponse(msg, flow);
+    else this.receiveRequest(msg, flow);
+  }
+
+  /** 17.1.3: a response matches the client transaction with its top Via branch and CSeq method. */
+  private receiveResponse(res: SipResponse, flow: Flow): void {
+    const branch = parseVia(getHeader(res, 'via') ?? '')?.params.get('branch');
+    const method = parseCSeq(getHeader(res, 'cseq') ?? '')?.method;
+    const txn = branch && method ? this.clients.get(`${branch}|${method}`) : undefined;
+    if (txn) txn.receiveResponse(res);
+    else this.emit('stray-response', res, flow);
+  }
+
+  private receiveRequest(req: SipRequest, flow: Flow): void {
+    const via = parseVia(getHeader(req, 'via') ?? '');
+    if (!via) return; // the parser refuses these; never reached in practice
+    stampReceived(req, via, flow);
+    const key = (method: string): string => serverKey(req, via, method);
+
+    if (req.method === 'ACK') {
+      // 17.2.3: an ACK matches the INVITE transaction; absorbed when it acknowledges a non-2xx final.
+      const invite = this.servers.get(key('INVITE'));
+      if (invite instanceof ServerInviteTransaction && invite.receiveAck()) return;
+      this.emit('request', req, undefined, flow);
+      return;
+    }
+    const existing = this.servers.get(key(req.method));
+    if (existing) {
+      existing.receiveRetransmission();
+      return;
+    }
+    const id = key(req.method);
+    const opts = { id, request: req, flow, target: this.responseTarget(req, flow), ctx: this.ctx };
+    const txn: ServerTxn = req.method === 'INVITE' ? new ServerInviteTransaction(opts) : new ServerNonInviteTransaction(opts);
+    this.servers.set(id, txn);
+    txn.once('terminated', () => {
+      if (this.servers.get(id) === txn) this.servers.delete(id);
+    });
+    if (txn instanceof ServerInviteTransaction) txn.start();
+    if (req.method === 'CANCEL') {
+      // 17.2.3 / 9.2: the CANCEL matches the INVITE transaction with the same branch and sent-by.
+      this.emit('cancel', req, txn, this.servers.get(key('INVITE')), flow);
+      return;
+    }
+    this.emit('request', req, txn, flow);
+  }
+}
+
+function newBranch(): string {
+  return MAGIC_COOKIE + randomBytes(12).toString('hex');
+}
+
+function stripBrackets(h: string): string {
+  return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+}
+
+/**
+ * 17.2.3 matching key: branch + sent-by + method (ACK counts as INVITE). Requests from RFC 2543
+ * clients (no magic cookie) fall back to Call-ID, From tag, CSeq number and the whole top Via.
+ */
+function serverKey(req: SipRequest, via: Via, method: string): string {
+  const m = method === 'ACK' ? 'INVITE' : method;
+  const branch = via.params.get('branch');
+  const sentBy = `${via.host.toLowerCase()}:${via.port ?? 5060}`;
+  if (branch && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}|${m}`;
+  const seq = parseCSeq(getHeader(req, 'cseq') ?? '')?.seq ?? 0;
+  return `2543|${getHeader(req, 'call-id') ?? ''}|${tagOf(getHeader(req, 'from')) ?? ''}|${seq}|${sentBy}|${branch ?? ''}|${m}`;
+}
+
+/**
+ * 18.2.1 / RFC 3581 4: note where the request really came from in its top Via, so responses
+ * find their way back through NATs.
+ */
+function stampReceived(req: SipRequest, via: Via, flow: Flow): void {
+  const host = stripBrackets(via.host);
+  let changed = false;
+  if (via.params.has('rport') && !via.params.get('rport')) {
+    via.params.set('rport', String(flow.remotePort));
+    via.params.set('received', flow.remoteAddress);
+    changed = true;
+  } else if (host !== flow.remoteAddress && !via.params.has('received')) {
+    via.params.set('received', flow.remoteAddress);
+    changed = true;
+  }
+  if (changed) setTopVia(req, formatVia(via));
+}

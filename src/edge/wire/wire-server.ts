@@ -1,0 +1,189 @@
+/**
+ * TCP listener for drachtio-srf applications (`srf.connect({host, port, secret})`).
+ * Handles the session commands itself (authenticate, route, remove_route, ping) and hands every
+ * `sip` command of an authenticated application to the SIP side.
+ */
+import net from 'node:net';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { FrameDecoder, encodeFrame } from './framing.ts';
+import { formatNok, formatOk, parseWirePayload, type WirePayload } from './wire-message.ts';
+import type { AppConnection, AppRegistry } from './app-registry.ts';
+
+/** What drachtio-srf compares against (`v0.8.2` enables pinging); the suffix says who we are. */
+export const EDGE_SERVER_VERSION = 'v0.9.5-outdial-edge';
+/** Largest wire payload accepted from an application (drachtio allows 5 length digits). */
+const MAX_FRAME_BYTES = 99_999;
+
+export interface WireServerOptions {
+  host: string;
+  port: number;
+  secret: string;
+  registry: AppRegistry;
+  logger: Logger;
+  /** `udp/1.2.3.4:5060,tcp/1.2.3.4:5060`, returned in the authenticate reply */
+  sipHostports: () => string;
+  onSipCommand: (app: AppConnection, msg: WirePayload) => void;
+}
+
+type SessionState = 'unauthenticated' | 'authenticated' | 'closed';
+
+class WireConnection implements AppConnection {
+  state: SessionState = 'unauthenticated';
+  readonly decoder = new FrameDecoder(MAX_FRAME_BYTES);
+
+  constructor(
+    readonly id: string,
+    readonly remote: string,
+    private readonly socket: net.Socket,
+  ) {}
+
+  get closed(): boolean {
+    return this.state === 'closed' || this.socket.destroyed;
+  }
+
+  send(payload: string): void {
+    if (this.closed || !this.socket.writable) return;
+    this.socket.write(encodeFrame(payload));
+  }
+
+  /** Flushes what was written, then closes. */
+  end(): void {
+    this.state = 'closed';
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.state = 'closed';
+    this.socket.destroy();
+  }
+}
+
+function secretsEqual(a: string, b: string): boolean {
+  // Compare digests so the timing does not reveal the secret's length or prefix.
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+export class WireServer {
+  private readonly server: net.Server;
+  private readonly connections = new Set<WireConnection>();
+  private counter = 0;
+
+  constructor(private readonly opts: WireServerOptions) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.address;
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.server.address();
+    if (a === null || typeof a === 'string') throw new Error('wire server is not listening');
+    return { host: a.address, port: a.port };
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.connections) c.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: net.Socket): void {
+    const id = `app-${++this.counter}`;
+    const conn = new WireConnection(id, `${socket.remoteAddress}:${socket.remotePort}`, socket);
+    const log = this.opts.logger.child({ app: id });
+    this.connections.add(conn);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true);
+    log.info({ remote: conn.remote }, 'app connected');
+    socket.on('data', (chunk) => {
+      for (const frame of conn.decoder.push(chunk)) {
+        if (!frame.ok) {
+          log.warn({ reason: frame.reason }, 'app framing broken, closing');
+          conn.destroy();
+          return;
+        }
+        try {
+          this.handle(conn, frame.payload, log);
+        } catch (err) {
+          // A bug on our side must not take the whole edge down; the app gets a NOK if we can.
+          log.error({ err }, 'app command failed');
+        }
+        if (conn.closed) return;
+      }
+    });
+    socket.on('error', (err) => log.debug({ err: err.message }, 'app socket error'));
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      conn.state = 'closed';
+      log.info('app disconnected');
+      this.opts.registry.remove(conn);
+    });
+  }
+
+  private handle(conn: WireConnection, payload: string, log: Logger): void {
+    const msg = parseWirePayload(payload);
+    if (!msg) {
+      log.warn('app sent an unreadable wire message');
+      return;
+    }
+    if (conn.state !== 'authenticated' && msg.command !== 'authenticate') {
+      conn.send(formatNok(msg.msgId, 'not authenticated'));
+      return;
+    }
+    switch (msg.command) {
+      case 'authenticate': {
+        const secret = msg.args[0] ?? '';
+        if (conn.state === 'authenticated') {
+          conn.send(formatNok(msg.msgId, 'already authenticated'));
+          return;
+        }
+        if (!secretsEqual(secret, this.opts.secret)) {
+          log.warn({ remote: conn.remote }, 'app authentication failed');
+          conn.send(formatNok(msg.msgId, 'incorrect secret'));
+          conn.end();
+          return;
+        }
+        conn.state = 'authenticated';
+        this.opts.registry.add(conn);
+        log.info({ tags: msg.args[1] ?? '' }, 'app authenticated');
+        const hostports = this.opts.sipHostports();
+        conn.send(formatOk(msg.msgId, [hostports, EDGE_SERVER_VERSION, hostports]));
+        return;
+      }
+      case 'route':
+      case 'remove_route': {
+        const method = msg.args[0];
+        if (!method) {
+          conn.send(formatNok(msg.msgId, 'missing method'));
+          return;
+        }
+        if (msg.command === 'route') this.opts.registry.addRoute(conn, method);
+        else this.opts.registry.removeRoute(conn, method);
+        log.debug({ method, command: msg.command }, 'app route changed');
+        conn.send(formatOk(msg.msgId));
+        return;
+      }
+      case 'ping':
+        conn.send(formatOk(msg.msgId, ['pong']));
+        return;
+      case 'sip':
+        this.opts.onSipCommand(conn, msg);
+        return;
+      case 'proxy':
+        conn.send(formatNok(msg.msgId, 'proxy mode is not supported by the outdial edge'));
+        return;
+      default:
+        conn.send(formatNok(msg.msgId, `unknown command ${msg.command}`));
+    }
+  }
+}

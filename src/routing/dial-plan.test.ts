@@ -1,0 +1,238 @@
+import { describe, expect, it } from 'vitest';
+import { buildDialPlanSnapshot, planAttempts } from './dial-plan.ts';
+import { CUSTOMER_A, CUSTOMER_B, DELETED_AT, provider, route } from './fixtures/records.ts';
+import { DEFAULT_CUSTOMER_ID, type ProviderRecord, type RouteRecord } from './model.ts';
+
+const NUMBER = '+15551234567';
+
+function plan(providers: ProviderRecord[], routes: RouteRecord[], customer = CUSTOMER_A, number = NUMBER): string[] {
+  return planAttempts(buildDialPlanSnapshot(providers, routes), number, customer).map(
+    (c) => `${c.route.id}:${c.provider.id}`,
+  );
+}
+
+const P = ['p1', 'p2', 'p3', 'p4', 'p5'].map((id) => provider(id));
+const A = { customer_id: CUSTOMER_A };
+
+describe('planAttempts: order', () => {
+  it.each<{ name: string; routes: RouteRecord[]; customer?: string; number?: string; expected: string[] }>([
+    {
+      name: 'customer routes before default routes',
+      routes: [route('d1', 'p1', '+1'), route('c1', 'p2', '+1', A)],
+      expected: ['c1:p2', 'd1:p1'],
+    },
+    {
+      name: 'longest prefix first, then all',
+      routes: [
+        route('all', 'p1', 'all', A),
+        route('one', 'p2', '+1', A),
+        route('npa', 'p3', '+1555', A),
+        route('full', 'p4', NUMBER, A),
+        route('other', 'p5', '+44', A),
+      ],
+      expected: ['full:p4', 'npa:p3', 'one:p2', 'all:p1'],
+    },
+    {
+      name: 'default customer in the same order after the customer',
+      routes: [
+        route('d-all', 'p1', 'all'),
+        route('d-one', 'p2', '+1'),
+        route('d-npa', 'p3', '+1555'),
+        route('c-all', 'p4', 'all', A),
+      ],
+      expected: ['c-all:p4', 'd-npa:p3', 'd-one:p2', 'd-all:p1'],
+    },
+    {
+      name: 'customer all comes before a longer default prefix',
+      routes: [route('d-full', 'p1', NUMBER), route('c-all', 'p2', 'all', A)],
+      expected: ['c-all:p2', 'd-full:p1'],
+    },
+    {
+      name: 'priority ascending within a target',
+      routes: [route('pr3', 'p1', '+1', { ...A, priority: 3 }), route('pr1', 'p2', '+1', { ...A, priority: 1 }), route('pr2', 'p3', '+1', { ...A, priority: 2 })],
+      expected: ['pr1:p2', 'pr2:p3', 'pr3:p1'],
+    },
+    {
+      name: 'negative and zero priorities sort numerically',
+      routes: [route('ten', 'p1', 'all', { ...A, priority: 10 }), route('two', 'p2', 'all', { ...A, priority: 2 }), route('neg', 'p3', 'all', { ...A, priority: -1 })],
+      expected: ['neg:p3', 'two:p2', 'ten:p1'],
+    },
+    {
+      name: 'same priority: oldest first',
+      routes: [
+        route('young', 'p1', '+1', { ...A, tm_create: '2024-05-01T00:00:00.000000Z' }),
+        route('old', 'p2', '+1', { ...A, tm_create: '2023-05-01T00:00:00.000000Z' }),
+        route('mid', 'p3', '+1', { ...A, tm_create: '2024-01-01T00:00:00.500000Z' }),
+      ],
+      expected: ['old:p2', 'mid:p3', 'young:p1'],
+    },
+    {
+      name: 'priority only orders within a target, not across targets',
+      routes: [route('long', 'p1', '+1555', { ...A, priority: 9 }), route('short', 'p2', '+1', { ...A, priority: 0 })],
+      expected: ['long:p1', 'short:p2'],
+    },
+    {
+      name: 'a provider appears once: first (most specific) route wins',
+      routes: [route('c-all', 'p1', 'all', A), route('c-one', 'p1', '+1', A), route('c-one-b', 'p2', '+1', { ...A, priority: 5 })],
+      expected: ['c-one:p1', 'c-one-b:p2'],
+    },
+    {
+      name: 'default routes skip providers the customer already listed',
+      routes: [route('d1', 'p1', '+1'), route('d2', 'p2', '+1', { priority: 2 }), route('c1', 'p1', 'all', A)],
+      expected: ['c1:p1', 'd2:p2'],
+    },
+    {
+      name: 'other customers routes never apply',
+      routes: [route('b1', 'p1', '+1', { customer_id: CUSTOMER_B }), route('d1', 'p2', 'all')],
+      expected: ['d1:p2'],
+    },
+    {
+      name: 'default customer itself: its own routes once',
+      routes: [route('d1', 'p1', '+1'), route('d2', 'p2', 'all'), route('a1', 'p3', 'all', A)],
+      customer: DEFAULT_CUSTOMER_ID,
+      expected: ['d1:p1', 'd2:p2'],
+    },
+    {
+      name: 'customer without routes falls back to the default routes',
+      routes: [route('d1', 'p1', 'all')],
+      customer: 'cccccccc-0000-4000-8000-000000000003',
+      expected: ['d1:p1'],
+    },
+    {
+      name: 'a target equal to the whole number matches',
+      routes: [route('exact', 'p1', '+1', A)],
+      number: '+1',
+      expected: ['exact:p1'],
+    },
+    {
+      name: 'a target longer than the number does not match',
+      routes: [route('long', 'p1', '+15551234567', A), route('all', 'p2', 'all', A)],
+      number: '+1555',
+      expected: ['all:p2'],
+    },
+    {
+      name: 'prefix match is on digits from the start only',
+      routes: [route('mid', 'p1', '+555', A), route('one', 'p2', '+1', A)],
+      expected: ['one:p2'],
+    },
+    {
+      name: 'customer id compared case-insensitively',
+      routes: [route('c1', 'p1', 'all', { customer_id: CUSTOMER_A.toUpperCase() })],
+      expected: ['c1:p1'],
+    },
+  ])('$name', ({ routes, customer, number, expected }) => {
+    expect(plan(P, routes, customer, number)).toEqual(expected);
+  });
+});
+
+describe('planAttempts: health', () => {
+  it.each<{ name: string; health: Record<string, ProviderRecord['health_status']>; expected: string[] }>([
+    { name: 'all unknown: plan order', health: {}, expected: ['r1:p1', 'r2:p2', 'r3:p3', 'r4:p4'] },
+    { name: 'unhealthy first provider goes last', health: { p1: 'unhealthy' }, expected: ['r2:p2', 'r3:p3', 'r4:p4', 'r1:p1'] },
+    {
+      name: 'several unhealthy keep their relative order (stable)',
+      health: { p1: 'unhealthy', p3: 'unhealthy', p2: 'healthy' },
+      expected: ['r2:p2', 'r4:p4', 'r1:p1', 'r3:p3'],
+    },
+    { name: 'healthy and unknown are equal', health: { p1: 'unknown', p2: 'healthy', p3: 'unknown' }, expected: ['r1:p1', 'r2:p2', 'r3:p3', 'r4:p4'] },
+    {
+      name: 'all unhealthy: plan order',
+      health: { p1: 'unhealthy', p2: 'unhealthy', p3: 'unhealthy', p4: 'unhealthy' },
+      expected: ['r1:p1', 'r2:p2', 'r3:p3', 'r4:p4'],
+    },
+  ])('$name', ({ health, expected }) => {
+    const providers = P.map((p) => ({ ...p, health_status: health[p.id] ?? p.health_status }));
+    const routes = [route('r1', 'p1', '+1555', A), route('r2', 'p2', '+1', A), route('r3', 'p3', 'all', A), route('r4', 'p4', '+1')];
+    expect(plan(providers, routes)).toEqual(expected);
+  });
+});
+
+describe('planAttempts: rows left out', () => {
+  it.each<{ name: string; providers: ProviderRecord[]; routes: RouteRecord[]; expected: string[] }>([
+    {
+      name: 'deleted route',
+      providers: P,
+      routes: [route('gone', 'p1', '+1', { ...A, tm_delete: DELETED_AT }), route('live', 'p2', '+1', A)],
+      expected: ['live:p2'],
+    },
+    {
+      name: 'route to a deleted provider',
+      providers: [provider('p1', { tm_delete: DELETED_AT }), provider('p2')],
+      routes: [route('r1', 'p1', '+1', A), route('r2', 'p2', 'all', A)],
+      expected: ['r2:p2'],
+    },
+    {
+      name: 'route to an unknown provider',
+      providers: P,
+      routes: [route('r1', 'nope', '+1', A), route('r2', 'p2', 'all', A)],
+      expected: ['r2:p2'],
+    },
+    {
+      name: 'a deleted route does not hide the provider from a later live route',
+      providers: P,
+      routes: [route('gone', 'p1', '+1555', { ...A, tm_delete: DELETED_AT }), route('d1', 'p1', 'all')],
+      expected: ['d1:p1'],
+    },
+    {
+      name: 'malformed target',
+      providers: P,
+      routes: [route('bad', 'p1', '1555', A), route('bad2', 'p2', 'ALL', A), route('ok', 'p3', 'all', A)],
+      expected: ['ok:p3'],
+    },
+  ])('$name', ({ providers, routes, expected }) => {
+    expect(plan(providers, routes)).toEqual(expected);
+  });
+
+  it.each<{ name: string; providers: ProviderRecord[]; routes: RouteRecord[] }>([
+    { name: 'no routes at all', providers: P, routes: [] },
+    { name: 'no matching prefix', providers: P, routes: [route('uk', 'p1', '+44', A), route('duk', 'p2', '+44')] },
+    { name: 'every route deleted', providers: P, routes: [route('r', 'p1', 'all', { tm_delete: DELETED_AT })] },
+    { name: 'every provider deleted', providers: [provider('p1', { tm_delete: DELETED_AT })], routes: [route('r', 'p1', 'all')] },
+  ])('no candidate: $name', ({ providers, routes }) => {
+    expect(plan(providers, routes)).toEqual([]);
+  });
+});
+
+describe('buildDialPlanSnapshot', () => {
+  it('indexes providers by id and counts usable routes', () => {
+    const snap = buildDialPlanSnapshot(
+      [provider('p1'), provider('p2', { tm_delete: DELETED_AT })],
+      [route('r1', 'p1', '+1'), route('r2', 'p2', '+1'), route('r3', 'p1', 'all', { tm_delete: DELETED_AT })],
+    );
+    expect([...snap.providers.keys()]).toEqual(['p1']);
+    expect(snap.routeCount).toBe(1);
+  });
+
+  it('does not depend on input order', () => {
+    const routes = [
+      route('a', 'p1', '+1', { ...A, priority: 2 }),
+      route('b', 'p2', '+1', { ...A, priority: 1 }),
+      route('c', 'p3', '+1555', A),
+      route('d', 'p4', 'all'),
+    ];
+    const forward = plan(P, routes);
+    expect(plan([...P].reverse(), [...routes].reverse())).toEqual(forward);
+    expect(forward).toEqual(['c:p3', 'b:p2', 'a:p1', 'd:p4']);
+  });
+
+  it('handles many customers and routes', () => {
+    const providers = Array.from({ length: 100 }, (_, i) => provider(`p${i}`));
+    const routes: RouteRecord[] = [];
+    for (let c = 0; c < 2000; c++) {
+      const customer = `${c.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+      for (let r = 0; r < 25; r++) {
+        routes.push(route(`r${c}-${r}`, `p${(c + r) % 100}`, `+1${String(r).padStart(2, '0')}`, { customer_id: customer, priority: r }));
+      }
+    }
+    routes.push(route('default-all', 'p99', 'all'));
+    const snap = buildDialPlanSnapshot(providers, routes);
+    expect(snap.routeCount).toBe(50_001);
+    const customer = `${(1234).toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    // Targets are +100..+124 per customer; +1055512 matches +105 only, then the default `all`.
+    expect(planAttempts(snap, '+1055512', customer).map((c) => `${c.route.id}:${c.provider.id}`)).toEqual([
+      'r1234-5:p39',
+      'default-all:p99',
+    ]);
+    expect(planAttempts(snap, '+4420', customer).map((c) => c.route.id)).toEqual(['default-all']);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { filterSdpOffer } from './codec-filter.ts';
+import { buildDialPlanSnapshot, planAttempts } from './dial-plan.ts';
+import { computeAttempts } from './dial-route-preview.ts';
+import { CUSTOMER_A, provider, route } from './fixtures/records.ts';
+
+const providers = [
+  provider('carrier-1', {
+    hostname: 'carrier.example.com:5080',
+    tech_prefix: '0011',
+    tech_postfix: '#',
+    tech_headers: { 'X-Account': 'acme', 'X-Trunk': '7' },
+    codecs: 'PCMA,PCMU',
+  }),
+  provider('carrier-2', { hostname: '[2001:db8::5]:5060', health_status: 'healthy' }),
+  provider('carrier-3', { hostname: '192.0.2.3', health_status: 'unhealthy', codecs: 'G729' }),
+];
+const routes = [
+  route('r-default-all', 'carrier-3', 'all'),
+  route('r-cust-us', 'carrier-1', '+1', { customer_id: CUSTOMER_A }),
+  route('r-default-us', 'carrier-2', '+1'),
+];
+const snapshot = buildDialPlanSnapshot(providers, routes);
+
+describe('computeAttempts', () => {
+  it('gives route, provider, Request-URI, tech headers and codec list per attempt, in plan order', () => {
+    const attempts = computeAttempts(snapshot, '+15551234567', CUSTOMER_A);
+    expect(
+      attempts.map((a) => ({ route: a.route.id, provider: a.provider.id, uri: a.requestUri, headers: a.headers, codecs: a.codecs })),
+    ).toEqual([
+      {
+        route: 'r-cust-us',
+        provider: 'carrier-1',
+        uri: 'sip:0011+15551234567%23@carrier.example.com:5080',
+        headers: [
+          { name: 'X-Account', value: 'acme' },
+          { name: 'X-Trunk', value: '7' },
+        ],
+        codecs: ['PCMA', 'PCMU'],
+      },
+      { route: 'r-default-us', provider: 'carrier-2', uri: 'sip:+15551234567@[2001:db8::5]:5060', headers: [], codecs: [] },
+      { route: 'r-default-all', provider: 'carrier-3', uri: 'sip:+15551234567@192.0.2.3', headers: [], codecs: ['G729'] },
+    ]);
+  });
+
+  it.each([
+    ['+15551234567', CUSTOMER_A],
+    ['+15551234567', '00000000-0000-0000-0000-000000000001'],
+    ['+442071234567', CUSTOMER_A],
+    ['+861012345678', 'cccccccc-0000-4000-8000-000000000003'],
+  ])('follows planAttempts exactly for %s / %s', (number, customer) => {
+    const planned = planAttempts(snapshot, number, customer).map((c) => [c.route.id, c.provider.id]);
+    expect(computeAttempts(snapshot, number, customer).map((a) => [a.route.id, a.provider.id])).toEqual(planned);
+  });
+
+  it('empty when no route applies', () => {
+    expect(computeAttempts(buildDialPlanSnapshot(providers, []), '+15551234567', CUSTOMER_A)).toEqual([]);
+  });
+
+  it('its codec list feeds the codec filter', () => {
+    const [first] = computeAttempts(snapshot, '+15551234567', CUSTOMER_A);
+    const offer = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n';
+    const r = filterSdpOffer(offer, first?.codecs ?? []);
+    expect(r.ok && r.sdp).toContain('m=audio 4000 RTP/AVP 8 0 101\r\n');
+  });
+});

@@ -1,0 +1,47 @@
+import ipaddr from 'ipaddr.js';
+import type { ProviderRecord } from './model.ts';
+
+/**
+ * Request-URI of one attempt (call-routing spec §3):
+ * `sip:<tech_prefix><+E164 number><tech_postfix>@<hostname>`.
+ */
+
+// RFC 3261 §25: user = 1*( unreserved / escaped / user-unreserved )
+//   unreserved = alphanum / mark; mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
+//   user-unreserved = "&" / "=" / "+" / "$" / "," / ";" / "?" / "/"
+const USER_SAFE = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/]$/;
+const ALL_USER_SAFE = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/]*$/;
+const encoder = new TextEncoder();
+
+/** Escapes a SIP URI user part: everything outside the user alphabet becomes %XX of its UTF-8 bytes. */
+export function escapeSipUser(user: string): string {
+  if (ALL_USER_SAFE.test(user)) return user;
+  let out = '';
+  for (const ch of user) {
+    if (USER_SAFE.test(ch)) {
+      out += ch;
+      continue;
+    }
+    for (const byte of encoder.encode(ch)) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+/**
+ * hostport for the URI. The admin API stores IPv6 literals bracketed (`[2001:db8::1]:5080`);
+ * a bare IPv6 address is bracketed here too, since RFC 3261 §25 (IPv6reference) requires it.
+ */
+export function formatHostport(hostname: string): string {
+  if (!hostname.startsWith('[') && hostname.includes(':') && ipaddr.IPv6.isValid(hostname)) {
+    return `[${hostname}]`;
+  }
+  return hostname;
+}
+
+export function buildRequestUri(
+  provider: Pick<ProviderRecord, 'tech_prefix' | 'tech_postfix' | 'hostname'>,
+  number: string,
+): string {
+  const user = escapeSipUser(provider.tech_prefix + number + provider.tech_postfix);
+  return `sip:${user}@${formatHostport(provider.hostname)}`;
+}

@@ -1,0 +1,58 @@
+/**
+ * Schema migrations, applied in order. Each entry moves the schema from version i to i+1 and is
+ * never edited once released; a change is a new entry.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: agents, settings, providers, routes
+  `
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE agents (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    permission    INTEGER NOT NULL,
+    tm_create     TEXT NOT NULL,
+    tm_update     TEXT NOT NULL,
+    tm_delete     TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE providers (
+    id                TEXT PRIMARY KEY,
+    type              TEXT NOT NULL CHECK (type = 'sip'),
+    hostname          TEXT NOT NULL,
+    tech_prefix       TEXT NOT NULL,
+    tech_postfix      TEXT NOT NULL,
+    tech_headers      TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    detail            TEXT NOT NULL,
+    codecs            TEXT NOT NULL,
+    metadata          TEXT NOT NULL,
+    health_status     TEXT NOT NULL CHECK (health_status IN ('unknown', 'healthy', 'unhealthy')),
+    health_checked_at TEXT,
+    tm_create         TEXT NOT NULL UNIQUE,
+    tm_update         TEXT NOT NULL,
+    tm_delete         TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX providers_live ON providers (tm_delete, tm_create);
+
+  CREATE TABLE routes (
+    id          TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    provider_id TEXT NOT NULL REFERENCES providers (id),
+    priority    INTEGER NOT NULL,
+    target      TEXT NOT NULL,
+    tm_create   TEXT NOT NULL UNIQUE,
+    tm_update   TEXT NOT NULL,
+    tm_delete   TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX routes_live ON routes (tm_delete, tm_create);
+  CREATE INDEX routes_customer ON routes (customer_id, tm_delete, tm_create);
+  CREATE INDEX routes_provider ON routes (provider_id, tm_delete);
+  `,
+];

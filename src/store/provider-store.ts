@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../errors.ts';
+import { LIVE_SENTINEL, type HealthStatus, type ProviderRecord } from '../routing/model.ts';
+import type { Db } from './db.ts';
+import type { MonotonicClock } from './clock.ts';
+import { pageOf, tokenBound, type Page, type PageRequest } from './page.ts';
+
+/** The client-settable fields; validated and normalized by the admin layer before they get here. */
+export interface ProviderInput {
+  type: 'sip';
+  hostname: string;
+  tech_prefix: string;
+  tech_postfix: string;
+  tech_headers: Record<string, string>;
+  name: string;
+  detail: string;
+  codecs: string;
+  metadata?: Record<string, unknown>;
+}
+
+interface ProviderRow {
+  id: string;
+  type: string;
+  hostname: string;
+  tech_prefix: string;
+  tech_postfix: string;
+  tech_headers: string;
+  name: string;
+  detail: string;
+  codecs: string;
+  metadata: string;
+  health_status: string;
+  health_checked_at: string | null;
+  tm_create: string;
+  tm_update: string;
+  tm_delete: string;
+}
+
+export function providerFromRow(r: ProviderRow): ProviderRecord {
+  return {
+    id: r.id,
+    type: 'sip',
+    hostname: r.hostname,
+    tech_prefix: r.tech_prefix,
+    tech_postfix: r.tech_postfix,
+    tech_headers: JSON.parse(r.tech_headers) as Record<string, string>,
+    name: r.name,
+    detail: r.detail,
+    codecs: r.codecs,
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    health_status: r.health_status as HealthStatus,
+    health_checked_at: r.health_checked_at,
+    tm_create: r.tm_create,
+    tm_update: r.tm_update,
+    tm_delete: r.tm_delete,
+  };
+}
+
+export class ProviderStore {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: MonotonicClock,
+    private readonly changed: () => void,
+  ) {}
+
+  get(id: string): ProviderRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM providers WHERE id = ?').get(id) as ProviderRow | undefined;
+    return row && providerFromRow(row);
+  }
+
+  list(page: PageRequest): Page<ProviderRecord> {
+    const rows = this.db
+      .prepare('SELECT * FROM providers WHERE tm_delete = ? AND tm_create < ? ORDER BY tm_create DESC LIMIT ?')
+      .all(LIVE_SENTINEL, tokenBound(page.pageToken), page.pageSize) as ProviderRow[];
+    return pageOf(rows.map(providerFromRow));
+  }
+
+  listLive(): ProviderRecord[] {
+    const rows = this.db.prepare('SELECT * FROM providers WHERE tm_delete = ? ORDER BY tm_create').all(LIVE_SENTINEL) as ProviderRow[];
+    return rows.map(providerFromRow);
+  }
+
+  create(input: ProviderInput): ProviderRecord {
+    const created = this.db
+      .transaction(() => {
+        const floor = (this.db.prepare('SELECT max(tm_create) AS m FROM providers').get() as { m: string | null }).m;
+        const now = this.clock.next(floor);
+        const id = randomUUID();
+        this.db
+          .prepare(
+            `INSERT INTO providers (id, type, hostname, tech_prefix, tech_postfix, tech_headers, name, detail, codecs,
+               metadata, health_status, health_checked_at, tm_create, tm_update, tm_delete)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'unknown', NULL, ?, ?, ?)`,
+          )
+          .run(
+            id,
+            input.type,
+            input.hostname,
+            input.tech_prefix,
+            input.tech_postfix,
+            JSON.stringify(input.tech_headers),
+            input.name,
+            input.detail,
+            input.codecs,
+            JSON.stringify(input.metadata ?? {}),
+            now,
+            now,
+            LIVE_SENTINEL,
+          );
+        return this.get(id)!;
+      })
+      .immediate();
+    this.changed();
+    return created;
+  }
+
+  /**
+   * Full replace (PUT). Metadata is kept (it holds carrier ids from setup); a hostname change
+   * resets the health state, since it described the old host.
+   */
+  replace(id: string, input: ProviderInput): ProviderRecord {
+    const updated = this.db
+      .transaction(() => {
+        const current = this.get(id);
+        if (!current || current.tm_delete !== LIVE_SENTINEL) throw new ApiError('PROVIDER_NOT_FOUND');
+        const now = this.clock.next(current.tm_update);
+        const hostChanged = current.hostname !== input.hostname;
+        this.db
+          .prepare(
+            `UPDATE providers SET type = ?, hostname = ?, tech_prefix = ?, tech_postfix = ?, tech_headers = ?, name = ?,
+               detail = ?, codecs = ?, metadata = ?, health_status = ?, health_checked_at = ?, tm_update = ?
+             WHERE id = ?`,
+          )
+          .run(
+            input.type,
+            input.hostname,
+            input.tech_prefix,
+            input.tech_postfix,
+            JSON.stringify(input.tech_headers),
+            input.name,
+            input.detail,
+            input.codecs,
+            JSON.stringify(input.metadata ?? current.metadata),
+            hostChanged ? 'unknown' : current.health_status,
+            hostChanged ? null : current.health_checked_at,
+            now,
+            id,
+          );
+        return this.get(id)!;
+      })
+      .immediate();
+    this.changed();
+    return updated;
+  }
+
+  /** Soft delete; refused while live routes reference the provider (PROVIDER_IN_USE). */
+  softDelete(id: string): ProviderRecord {
+    const deleted = this.db
+      .transaction(() => {
+        const current = this.get(id);
+        if (!current || current.tm_delete !== LIVE_SENTINEL) throw new ApiError('PROVIDER_NOT_FOUND');
+        const routeIds = (
+          this.db.prepare('SELECT id FROM routes WHERE provider_id = ? AND tm_delete = ? ORDER BY tm_create').all(id, LIVE_SENTINEL) as Array<{ id: string }>
+        ).map((r) => r.id);
+        if (routeIds.length > 0) {
+          throw new ApiError('PROVIDER_IN_USE', `the provider is still used by live routes: ${routeIds.join(', ')}`, {
+            details: { route_ids: routeIds },
+          });
+        }
+        const now = this.clock.next(current.tm_update);
+        this.db.prepare('UPDATE providers SET tm_update = ?, tm_delete = ? WHERE id = ?').run(now, now, id);
+        return this.get(id)!;
+      })
+      .immediate();
+    this.changed();
+    return deleted;
+  }
+
+  /** Health results from the prober (a later issue); not a configuration change for routing. */
+  setHealth(id: string, status: HealthStatus, checkedAt: string): void {
+    this.db
+      .transaction(() => {
+        this.db.prepare('UPDATE providers SET health_status = ?, health_checked_at = ? WHERE id = ?').run(status, checkedAt, id);
+      })
+      .immediate();
+    this.changed();
+  }
+}

@@ -1,0 +1,170 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/admin/auth/password.ts';
+import { Permission } from '../../src/store/agent-store.ts';
+import { providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
+
+const SECRET = 'bad-inputs-test-secret-0123456789';
+const UNKNOWN_ID = '11111111-2222-4333-8444-555555555555';
+
+let t: TestEngine;
+let live: { id: string };
+let deleted: { id: string };
+let route: { id: string };
+const tokens: Record<string, string> = {};
+
+async function sign(secret: string, sub: string, exp: number | string): Promise<string> {
+  return new SignJWT({ username: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer('outdial').setIssuedAt().setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+}
+
+/** Every table row a bad request is held to: nothing in the store changed. */
+function fingerprint(): string {
+  const db = t.engine.store.db;
+  return JSON.stringify([
+    db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM providers').get(),
+    db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM routes').get(),
+    db.prepare('SELECT count(*) AS n FROM agents').get(),
+  ]);
+}
+
+beforeAll(async () => {
+  t = await startTestEngine({ overrides: { auth: { jwtSecret: SECRET } } });
+  live = (await t.request('POST', '/v1.0/providers', { body: providerBody() })).body;
+  deleted = (await t.request('POST', '/v1.0/providers', { body: providerBody({ name: 'gone' }) })).body;
+  expect((await t.request('DELETE', `/v1.0/providers/${deleted.id}`)).status).toBe(200);
+  route = (await t.request('POST', '/v1.0/routes', { body: routeBody(live.id) })).body;
+  const admin = t.engine.store.agents.findByUsername('admin')!;
+  t.engine.store.agents.create({ username: 'customer-admin', passwordHash: await hashPassword('pw-customer'), permission: Permission.CustomerAll });
+  tokens.admin = await t.login();
+  tokens.notSuperAdmin = await t.login('customer-admin', 'pw-customer');
+  tokens.expired = await sign(SECRET, admin.id, Math.floor(Date.now() / 1000) - 60);
+  tokens.forged = await sign('some-other-secret-0123456789abcdef', admin.id, '1h');
+  tokens.unknownAgent = await sign(SECRET, UNKNOWN_ID, '1h');
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+type Case = [label: string, method: string, path: () => string, body: unknown, status: number, reason: string, opts?: { raw?: string; token?: string | null; headers?: Record<string, string> }];
+
+const big = 'x'.repeat(70 * 1024);
+
+const PROVIDER_CASES: Case[] = [
+  ['malformed JSON', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_JSON_BODY', { raw: '{"type": "sip", "hostname": ' }],
+  ['empty body', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_JSON_BODY', { raw: '' }],
+  ['prototype poisoning', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_JSON_BODY', { raw: '{"type":"sip","hostname":"a.com","__proto__":{"x":1}}' }],
+  ['array body', 'POST', () => '/v1.0/providers', [], 400, 'INVALID_ARGUMENT'],
+  ['unknown field', 'POST', () => '/v1.0/providers', providerBody({ colour: 'blue' }), 400, 'INVALID_ARGUMENT'],
+  ['name not a string', 'POST', () => '/v1.0/providers', providerBody({ name: 5 }), 400, 'INVALID_ARGUMENT'],
+  ['type not sip', 'POST', () => '/v1.0/providers', providerBody({ type: 'pstn' }), 400, 'INVALID_ARGUMENT'],
+  ['missing hostname', 'POST', () => '/v1.0/providers', { type: 'sip' }, 400, 'INVALID_ARGUMENT'],
+  ['oversized body', 'POST', () => '/v1.0/providers', providerBody({ detail: big }), 400, 'BODY_TOO_LARGE'],
+  ['hostname with a space', 'POST', () => '/v1.0/providers', providerBody({ hostname: 'bad host.com' }), 400, 'INVALID_HOSTNAME'],
+  ['hostname port out of range', 'POST', () => '/v1.0/providers', providerBody({ hostname: 'sip.example.com:70000' }), 400, 'INVALID_HOSTNAME'],
+  ['hostname not a string', 'POST', () => '/v1.0/providers', providerBody({ hostname: 42 }), 400, 'INVALID_HOSTNAME'],
+  ['hostname unbracketed IPv6', 'POST', () => '/v1.0/providers', providerBody({ hostname: '2001:db8::1' }), 400, 'INVALID_HOSTNAME'],
+  ['tech_prefix with <', 'POST', () => '/v1.0/providers', providerBody({ tech_prefix: '<9>' }), 400, 'INVALID_ARGUMENT'],
+  ['tech_postfix of 33 chars', 'POST', () => '/v1.0/providers', providerBody({ tech_postfix: '1'.repeat(33) }), 400, 'INVALID_ARGUMENT'],
+  ['CR/LF in a header value', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'X-A': 'a\r\nVia: SIP/2.0/UDP evil' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['LF in a header value', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'X-A': 'a\nb' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['header name not a token', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'X A': 'a' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['header value not a string', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'X-A': 1 } }), 400, 'INVALID_TECH_HEADERS'],
+  ['reserved header Via', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { Via: 'x' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['reserved header call-id (case)', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'call-id': 'x' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['reserved compact form m', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { m: 'x' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['reserved customer header', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'x-customer-id': 'x' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['reserved internal header', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'X-Outdial-Attempt': '1' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['codecs a,,b', 'POST', () => '/v1.0/providers', providerBody({ codecs: 'a,,b' }), 400, 'INVALID_CODECS'],
+  ['codecs with a space inside a name', 'POST', () => '/v1.0/providers', providerBody({ codecs: 'PC MU' }), 400, 'INVALID_CODECS'],
+  ['codecs of 256 chars', 'POST', () => '/v1.0/providers', providerBody({ codecs: 'A'.repeat(256) }), 400, 'INVALID_CODECS'],
+  ['codecs not a string', 'POST', () => '/v1.0/providers', providerBody({ codecs: ['PCMU'] }), 400, 'INVALID_CODECS'],
+  ['PUT reserved header', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ tech_headers: { Contact: 'x' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['PUT bad codecs', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ codecs: ',' }), 400, 'INVALID_CODECS'],
+  ['PUT bad hostname', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ hostname: 'a..b' }), 400, 'INVALID_HOSTNAME'],
+  ['PUT unknown field', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ id: UNKNOWN_ID }), 400, 'INVALID_ARGUMENT'],
+  ['PUT deleted provider', 'PUT', () => `/v1.0/providers/${deleted.id}`, providerBody(), 404, 'PROVIDER_NOT_FOUND'],
+  ['GET bad UUID', 'GET', () => '/v1.0/providers/not-a-uuid', undefined, 400, 'INVALID_ID'],
+  ['PUT bad UUID', 'PUT', () => '/v1.0/providers/1234', providerBody(), 400, 'INVALID_ID'],
+  ['DELETE bad UUID', 'DELETE', () => '/v1.0/providers/zzzzzzzz-2222-4333-8444-555555555555', undefined, 400, 'INVALID_ID'],
+  ['GET unknown id', 'GET', () => `/v1.0/providers/${UNKNOWN_ID}`, undefined, 404, 'PROVIDER_NOT_FOUND'],
+  ['PUT unknown id', 'PUT', () => `/v1.0/providers/${UNKNOWN_ID}`, providerBody(), 404, 'PROVIDER_NOT_FOUND'],
+  ['DELETE unknown id', 'DELETE', () => `/v1.0/providers/${UNKNOWN_ID}`, undefined, 404, 'PROVIDER_NOT_FOUND'],
+  ['DELETE already deleted', 'DELETE', () => `/v1.0/providers/${deleted.id}`, undefined, 404, 'PROVIDER_NOT_FOUND'],
+  ['page_token not a time', 'GET', () => '/v1.0/providers?page_token=yesterday', undefined, 400, 'INVALID_ARGUMENT'],
+];
+
+const ROUTE_CASES: Case[] = [
+  ['target without +', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID, { target: '1212' }), 400, 'INVALID_ARGUMENT'],
+  ['target country name', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID, { target: 'us' }), 400, 'INVALID_ARGUMENT'],
+  ['target of 16 digits', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID, { target: '+1234567890123456' }), 400, 'INVALID_ARGUMENT'],
+  ['target bare +', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID, { target: '+' }), 400, 'INVALID_ARGUMENT'],
+  ['priority 1.5', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID, { priority: 1.5 }), 400, 'INVALID_ARGUMENT'],
+  ['priority "1"', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID, { priority: '1' }), 400, 'INVALID_ARGUMENT'],
+  ['missing customer_id', 'POST', () => '/v1.0/routes', { provider_id: UNKNOWN_ID, priority: 1, target: 'all' }, 400, 'INVALID_ARGUMENT'],
+  ['customer_id not a UUID', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID, { customer_id: 'acme' }), 400, 'INVALID_ID'],
+  ['provider_id not a UUID', 'POST', () => '/v1.0/routes', routeBody('telnyx'), 400, 'INVALID_ID'],
+  ['provider_id unknown', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID), 400, 'PROVIDER_NOT_FOUND'],
+  ['route to a deleted provider', 'POST', () => '/v1.0/routes', () => routeBody(deleted.id), 400, 'PROVIDER_NOT_FOUND'],
+  ['PUT route to a deleted provider', 'PUT', () => `/v1.0/routes/${route.id}`, () => ({ name: 'r', detail: '', provider_id: deleted.id, priority: 1, target: 'all' }), 400, 'PROVIDER_NOT_FOUND'],
+  ['PUT route with customer_id', 'PUT', () => `/v1.0/routes/${route.id}`, () => routeBody(live.id), 400, 'INVALID_ARGUMENT'],
+  ['PUT route unknown id', 'PUT', () => `/v1.0/routes/${UNKNOWN_ID}`, () => ({ provider_id: live.id, priority: 1, target: 'all' }), 404, 'ROUTE_NOT_FOUND'],
+  ['GET route bad UUID', 'GET', () => '/v1.0/routes/42', undefined, 400, 'INVALID_ID'],
+  ['GET route unknown id', 'GET', () => `/v1.0/routes/${UNKNOWN_ID}`, undefined, 404, 'ROUTE_NOT_FOUND'],
+  ['DELETE route unknown id', 'DELETE', () => `/v1.0/routes/${UNKNOWN_ID}`, undefined, 404, 'ROUTE_NOT_FOUND'],
+  ['list routes, customer_id not a UUID', 'GET', () => '/v1.0/routes?customer_id=acme', undefined, 400, 'INVALID_ID'],
+  ['provider in use', 'DELETE', () => `/v1.0/providers/${live.id}`, undefined, 409, 'PROVIDER_IN_USE'],
+];
+
+const AUTH_CASES: Case[] = [
+  ['no token', 'GET', () => '/v1.0/providers', undefined, 401, 'AUTHENTICATION_REQUIRED', { token: null }],
+  ['expired token', 'GET', () => '/v1.0/providers', undefined, 401, 'INVALID_CREDENTIALS', { token: 'expired' }],
+  ['forged token', 'GET', () => '/v1.0/providers', undefined, 401, 'INVALID_CREDENTIALS', { token: 'forged' }],
+  ['token of a missing agent', 'GET', () => '/v1.0/providers', undefined, 401, 'INVALID_CREDENTIALS', { token: 'unknownAgent' }],
+  ['malformed token', 'GET', () => '/v1.0/providers', undefined, 401, 'INVALID_CREDENTIALS', { token: 'not.a.jwt' }],
+  ['Basic auth', 'GET', () => '/v1.0/routes', undefined, 401, 'INVALID_CREDENTIALS', { token: null, headers: { authorization: 'Basic YWRtaW46eA==' } }],
+  ['not a ProjectSuperAdmin: list', 'GET', () => '/v1.0/providers', undefined, 403, 'PERMISSION_DENIED', { token: 'notSuperAdmin' }],
+  ['not a ProjectSuperAdmin: create', 'POST', () => '/v1.0/providers', providerBody(), 403, 'PERMISSION_DENIED', { token: 'notSuperAdmin' }],
+  ['not a ProjectSuperAdmin: routes', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID), 403, 'PERMISSION_DENIED', { token: 'notSuperAdmin' }],
+  ['not a ProjectSuperAdmin: setup', 'POST', () => '/v1.0/providers/setup', {}, 403, 'PERMISSION_DENIED', { token: 'notSuperAdmin' }],
+  ['auth before validation', 'POST', () => '/v1.0/providers', { junk: true }, 401, 'AUTHENTICATION_REQUIRED', { token: null }],
+  ['wrong password', 'POST', () => '/auth/login', { username: 'admin', password: 'wrong' }, 401, 'INVALID_CREDENTIALS', { token: null }],
+  ['unknown user', 'POST', () => '/v1.0/auth/login', { username: 'nobody', password: 'x' }, 401, 'INVALID_CREDENTIALS', { token: null }],
+  ['login unknown field', 'POST', () => '/auth/login', { username: 'admin', password: 'x', otp: '1' }, 400, 'INVALID_ARGUMENT', { token: null }],
+  ['login malformed JSON', 'POST', () => '/auth/login', undefined, 400, 'INVALID_JSON_BODY', { token: null, raw: '{username' }],
+  ['unknown endpoint', 'GET', () => '/v1.0/dialplans', undefined, 404, 'ROUTE_NOT_FOUND', { token: null }],
+  ['unknown method', 'PATCH', () => '/v1.0/providers', undefined, 404, 'ROUTE_NOT_FOUND', { token: null }],
+];
+
+describe.each([
+  ['providers', PROVIDER_CASES],
+  ['routes', ROUTE_CASES],
+  ['auth', AUTH_CASES],
+])('bad %s input', (_group, cases) => {
+  it.each(cases)('%s: refused, nothing written', async (_label, method, path, body, status, reason, opts = {}) => {
+    const before = fingerprint();
+    const token = opts.token === undefined ? tokens.admin : opts.token === null ? null : (tokens[opts.token] ?? opts.token);
+    const b: unknown = typeof body === 'function' ? (body as () => unknown)() : body;
+    const r = await t.request(method, path(), { ...opts, token, ...(b !== undefined ? { body: b } : {}) });
+    expect({ status: r.status, reason: r.body?.error?.reason }).toEqual({ status, reason });
+    expect(r.body.error.request_id).toBe(r.headers.get('x-request-id'));
+    expect(r.body.error.message).toBeTypeOf('string');
+    expect(fingerprint()).toBe(before);
+  });
+});
+
+describe('error envelope', () => {
+  it('echoes the client X-Request-Id', async () => {
+    const r = await t.request('GET', `/v1.0/providers/${UNKNOWN_ID}`, { headers: { 'X-Request-Id': 'abc-123' } });
+    expect(r.headers.get('x-request-id')).toBe('abc-123');
+    expect(r.body.error).toEqual({ status: 'NOT_FOUND', reason: 'PROVIDER_NOT_FOUND', message: expect.any(String), request_id: 'abc-123' });
+  });
+
+  it('PROVIDER_IN_USE lists the routes that use the provider', async () => {
+    const r = await t.request('DELETE', `/v1.0/providers/${live.id}`);
+    expect(r.status).toBe(409);
+    expect(r.body.error.details).toEqual({ route_ids: [route.id] });
+    expect(r.body.error.message).toContain(route.id);
+    // once the route is gone the provider can go
+    expect((await t.request('POST', '/v1.0/routes', { body: routeBody(live.id, { target: '+1' }) })).status).toBe(200);
+  });
+});

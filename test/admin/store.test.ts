@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCapturingLogger } from '../../src/log/logger.ts';
+import { LIVE_SENTINEL } from '../../src/routing/model.ts';
+import { formatMicros, parseMicros } from '../../src/store/clock.ts';
+import { schemaVersion } from '../../src/store/db.ts';
+import { MIGRATIONS } from '../../src/store/migrations.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
+import type { ProviderInput } from '../../src/store/provider-store.ts';
+
+const provider = (over: Partial<ProviderInput> = {}): ProviderInput => ({
+  type: 'sip', hostname: 'sip.example.com', tech_prefix: '', tech_postfix: '', tech_headers: {}, name: 'p', detail: '', codecs: '', ...over,
+});
+
+const dirs: string[] = [];
+const stores: Store[] = [];
+function tempStore(micros?: () => number): { store: Store; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'outdial-store-'));
+  dirs.push(dir);
+  const path = join(dir, 'outdial.db');
+  const store = openStore({ path, logger: createCapturingLogger().logger, ...(micros ? { micros } : {}) });
+  stores.push(store);
+  return { store, path };
+}
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('timestamps', () => {
+  it('formats microseconds with six decimals and parses them back', () => {
+    const t = Date.UTC(2026, 3, 23, 10, 0, 0, 123) * 1000 + 456;
+    expect(formatMicros(t)).toBe('2026-04-23T10:00:00.123456Z');
+    expect(parseMicros('2026-04-23T10:00:00.123456Z')).toBe(t);
+    expect(parseMicros('2026-04-23 10:00:00.123456')).toBeUndefined();
+  });
+
+  it('never issues the same tm_create twice, even when the clock stands still', () => {
+    const frozen = Date.UTC(2026, 0, 1) * 1000;
+    const { store } = tempStore(() => frozen);
+    const created = Array.from({ length: 50 }, () => store.providers.create(provider()));
+    const stamps = created.map((p) => p.tm_create);
+    expect(new Set(stamps).size).toBe(50);
+    expect([...stamps].sort()).toEqual(stamps);
+    expect(stamps[0]).toBe('2026-01-01T00:00:00.000000Z');
+    expect(stamps[49]).toBe('2026-01-01T00:00:00.000049Z');
+  });
+});
+
+describe('database', () => {
+  it('uses WAL, enforces foreign keys and records the schema version', () => {
+    const { store } = tempStore();
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(Number(store.db.pragma('busy_timeout', { simple: true }))).toBeGreaterThan(0);
+    expect(schemaVersion(store.db)).toBe(MIGRATIONS.length);
+    expect(() =>
+      store.db.prepare("INSERT INTO routes VALUES ('r', 'c', '', '', 'no-such-provider', 1, 'all', 'a', 'a', 'a')").run(),
+    ).toThrow(/FOREIGN KEY/);
+  });
+
+  it('reopening does not re-apply migrations', () => {
+    const { store, path } = tempStore();
+    store.providers.create(provider());
+    store.close();
+    const again = openStore({ path, logger: createCapturingLogger().logger });
+    stores.push(again);
+    expect(schemaVersion(again.db)).toBe(MIGRATIONS.length);
+    expect(again.providers.listLive()).toHaveLength(1);
+  });
+
+  it('a second process writing the same file at the same time corrupts nothing and loses nothing', async () => {
+    const { store, path } = tempStore();
+    const writer = fileURLToPath(new URL('./support/store-writer.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, path, '300', 'child'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Keep writing until the child has finished, so the two writers overlap for the child's whole run.
+    let mine = 0;
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      store.providers.create(provider({ name: `parent-${mine}` }));
+      mine++;
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await exited, err).toBe(0);
+    expect(out).toContain('done');
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const all = store.providers.listLive();
+    expect(all).toHaveLength(mine + 300);
+    expect(all.filter((p) => p.name.startsWith('child-'))).toHaveLength(300);
+    expect(new Set(all.map((p) => p.tm_create)).size).toBe(all.length);
+    // The writes really interleaved: in creation order, a parent row sits between two child rows.
+    const order = all.map((p) => (p.name.startsWith('child-') ? 'c' : 'p')).join('');
+    expect(order).toMatch(/c+p+c/);
+  }, 60_000);
+});
+
+describe('RoutingSource', () => {
+  it('readLive returns only live providers and routes', () => {
+    const { store } = tempStore();
+    const a = store.providers.create(provider({ name: 'a' }));
+    const b = store.providers.create(provider({ name: 'b' }));
+    const r1 = store.routes.create({ customer_id: '00000000-0000-0000-0000-000000000001', name: '', detail: '', provider_id: a.id, priority: 1, target: 'all' });
+    const r2 = store.routes.create({ customer_id: '00000000-0000-0000-0000-000000000001', name: '', detail: '', provider_id: a.id, priority: 2, target: '+1' });
+    store.routes.softDelete(r2.id);
+    store.providers.softDelete(b.id);
+    const live = store.readLive();
+    expect(live.providers.map((p) => p.id)).toEqual([a.id]);
+    expect(live.routes.map((r) => r.id)).toEqual([r1.id]);
+    expect(live.routes[0]!.tm_delete).toBe(LIVE_SENTINEL);
+    expect(live.providers[0]!.tech_headers).toEqual({});
+  });
+
+  it('tells listeners after every committed provider or route change, not after a refused one', () => {
+    const { store } = tempStore();
+    const seen: string[] = [];
+    const off = store.onChange(() => seen.push(`${store.readLive().providers.length}/${store.readLive().routes.length}`));
+    const p = store.providers.create(provider());
+    store.providers.replace(p.id, provider({ codecs: 'PCMU' }));
+    const r = store.routes.create({ customer_id: '00000000-0000-0000-0000-000000000001', name: '', detail: '', provider_id: p.id, priority: 1, target: 'all' });
+    expect(() => store.providers.softDelete(p.id)).toThrow(/in use|live routes/);
+    store.routes.replace(r.id, { name: 'x', detail: '', provider_id: p.id, priority: 2, target: '+1' });
+    store.routes.softDelete(r.id);
+    store.providers.softDelete(p.id);
+    expect(seen).toEqual(['1/0', '1/0', '1/1', '1/1', '1/0', '0/0']);
+    off();
+    store.providers.create(provider());
+    expect(seen).toHaveLength(6);
+  });
+
+  it('a PUT that changes the hostname resets health; one that does not keeps it', () => {
+    const { store } = tempStore();
+    const p = store.providers.create(provider());
+    store.providers.setHealth(p.id, 'healthy', '2026-01-01T00:00:00.000000Z');
+    expect(store.providers.replace(p.id, provider({ name: 'renamed' }))).toMatchObject({ health_status: 'healthy', health_checked_at: '2026-01-01T00:00:00.000000Z' });
+    expect(store.providers.replace(p.id, provider({ hostname: 'other.example.com' }))).toMatchObject({ health_status: 'unknown', health_checked_at: null });
+  });
+});

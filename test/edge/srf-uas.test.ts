@@ -1,0 +1,130 @@
+/**
+ * A real drachtio-srf application acting as UAS behind the edge, with sipp as the caller,
+ * over UDP and TCP.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type Srf from 'drachtio-srf';
+import { startEdgeHarness, SDP, waitFor, type EdgeHarness } from '../support/edge-harness.ts';
+import { describeSipp, startSipp, stopAllSipp, type SippResult } from '../support/sipp.ts';
+
+let h: EdgeHarness | undefined;
+afterEach(async () => {
+  await stopAllSipp();
+  await h?.close();
+  h = undefined;
+});
+
+function expectSuccess(r: SippResult, harness: EdgeHarness): void {
+  expect(r.code, `${describeSipp(r)}\n--- edge log\n${harness.logs.text().slice(-4000)}`).toBe(0);
+}
+
+function countReceived(messages: string, firstLine: RegExp): number {
+  // sipp's -trace_msg log: "----- UDP message received [N] bytes :" followed by the message
+  return messages.split(/message received[^\n]*\n/).slice(1).filter((m) => firstLine.test(m.trimStart().split('\n')[0] ?? '')).length;
+}
+
+describe.each(['udp', 'tcp'] as const)('srf UAS over %s', (transport) => {
+  it('answers 200: the sipp caller completes INVITE/ACK/BYE', async () => {
+    h = await startEdgeHarness();
+    const srf = await h.connectApp();
+    const events: string[] = [];
+    srf.invite((req, res) => {
+      void srf.createUAS(req, res, { localSdp: SDP }).then((dialog) => {
+        events.push('dialog');
+        dialog.on('ack', () => events.push('ack'));
+        dialog.on('destroy', () => events.push('destroy'));
+      });
+    });
+    const uac = await startSipp({ scenario: { builtin: 'uac' }, transport, remote: h.edge.sipAddress, timeoutSec: 15 });
+    expectSuccess(await uac.done, h);
+    await waitFor(() => events.includes('destroy'), 2000, 'dialog destroy');
+    expect(events).toEqual(['dialog', 'ack', 'destroy']);
+  });
+
+  it('rejects with 486: the caller gets it and ACKs', async () => {
+    h = await startEdgeHarness();
+    const srf = await h.connectApp();
+    let invites = 0;
+    srf.invite((_req, res) => {
+      invites++;
+      res.send(486);
+    });
+    const uac = await startSipp({ scenario: 'uac-486.xml', transport, remote: h.edge.sipAddress, timeoutSec: 15 });
+    const r = await uac.done;
+    expectSuccess(r, h);
+    expect(invites).toBe(1);
+    expect(r.messages).toMatch(/SIP\/2\.0 486 Busy Here/);
+  });
+
+  it.each([
+    ['before any provisional', 'uac-cancel-early.xml', false],
+    ['after 180 Ringing', 'uac-cancel-ringing.xml', true],
+  ])('CANCEL %s: 200 + 487 to the caller, cancel event to the app, late answer refused', async (_name, scenario, ring) => {
+    h = await startEdgeHarness();
+    const srf: Srf = await h.connectApp();
+    let cancelled = false;
+    let lateAnswer: unknown = 'not tried';
+    srf.invite((req, res) => {
+      if (ring) res.send(180);
+      req.on('cancel', () => {
+        cancelled = true;
+        // The edge already answered 487; the app's own final response must be refused.
+        res.send(200, { body: SDP }, (err: unknown) => {
+          lateAnswer = err;
+        });
+      });
+    });
+    const uac = await startSipp({ scenario, transport, remote: h.edge.sipAddress, timeoutSec: 15 });
+    const r = await uac.done;
+    expectSuccess(r, h);
+    await waitFor(() => lateAnswer !== 'not tried', 2000, 'late answer result');
+    expect(cancelled).toBe(true);
+    expect(String(lateAnswer)).toMatch(/cancel/i);
+    expect(r.messages).toMatch(/SIP\/2\.0 487 Request Terminated/);
+  });
+
+  it('absorbs a retransmitted INVITE: the app sees one request', async () => {
+    h = await startEdgeHarness();
+    const srf = await h.connectApp();
+    let invites = 0;
+    srf.invite((req, res) => {
+      invites++;
+      // answer a little later so the copy arrives while the app is deciding
+      setTimeout(() => void srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined), 300);
+    });
+    const uac = await startSipp({ scenario: 'uac-invite-retransmit.xml', transport, remote: h.edge.sipAddress, timeoutSec: 15 });
+    expectSuccess(await uac.done, h);
+    expect(invites).toBe(1);
+  });
+
+});
+
+describe('srf UAS over lossy udp', () => {
+  // Over TCP the peer does not expect retransmissions at all, so these are UDP only.
+  it('retransmits the 200 until the late ACK arrives, then the call completes', async () => {
+    h = await startEdgeHarness();
+    const srf = await h.connectApp();
+    srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined));
+    const uac = await startSipp({ scenario: 'uac-slow-ack.xml', transport: 'udp', remote: h.edge.sipAddress, timeoutSec: 15 });
+    const r = await uac.done;
+    expectSuccess(r, h);
+    // T1 = 50 ms, the ACK comes after 700 ms: several copies of the 200 must have reached sipp
+    expect(countReceived(r.messages, /^SIP\/2\.0 200/)).toBeGreaterThanOrEqual(3);
+  });
+  it('completes every call with sipp losing 10% of its packets', async () => {
+    h = await startEdgeHarness();
+    const srf = await h.connectApp();
+    srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined));
+    const uac = await startSipp({
+      scenario: { builtin: 'uac' },
+      transport: 'udp',
+      remote: h.edge.sipAddress,
+      calls: 5,
+      rate: 5,
+      timeoutSec: 25,
+      extraArgs: ['-lost', '10'],
+    });
+    const r = await uac.done;
+    expectSuccess(r, h);
+  }, 40_000);
+});
