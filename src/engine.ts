@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { buildAdminApp, listenAdmin } from './admin/admin-app.ts';
+import { buildAdminApp, listenAdmin, type AdminDeps } from './admin/admin-app.ts';
+import { dialRouteEndpoints } from './admin/dialroute-endpoints.ts';
+import { startCallApp, type CallApp } from './call/call-app.ts';
+import { DialPlanCache } from './call/dial-plan-cache.ts';
+import { startEdge, type RunningEdge } from './edge/edge.ts';
 import { generatePassword, hashPassword } from './admin/auth/password.ts';
 import { createTokenSigner } from './admin/auth/token.ts';
 import type { CarrierAdapter } from './carrier/carrier.ts';
@@ -15,6 +20,8 @@ export interface EngineOptions {
   print?: (text: string) => void;
   /** Carrier adapters for provider setup (default: Telnyx from config.telnyx). */
   carriers?: ReadonlyMap<string, CarrierAdapter>;
+  /** More ProjectSuperAdmin endpoints under /v1.0 (see AdminDeps.extraEndpoints). */
+  extraEndpoints?: AdminDeps['extraEndpoints'];
   /** Test hook: row timestamps from this clock. */
   micros?: MicrosSource;
 }
@@ -22,8 +29,12 @@ export interface EngineOptions {
 export interface Engine {
   /** The admin API's bound address (useful with port 0). */
   readonly http: { host: string; port: number };
+  /** Where SIP peers reach the embedded edge; undefined with an external drachtio-server. */
+  readonly sip: { host: string; port: number } | undefined;
   readonly store: Store;
   readonly admin: FastifyInstance;
+  readonly calls: CallApp;
+  readonly dialPlan: DialPlanCache;
   close(): Promise<void>;
 }
 
@@ -55,31 +66,86 @@ export async function bootstrapAdmin(store: Store, config: Readonly<Config>, log
   }
 }
 
-/** The composition root: store, admin API (and, in later issues, the SIP side). */
+/**
+ * The SIP side: the embedded edge (unless an external drachtio-server is configured) and the
+ * drachtio-srf call-routing application connected to it.
+ */
+async function startSip(
+  config: Readonly<Config>,
+  logger: Logger,
+  dialPlan: DialPlanCache,
+): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
+  let edge: RunningEdge | undefined;
+  let drachtio: { host: string; port: number; secret: string };
+  if (config.drachtio.address !== '') {
+    const i = config.drachtio.address.lastIndexOf(':');
+    drachtio = {
+      host: config.drachtio.address.slice(0, i),
+      port: Number(config.drachtio.address.slice(i + 1)),
+      secret: config.drachtio.secret,
+    };
+  } else {
+    // Embedded: the wire secret only has to be shared within this process.
+    const secret = config.edge.secret || randomBytes(24).toString('base64url');
+    edge = await startEdge({ sip: config.sip, wire: { ...config.edge, secret }, logger });
+    logger.info({ sip: edge.sipAddress, wire: edge.wireAddress }, 'embedded SIP edge listening');
+    drachtio = { ...edge.wireAddress, secret };
+  }
+  try {
+    const calls = await startCallApp({ routing: config.routing, drachtio, dialPlan, logger });
+    return { edge, calls };
+  } catch (err) {
+    await edge?.close();
+    throw err;
+  }
+}
+
+/** The composition root: store, dial plan, SIP edge, call routing and the admin API. */
 export async function startEngine(config: Readonly<Config>, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
   const store = openStore({ path: config.db.path, logger, ...(options.micros ? { micros: options.micros } : {}) });
   let admin: FastifyInstance | undefined;
+  let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
+  const dialPlan = new DialPlanCache(store, logger);
   try {
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
+    sip = await startSip(config, logger, dialPlan);
     const tokens = createTokenSigner(config.auth.jwtSecret || store.settings.jwtSecret(), config.auth.tokenTtlSeconds);
-    admin = await buildAdminApp({ config, logger, store, tokens, carriers: options.carriers ?? defaultCarriers(config) });
+    admin = await buildAdminApp({
+      config,
+      logger,
+      store,
+      tokens,
+      carriers: options.carriers ?? defaultCarriers(config),
+      extraEndpoints: [dialRouteEndpoints(() => dialPlan.current()), ...(options.extraEndpoints ?? [])],
+    });
     const http = await listenAdmin(admin, config.http.host, config.http.port);
+    store.watchExternalChanges();
     logger.info({ host: http.host, port: http.port, db: config.db.path }, 'admin API listening');
     const app = admin;
+    const running = sip;
     let closed = false;
     return {
       http,
+      sip: running.edge?.sipAddress,
       store,
       admin: app,
+      calls: running.calls,
+      dialPlan,
       async close() {
         if (closed) return;
         closed = true;
         await app.close();
+        await running.calls.close();
+        await running.edge?.close();
+        dialPlan.close();
         store.close();
       },
     };
   } catch (err) {
     await admin?.close();
+    await sip?.calls.close();
+    await sip?.edge?.close();
+    dialPlan.close();
     store.close();
     throw err;
   }

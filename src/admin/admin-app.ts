@@ -77,6 +77,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
     await scope.register(providerSetupEndpoint(deps));
     await scope.register(providerEndpoints(deps));
     await scope.register(routeEndpoints(deps));
+    for (const extra of deps.extraEndpoints ?? []) await scope.register(extra);
   }, { prefix: '/v1.0' });
 
   return app;

@@ -1,3 +1,4 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CarrierAdapter } from '../carrier/carrier.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { Logger } from '../log/logger.ts';
@@ -12,4 +13,9 @@ export interface AdminDeps {
   tokens: TokenSigner;
   /** Carrier adapters for POST /v1.0/providers/setup, keyed by the `carrier` field ("telnyx"). */
   carriers: ReadonlyMap<string, CarrierAdapter>;
+  /**
+   * More endpoints under /v1.0 behind the same ProjectSuperAdmin check and error envelope (e.g.
+   * GET /dialroutes from the routing side). Throw ApiError for client errors.
+   */
+  extraEndpoints?: FastifyPluginAsyncTypebox[];
 }

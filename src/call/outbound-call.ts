@@ -162,10 +162,12 @@ export class OutboundCall {
 
       this.deps.srf
         .createUAC(attempt.requestUri, opts, {
-          cbRequest: (sent: SrfRequest) => {
+          // drachtio-srf calls this as (err, req), whatever its typings say.
+          cbRequest: ((err: unknown, sent?: SrfRequest) => {
+            if (err || sent === undefined) return;
             uacReq = sent;
             if (settled) cancelUac(); // the platform CANCELed or the timer fired before the echo
-          },
+          }) as unknown as (req: SrfRequest) => void,
           cbProvisional: (prov: SrfResponse) => {
             if (prov.status <= 100 || settled) return;
             heardBack = true;

@@ -63,6 +63,7 @@ export class SipRelay {
   readonly dialogs = new DialogStore();
   private readonly inbound = new Map<string, InboundTxn>();
   private readonly outbound = new Map<string, OutboundTxn>();
+  private readonly cancelledIds = new Set<string>();
   private readonly retransmitters = new Map<Dialog, Uas2xxRetransmitter>();
   /** UAS dialogs whose 2xx echo is not yet written: an ACK waits for it (srf needs the dialog first). */
   private readonly echoWritten = new Map<Dialog, Promise<void>>();
@@ -163,7 +164,15 @@ export class SipRelay {
 
   private trackInbound(record: InboundTxn): void {
     this.inbound.set(record.id, record);
-    record.server.once('terminated', () => this.inbound.delete(record.id));
+    record.server.once('terminated', () => {
+      this.inbound.delete(record.id);
+      // The app may answer a cancelled INVITE after its transaction ended (TCP: Timer I is 0);
+      // it must still get "cancelled", not "unknown transaction".
+      if (record.state === 'cancelled') {
+        this.cancelledIds.add(record.id);
+        setTimeout(() => this.cancelledIds.delete(record.id), 64 * this.opts.timers.t1).unref();
+      }
+    });
   }
 
   /** An ACK for a 2xx (ACKs for non-2xx are absorbed by the server transaction). */
@@ -250,6 +259,10 @@ export class SipRelay {
 
   private async appResponse(app: AppConnection, msgId: string, txnId: string, appRes: SipResponse): Promise<void> {
     const record = this.inbound.get(txnId);
+    if (!record && this.cancelledIds.has(txnId)) {
+      app.send(formatNok(msgId, 'request was cancelled'));
+      return;
+    }
     if (!record || record.app !== app) {
       app.send(formatNok(msgId, 'unknown transaction'));
       return;

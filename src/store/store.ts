@@ -26,6 +26,8 @@ export class Store implements RoutingSource {
   readonly agents: AgentStore;
   readonly settings: SettingsStore;
   private readonly listeners = new Set<() => void>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private dataVersion = 0;
 
   constructor(
     readonly db: Db,
@@ -59,9 +61,34 @@ export class Store implements RoutingSource {
     }
   }
 
+  /**
+   * Also notice commits made by other connections (another process on the same file, e.g. a
+   * second engine or a maintenance script): `PRAGMA data_version` changes exactly then. Our own
+   * commits are announced directly and do not change it for this connection.
+   */
+  watchExternalChanges(intervalMs = 1000): void {
+    if (this.watchTimer) return;
+    this.dataVersion = this.readDataVersion();
+    this.watchTimer = setInterval(() => {
+      if (!this.db.open) return;
+      const v = this.readDataVersion();
+      if (v === this.dataVersion) return;
+      this.dataVersion = v;
+      this.logger.debug({ data_version: v }, 'external database change');
+      this.emitChange();
+    }, intervalMs);
+    this.watchTimer.unref();
+  }
+
   close(): void {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
     this.listeners.clear();
     if (this.db.open) this.db.close();
+  }
+
+  private readDataVersion(): number {
+    return Number(this.db.pragma('data_version', { simple: true }));
   }
 
   private emitChange(): void {

@@ -91,3 +91,17 @@ describe('health', () => {
     expect([r.status, r.body.error.reason]).toEqual([500, 'INTERNAL']);
   });
 });
+
+describe('extra endpoints', () => {
+  it('sit under /v1.0 behind the same ProjectSuperAdmin check and error envelope', async () => {
+    t = await startTestEngine({
+      extraEndpoints: [
+        async (app) => {
+          app.get('/ping', async () => ({ pong: true }));
+        },
+      ],
+    });
+    expect((await t.request('GET', '/v1.0/ping')).body).toEqual({ pong: true });
+    expect((await t.request('GET', '/v1.0/ping', { token: null })).body.error.reason).toBe('AUTHENTICATION_REQUIRED');
+  });
+});

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, ERRORS, STATUS_HTTP, type ErrorReason } from '../../src/errors.ts';
+import { SPEC_REASONS } from './support/spec-reasons.ts';
 
-/** Every reason named in spec/admin-api.md ("Transport and shape" and the setup section). */
-export const SPEC_REASONS = [
-  'INVALID_JSON_BODY', 'INVALID_ID', 'INVALID_ARGUMENT', 'INVALID_CODECS', 'INVALID_TECH_HEADERS', 'INVALID_HOSTNAME',
-  'PROVIDER_NOT_FOUND', 'ROUTE_NOT_FOUND', 'PROVIDER_IN_USE', 'CARRIER_CREDENTIALS_REJECTED', 'CARRIER_UNAVAILABLE',
-  'UNSUPPORTED_CARRIER', 'AUTHENTICATION_REQUIRED', 'INVALID_CREDENTIALS', 'PERMISSION_DENIED', 'RATE_LIMIT_EXCEEDED', 'INTERNAL',
-] as const;
 
 describe('error registry', () => {
   it('has every reason the spec names', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCapturingLogger } from '../../src/log/logger.ts';
 import { LIVE_SENTINEL } from '../../src/routing/model.ts';
 import { formatMicros, parseMicros } from '../../src/store/clock.ts';
@@ -143,5 +143,17 @@ describe('RoutingSource', () => {
     store.providers.setHealth(p.id, 'healthy', '2026-01-01T00:00:00.000000Z');
     expect(store.providers.replace(p.id, provider({ name: 'renamed' }))).toMatchObject({ health_status: 'healthy', health_checked_at: '2026-01-01T00:00:00.000000Z' });
     expect(store.providers.replace(p.id, provider({ hostname: 'other.example.com' }))).toMatchObject({ health_status: 'unknown', health_checked_at: null });
+  });
+
+  it('tells listeners about commits made through another connection to the same file', async () => {
+    const { store, path } = tempStore();
+    const other = openStore({ path, logger: createCapturingLogger().logger });
+    stores.push(other);
+    let calls = 0;
+    store.onChange(() => calls++);
+    store.watchExternalChanges(20);
+    other.providers.create(provider({ name: 'from elsewhere' }));
+    await vi.waitFor(() => expect(calls).toBe(1), { timeout: 5000, interval: 20 });
+    expect(store.readLive().providers.map((p) => p.name)).toEqual(['from elsewhere']);
   });
 });

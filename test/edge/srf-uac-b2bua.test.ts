@@ -26,7 +26,7 @@ describe.each(['udp', 'tcp'] as const)('srf UAC and B2BUA over %s', (transport) 
   it('createUAC places a call to a sipp callee and hangs up', async () => {
     h = await startEdgeHarness();
     const srf = await h.connectApp();
-    const uas = await startSipp({ scenario: { builtin: 'uas' }, transport, timeoutSec: 15 });
+    const uas = await startSipp({ scenario: 'uas-answer.xml', transport, timeoutSec: 15 });
     const dialog = await srf.createUAC(uriOf(uas.port, transport), { localSdp: SDP });
     expect(dialog.sip.remoteTag).toBeTruthy();
     await new Promise((r) => setTimeout(r, 100));
@@ -62,7 +62,7 @@ describe.each(['udp', 'tcp'] as const)('srf UAC and B2BUA over %s', (transport) 
   }, 15_000);
 
   it.each([
-    ['the caller', { builtin: 'uac' } as const, { builtin: 'uas' } as const],
+    ['the caller', { builtin: 'uac' } as const, 'uas-answer.xml'],
     ['the callee', 'uac-wait-bye.xml', 'uas-bye.xml'],
   ])('createB2BUA bridges a sipp caller to a sipp callee; %s hangs up', async (_who, callerScenario, calleeScenario) => {
     h = await startEdgeHarness();

@@ -69,7 +69,8 @@ describe.each(['udp', 'tcp'] as const)('srf UAS over %s', (transport) => {
       req.on('cancel', () => {
         cancelled = true;
         // The edge already answered 487; the app's own final response must be refused.
-        res.send(200, { body: SDP }, (err: unknown) => {
+        // srf's own signature is send(status, opts, callback); its type declarations lack it.
+        (res.send as unknown as (s: number, o: object, cb: (err: unknown) => void) => void)(200, { body: SDP }, (err) => {
           lateAnswer = err;
         });
       });

@@ -6,7 +6,7 @@ import type { Config } from '../../../src/config/config-schema.ts';
 import { loadConfig, type DeepPartial } from '../../../src/config/load-config.ts';
 import { createCapturingLogger } from '../../../src/log/logger.ts';
 import type { MicrosSource } from '../../../src/store/clock.ts';
-import { startEngine, type Engine } from '../../../src/engine.ts';
+import { startEngine, type Engine, type EngineOptions } from '../../../src/engine.ts';
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -37,6 +37,7 @@ export interface StartOptions {
   dir?: string;
   carriers?: ReadonlyMap<string, CarrierAdapter>;
   micros?: MicrosSource;
+  extraEndpoints?: EngineOptions['extraEndpoints'];
 }
 
 /** A real engine on 127.0.0.1:0 with a real SQLite file in a temp dir. */
@@ -48,6 +49,9 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
     http: { host: '127.0.0.1', port: 0 },
     db: { path: dbPath },
     admin: { username: ADMIN_USER, password: ADMIN_PASSWORD, ...opts.overrides?.admin },
+    // The engine also starts the embedded SIP edge: keep it on loopback and free ports.
+    sip: { host: '127.0.0.1', port: 0, ...opts.overrides?.sip },
+    edge: { host: '127.0.0.1', port: 0, ...opts.overrides?.edge },
   });
   const logs = createCapturingLogger('trace');
   const printed: string[] = [];
@@ -55,6 +59,7 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
     print: (t) => printed.push(t),
     carriers: opts.carriers ?? new Map(),
     ...(opts.micros ? { micros: opts.micros } : {}),
+    ...(opts.extraEndpoints ? { extraEndpoints: opts.extraEndpoints } : {}),
   });
   const base = `http://127.0.0.1:${engine.http.port}`;
   let cachedToken: string | undefined;
