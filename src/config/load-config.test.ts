@@ -77,3 +77,11 @@ describe('docker-compose.yml', () => {
     expect(() => loadConfig(resolved)).not.toThrow();
   });
 });
+
+describe('README.md', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+  it('documents every environment variable the config accepts', () => {
+    for (const v of ENV_VARS) expect(readme, v.name).toContain(`\`${v.name}\``);
+  });
+});
