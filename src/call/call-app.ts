@@ -11,6 +11,8 @@ import type { DialPlanCache } from './dial-plan-cache.ts';
 import { OutboundCall } from './outbound-call.ts';
 import { SourcePolicy } from './source-policy.ts';
 
+const RECONNECT_MAX_DELAY_MS = 1000;
+
 export interface CallAppOptions {
   readonly routing: Config['routing'];
   readonly drachtio: { host: string; port: number; secret: string };
@@ -40,17 +42,36 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   const srf = new Srf();
   let active = 0;
   let isConnected = false;
+  let closed = false;
+  /** the last connection problem logged, so a peer that stays down is not logged every retry. */
+  let lastProblem: string | undefined;
+  const drachtioAddress = `${opts.drachtio.host}:${opts.drachtio.port}`;
 
-  srf.on('connect', () => {
+  // srf emits 'connect' with an Error when the server refused the secret; the server then closes
+  // the connection and srf retries like after any other drop.
+  srf.on('connect', (err: Error | null) => {
+    if (closed) {
+      disconnect(srf);
+      return;
+    }
+    if (err) {
+      isConnected = false;
+      if (lastProblem !== 'auth') log.error({ drachtio: drachtioAddress, err: err.message }, 'drachtio refused the secret; retrying');
+      lastProblem = 'auth';
+      return;
+    }
     isConnected = true;
-    log.info({ drachtio: `${opts.drachtio.host}:${opts.drachtio.port}` }, 'connected to drachtio');
+    lastProblem = undefined;
+    log.info({ drachtio: drachtioAddress }, 'connected to drachtio');
   });
   srf.on('error', (err: Error) => {
     isConnected = false;
-    log.warn({ err: err.message }, 'drachtio connection error');
+    if (closed || lastProblem === err.message) return;
+    lastProblem = err.message;
+    log.warn({ drachtio: drachtioAddress, err: err.message }, 'drachtio connection error; retrying');
   });
   srf.on('close' as 'disconnect', () => {
-    if (isConnected) log.warn('drachtio connection lost; reconnecting');
+    if (isConnected && !closed) log.warn({ drachtio: drachtioAddress }, 'drachtio connection lost; reconnecting');
     isConnected = false;
   });
 
@@ -85,8 +106,17 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
       .finally(() => active--);
   });
 
-  const firstConnect = new Promise<void>((resolve) => srf.once('connect', () => resolve()));
-  srf.connect({ ...opts.drachtio, reconnect: { retryMaxDelay: 2000 } } as Srf.SrfConfig);
+  const firstConnect = new Promise<void>((resolve) => {
+    const onConnect = (err: Error | null) => {
+      if (err) return;
+      srf.removeListener('connect', onConnect);
+      resolve();
+    };
+    srf.on('connect', onConnect);
+  });
+  // srf backs off from 255 ms by ×1.7 per failed try, capped here: a restarted drachtio-server
+  // is found again within a second.
+  srf.connect({ ...opts.drachtio, reconnect: { retryMaxDelay: RECONNECT_MAX_DELAY_MS } } as Srf.SrfConfig);
   const wait = opts.connectWaitMs ?? 5000;
   const timer = new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
   await Promise.race([firstConnect, timer]);
@@ -96,7 +126,35 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     activeCalls: () => active,
     connected: () => isConnected,
     async close() {
-      srf.disconnect();
+      if (closed) return;
+      closed = true;
+      isConnected = false;
+      disconnect(srf);
     },
   };
+}
+
+/** The parts of srf's connection internals close() needs (drachtio-srf 5: proto.js, wire-protocol.js). */
+interface SrfWireInternals {
+  _app?: { client?: { wp?: { closing?: boolean; reconnectVars?: { retryTimer?: NodeJS.Timeout | null } } } };
+}
+
+/**
+ * Ends the connection and any pending reconnect. srf.disconnect() throws when no socket is open
+ * (e.g. between retries) and leaves a scheduled retry running, which would reconnect after close.
+ */
+function disconnect(srf: Srf): void {
+  const wp = (srf as unknown as SrfWireInternals)._app?.client?.wp;
+  if (wp) {
+    wp.closing = true;
+    if (wp.reconnectVars?.retryTimer) {
+      clearTimeout(wp.reconnectVars.retryTimer);
+      wp.reconnectVars.retryTimer = null;
+    }
+  }
+  try {
+    srf.disconnect();
+  } catch {
+    // not connected: nothing to end
+  }
 }

@@ -47,6 +47,13 @@ interface SipError {
   reason?: string;
 }
 
+/**
+ * RFC 3261 §15: the callee MUST NOT send BYE before the ACK for its 2xx (or the server
+ * transaction's end). If the platform never ACKs, the SIP stack ends that dialog itself after
+ * 64*T1; this bound only keeps the wait from outliving it by much (64 × the default T1 of 500 ms).
+ */
+const ACK_WAIT_MS = 32_000;
+
 export class OutboundCall {
   private state: CallState = 'routing';
   private platformCancelled = false;
@@ -186,8 +193,9 @@ export class OutboundCall {
         .then(
           (uac: Dialog) => {
             if (settled) {
-              // Answered after we gave up on it (timeout or platform CANCEL): hang it up.
-              uac.destroy();
+              // Answered after we gave up on it (the 200 crossed our CANCEL, RFC 3261 §9.1):
+              // srf has ACKed it; hang it up.
+              this.hangUp(uac, 'answered after the attempt was abandoned');
               return;
             }
             settle({ kind: 'connected', uac }, 200);
@@ -203,47 +211,85 @@ export class OutboundCall {
   /** Carrier answered: answer the platform with the carrier's SDP and tie the two dialogs. */
   private async connect(uac: Dialog): Promise<void> {
     if (this.platformCancelled || this.res.finalResponseSent) {
-      uac.destroy();
+      this.hangUp(uac, 'platform cancelled before the answer');
       this.end(487, 'cancelled by platform');
       return;
     }
+    // The carrier's BYE may arrive while the platform's 200 is being sent; listen from now on.
+    let carrierGone = false;
+    uac.on('destroy', () => {
+      carrierGone = true;
+    });
     let uas: Dialog;
     try {
       uas = await this.deps.srf.createUAS(this.req, this.res, { localSdp: uac.remote.sdp });
     } catch (err) {
-      this.deps.logger.warn({ err }, 'answering the platform failed');
-      uac.destroy();
+      // A platform CANCEL that crossed our 200 lands here too (srf rejects with 487).
+      if (this.platformCancelled) this.deps.logger.debug({ err }, 'platform cancelled while being answered');
+      else this.deps.logger.warn({ err }, 'answering the platform failed');
+      if (!carrierGone) this.hangUp(uac, 'platform answer failed');
       this.end(500, 'platform answer failed');
       return;
     }
     this.transition('connected');
     this.record.connected();
+    let platformAcked = false;
+    uas.on('ack', () => {
+      platformAcked = true;
+    });
+    const hangUpPlatform = () => {
+      if (platformAcked) return this.hangUp(uas, 'carrier hung up');
+      // RFC 3261 §15: no BYE toward the platform before its ACK.
+      const timer = setTimeout(() => this.hangUp(uas, 'carrier hung up; no ACK from the platform'), ACK_WAIT_MS);
+      timer.unref();
+      uas.on('ack', () => {
+        clearTimeout(timer);
+        this.hangUp(uas, 'carrier hung up');
+      });
+    };
     uas.on('destroy', () => {
       this.record.hangup('platform');
-      uac.destroy();
+      if (!carrierGone) this.hangUp(uac, 'platform hung up');
       this.end();
     });
-    uac.on('destroy', () => {
+    const onCarrierBye = () => {
       this.record.hangup('carrier');
-      uas.destroy();
+      hangUpPlatform();
       this.end();
-    });
+    };
+    if (carrierGone) onCarrierBye();
+    else uac.on('destroy', onCarrierBye);
     this.relayModify(uas, uac, true);
     this.relayModify(uac, uas, false);
+  }
+
+  /** Sends BYE on a dialog; a failure (dialog already gone at the SIP stack) is only logged. */
+  private hangUp(dialog: Dialog, why: string): void {
+    dialog.destroy(undefined, (err: unknown) => {
+      if (err) this.deps.logger.debug({ err, why }, 'BYE not sent');
+    });
   }
 
   /**
    * re-INVITE and UPDATE from one leg go to the other (routing spec §4); toward the carrier the
    * offer goes through the same codec filter as the first INVITE.
+   *
+   * Only 'modify' is listened to, never 'hold', 'unhold' or 'refresh': srf's Dialog answers a
+   * re-INVITE itself (200 with the old local SDP) when a listener for one of those exists and the
+   * offer looks like a hold, unhold or session refresh. Without such listeners every re-INVITE
+   * is a 'modify', so a hold (a=sendonly) and a session refresh reach the other side too.
    */
   private relayModify(from: Dialog, to: Dialog, towardCarrier: boolean): void {
-    const codecs = towardCarrier ? this.record.connectedCodecs() : [];
-    const offerFor = (sdp: string): string | undefined => {
+    const codecs = this.record.connectedCodecs();
+    /** An offer on its way to the carrier, filtered; undefined = no codec in common. */
+    const forCarrier = (sdp: string): string | undefined => {
       if (!sdp || codecs.length === 0) return sdp;
       const f = filterSdpOffer(sdp, codecs);
       return f.ok ? f.sdp : undefined;
     };
+    const offerFor = (sdp: string): string | undefined => (towardCarrier ? forCarrier(sdp) : sdp);
     from.on('modify', (req: SrfRequest, res: SrfResponse) => {
+      if (!req.body) return this.relayOfferlessReinvite(from, to, res, towardCarrier ? (sdp) => sdp : forCarrier);
       const offer = offerFor(req.body);
       if (offer === undefined) return res.send(488);
       to.modify(offer).then(
@@ -260,6 +306,32 @@ export class OutboundCall {
         (err: SipError) => res.send(err?.status ?? 500),
       );
     });
+  }
+
+  /**
+   * A re-INVITE without SDP (RFC 3261 §14.1, RFC 3264 §5): the other side's 200 carries the
+   * offer and the requester's ACK the answer, so the ACK toward the other side waits for it.
+   * `offerOut` filters that offer when it travels toward the carrier; with no codec in common it
+   * goes unfiltered, since the other side has already accepted the re-INVITE.
+   */
+  private relayOfferlessReinvite(from: Dialog, to: Dialog, res: SrfResponse, offerOut: (sdp: string) => string | undefined): void {
+    const modify = to.modify as unknown as (opts: { noAck: true }) => Promise<{ sdp: string; ack: (sdp: string) => void } | string>;
+    modify.call(to, { noAck: true }).then(
+      (result) => {
+        if (typeof result === 'string') {
+          // The other side answered without an offer of its own: nothing to wait for.
+          res.send(200, result ? { body: result, headers: { 'Content-Type': 'application/sdp' } } : {});
+          return;
+        }
+        const offer = offerOut(result.sdp) ?? result.sdp;
+        (from as unknown as { once(ev: 'ack', cb: (ack: SrfRequest) => void): void }).once('ack', (ack) => {
+          result.ack(ack.body);
+          to.local.sdp = ack.body;
+        });
+        res.send(200, { body: offer, headers: { 'Content-Type': 'application/sdp' } });
+      },
+      (err: SipError) => res.send(err?.status ?? 500),
+    );
   }
 
   /** Ends the call: a final status to the platform when it has none yet, then the record. */

@@ -24,7 +24,22 @@ export interface RunningEdge {
   sipAddress: { host: string; port: number };
   /** where drachtio-srf applications connect */
   wireAddress: { host: string; port: number };
+  /** Live state: transactions, dialogs and relay records (all return to 0 once calls and timers end). */
+  stats(): EdgeStats;
   close(): Promise<void>;
+}
+
+export interface EdgeStats {
+  clientTransactions: number;
+  serverTransactions: number;
+  dialogs: number;
+  /** requests from the network an app has not finished with, and requests apps sent */
+  inbound: number;
+  outbound: number;
+  /** UAS 2xx awaiting their ACK */
+  retransmitters: number;
+  /** ids of cancelled INVITEs kept for 64*T1 to refuse a late answer */
+  cancelled: number;
 }
 
 export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
@@ -37,11 +52,16 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   const registry = new AppRegistry();
   const relay = new SipRelay({ layer, registry, timers, local: () => transport.advertised, logger });
 
-  // RFC 3261 8.2 / 16.3: a request failing the sanity checks gets 400 when it can be answered.
+  // RFC 3261 8.2 / 16.3: a request failing the sanity checks gets 400 when it can be answered
+  // (413 when it is larger than the limit); responses and ACKs are dropped.
   transport.on('malformed', (reason: string, flow: Flow, partial?: SipRequest) => {
     if (!partial || partial.method === 'ACK' || !getHeader(partial, 'Via')) return;
     try {
-      const res = createResponse(partial, 400, `Bad Request (${reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`, newTag());
+      // sofia-sip (nta.c) answers an over-long request 413 rather than 400.
+      const res =
+        reason === 'message too large'
+          ? createResponse(partial, 413, 'Request Entity Too Large', newTag())
+          : createResponse(partial, 400, `Bad Request (${reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`, newTag());
       void layer.sendStateless(res, layer.responseTarget(partial, flow)).catch(() => undefined);
     } catch (err) {
       logger.debug({ err }, '400 not sent');
@@ -74,6 +94,11 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   return {
     sipAddress,
     wireAddress,
+    stats() {
+      const t = layer.size;
+      const r = relay.size;
+      return { clientTransactions: t.clients, serverTransactions: t.servers, ...r };
+    },
     close() {
       closing ??= (async () => {
         await wire.close();

@@ -21,6 +21,7 @@ import { formatNetworkSip, formatNok, formatRequestSent, formatResponseSent, for
 import { completeNewRequest } from './uac-request-builder.ts';
 import { buildResponse } from './uas-response-builder.ts';
 import { newTag, type EdgeSipAddress } from './sip-identity.ts';
+import { checkIncomingRequest } from './request-checks.ts';
 
 /** A request from the network handed to an application. */
 interface InboundTxn {
@@ -86,6 +87,11 @@ export class SipRelay {
     opts.registry.on('app-gone', (app) => this.guard('app-gone', () => this.onAppGone(app)));
   }
 
+  /** What the relay holds (tests check that it drains to zero; metrics may read it). */
+  get size(): { dialogs: number; inbound: number; outbound: number; retransmitters: number; cancelled: number } {
+    return { dialogs: this.dialogs.size, inbound: this.inbound.size, outbound: this.outbound.size, retransmitters: this.retransmitters.size, cancelled: this.cancelledIds.size };
+  }
+
   /** Stops every 2xx retransmission; the layer owns the transaction timers. */
   close(): void {
     for (const r of this.retransmitters.values()) r.stop();
@@ -97,6 +103,14 @@ export class SipRelay {
   private onNetworkRequest(req: SipRequest, txn: ServerTransaction | undefined, flow: Flow): void {
     if (req.method === 'ACK' || !txn) {
       this.onNetworkAck(req, flow);
+      return;
+    }
+    const rejection = checkIncomingRequest(req);
+    if (rejection) {
+      this.log.info({ method: req.method, status: rejection.status, callId: getHeader(req, 'Call-ID') }, 'request refused by the edge');
+      const res = createResponse(req, rejection.status, rejection.reason, tagOf(getHeader(req, 'To')) ? undefined : newTag());
+      res.headers.push(...rejection.headers);
+      void txn.respond(res).catch((err: unknown) => this.log.debug({ err }, 'local response failed'));
       return;
     }
     const toTag = tagOf(getHeader(req, 'To'));
@@ -159,7 +173,16 @@ export class SipRelay {
       dialog,
     };
     this.trackInbound(record);
-    this.toApp(app, req, flow, record.id, dialog.id);
+    // A BYE (or re-INVITE) right behind the 2xx must not overtake its echo or its ACK on the way
+    // to srf: srf only knows the dialog once the echo arrived, and would answer 481 otherwise.
+    this.afterEcho(dialog, () => this.toApp(app, req, flow, record.id, dialog.id));
+  }
+
+  /** Runs fn once the dialog's 2xx echo is written (at once if it is), in arrival order. */
+  private afterEcho(dialog: Dialog, fn: () => void): void {
+    const written = this.echoWritten.get(dialog);
+    if (written) void written.then(() => this.guard('after-echo', fn));
+    else fn();
   }
 
   private trackInbound(record: InboundTxn): void {
@@ -178,7 +201,7 @@ export class SipRelay {
   /** An ACK for a 2xx (ACKs for non-2xx are absorbed by the server transaction). */
   private onNetworkAck(ack: SipRequest, flow: Flow): void {
     const dialog = this.dialogs.matchIncoming(ack);
-    if (!dialog || dialog.role !== 'uas' || !dialog.awaitingAck) return;
+    if (!dialog || dialog.ackFrom !== 'network' || !dialog.awaitingAck) return;
     const cseq = parseCSeq(getHeader(ack, 'CSeq') ?? '');
     if (!cseq || cseq.seq !== dialog.ackCSeq) return;
     this.retransmitters.get(dialog)?.ackReceived();
@@ -186,8 +209,7 @@ export class SipRelay {
     dialog.transition('confirmed');
     const app = this.opts.registry.get(dialog.ownerAppId);
     if (!app) return;
-    const written = this.echoWritten.get(dialog) ?? Promise.resolve();
-    void written.then(() => this.toApp(app, ack, flow, dialog.inviteWireTxnId, dialog.id));
+    this.afterEcho(dialog, () => this.toApp(app, ack, flow, dialog.inviteWireTxnId, dialog.id));
   }
 
   /** Quick CANCEL (RFC 3261 9.2): 200 to the CANCEL, 487 to the INVITE, then tell the app. */
@@ -247,7 +269,7 @@ export class SipRelay {
     }
     const run = async (): Promise<void> => {
       if (parsed.kind === 'response') await this.appResponse(app, msg.msgId, txnId, parsed);
-      else if (parsed.method === 'CANCEL' && txnId) this.appCancel(app, msg.msgId, txnId);
+      else if (parsed.method === 'CANCEL' && txnId) this.appCancel(app, msg.msgId, txnId, parsed);
       else if (dialogId) await this.appInDialogRequest(app, msg.msgId, dialogId, parsed);
       else await this.appNewRequest(app, msg.msgId, parsed, routeUri);
     };
@@ -297,6 +319,7 @@ export class SipRelay {
         dialog.refreshTarget(req);
         dialog.ackCSeq = parseCSeq(getHeader(req, 'CSeq') ?? '')?.seq ?? dialog.ackCSeq;
         dialog.inviteWireTxnId = record.id;
+        dialog.ackFrom = 'network';
         dialog.transition('accepted');
       }
       this.echoWritten.set(dialog, new Promise<void>((r) => (echoDone = r)));
@@ -411,7 +434,7 @@ export class SipRelay {
       return;
     }
     if (appReq.method === 'ACK') {
-      if (dialog.role !== 'uac' || !dialog.awaitingAck) {
+      if (dialog.ackFrom !== 'app' || !dialog.awaitingAck) {
         app.send(formatNok(msgId, 'no 2xx awaiting ACK in this dialog'));
         return;
       }
@@ -497,6 +520,7 @@ export class SipRelay {
       dialog.refreshTarget(res);
       dialog.ackCSeq = parseCSeq(getHeader(req, 'CSeq') ?? '')?.seq ?? dialog.ackCSeq;
       dialog.inviteWireTxnId = record.id;
+      dialog.ackFrom = 'app';
       dialog.transition('accepted');
     } else {
       const init = uacDialogInit(req, res, { transport: record.client.target.transport, ownerAppId: record.app.id, inviteWireTxnId: record.id });
@@ -545,13 +569,14 @@ export class SipRelay {
     if (cseq?.method === 'INVITE' && res.status >= 200 && res.status < 300) this.reAck(res);
   }
 
-  private appCancel(app: AppConnection, msgId: string, txnId: string): void {
+  /** The app's CANCEL: its own headers (e.g. Reason from srf's req.cancel({headers})) are carried, as drachtio-server does. */
+  private appCancel(app: AppConnection, msgId: string, txnId: string, appCancel: SipRequest): void {
     const record = this.outbound.get(txnId);
     if (!record || record.app !== app || record.client.method !== 'INVITE') {
       app.send(formatNok(msgId, 'unknown transaction'));
       return;
     }
-    const cancel = record.final ? undefined : record.client.cancel();
+    const cancel = record.final ? undefined : record.client.cancel(appCancel.headers);
     if (!cancel) {
       app.send(formatNok(msgId, 'transaction already completed'));
       return;
@@ -580,7 +605,7 @@ export class SipRelay {
       if (r.app === app && r.client.method === 'INVITE' && !r.final) r.client.cancel();
     }
     for (const d of this.dialogs.ownedBy(app.id)) {
-      if (d.role === 'uac' && d.awaitingAck) void this.ackAndBye(d);
+      if (d.ackFrom === 'app' && d.awaitingAck) void this.ackAndBye(d);
       else void this.sendEdgeBye(d);
     }
   }

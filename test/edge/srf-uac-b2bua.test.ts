@@ -36,6 +36,32 @@ describe.each(['udp', 'tcp'] as const)('srf UAC and B2BUA over %s', (transport) 
     expect(r.messages).toMatch(/^BYE sip:/m);
   });
 
+  it('req.cancel({headers}) sends the app\'s Reason header on the CANCEL, as drachtio-server does', async () => {
+    h = await startEdgeHarness();
+    const srf = await h.connectApp();
+    const uas = await startSipp({ scenario: 'uas-ring-cancelled.xml', transport, timeoutSec: 15 });
+    let sent: { cancel: (opts: object, cb: (err: unknown) => void) => void } | undefined;
+    const cancelErr: unknown[] = [];
+    const failure = await srf
+      // srf calls cbRequest(err, req) at runtime; its type declarations say (req)
+      .createUAC(uriOf(uas.port, transport), { localSdp: SDP }, {
+        cbRequest: ((_err: unknown, req: unknown) => (sent = req as typeof sent)) as unknown as (req: unknown) => void,
+        cbProvisional: () =>
+          sent?.cancel({ headers: { Reason: 'SIP;cause=200;text="Call completed elsewhere"', 'X-Cancel-Cause': 'test' } }, (err) => cancelErr.push(err)),
+      } as Parameters<Srf['createUAC']>[2])
+      .then(
+        () => undefined,
+        (e: unknown) => e as { status?: number },
+      );
+    expect(failure?.status).toBe(487);
+    const r = await uas.done;
+    expectSuccess(r, h, 'callee');
+    const cancel = /^CANCEL sip:[\s\S]*?\r?\n\r?\n/m.exec(r.messages)?.[0] ?? '';
+    expect(cancel).toMatch(/^Reason: SIP;cause=200;text="Call completed elsewhere"\r?$/m);
+    expect(cancel).toMatch(/^X-Cancel-Cause: test\r?$/m);
+    expect(cancelErr).toEqual([null]);
+  });
+
   it('createUAC to a callee that never answers fails with 408 after Timer B', async () => {
     h = await startEdgeHarness();
     const srf = await h.connectApp();

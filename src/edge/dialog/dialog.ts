@@ -73,6 +73,12 @@ export class Dialog {
   readonly ownerAppId: string;
   inviteWireTxnId: string;
   ackCSeq: number;
+  /**
+   * Who owes the ACK for the latest 2xx to an INVITE (13.2.2.4, 13.3.1.4): the network peer when
+   * the edge sent that 2xx, the application when the edge received it. It follows the direction
+   * of each (re-)INVITE transaction, not the dialog's role: a callee may re-INVITE too.
+   */
+  ackFrom: 'network' | 'app';
   private _state: DialogState = 'accepted';
 
   constructor(init: DialogInit) {
@@ -94,6 +100,7 @@ export class Dialog {
     this.ownerAppId = init.ownerAppId;
     this.inviteWireTxnId = init.inviteWireTxnId;
     this.ackCSeq = init.ackCSeq;
+    this.ackFrom = init.role === 'uas' ? 'network' : 'app';
   }
 
   get state(): DialogState {

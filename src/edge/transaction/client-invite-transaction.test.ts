@@ -193,6 +193,24 @@ describe('INVITE client transaction (RFC 3261 17.1.1, RFC 6026)', () => {
       expect(transport.summary()).toEqual(['INVITE', 'CANCEL']);
     });
 
+    it('carries extra headers such as Reason (RFC 3326) but never lets them replace the 9.1 headers', () => {
+      const txn = start();
+      transport.inject(responseTo(txn, 180), UDP_FLOW);
+      txn.cancel([
+        { name: 'Reason', value: 'SIP;cause=200;text="Call completed elsewhere"' },
+        { name: 'X-Why', value: 'failover' },
+        { name: 'Call-ID', value: 'forged' },
+        { name: 'CSeq', value: '99 CANCEL' },
+        { name: 'Via', value: 'SIP/2.0/UDP 203.0.113.1;branch=z9hG4bKforged' },
+      ]);
+      const sent = transport.sent[1]?.message as SipRequest;
+      expect(sent.method).toBe('CANCEL');
+      expect(getHeader(sent, 'reason')).toBe('SIP;cause=200;text="Call completed elsewhere"');
+      expect(getHeader(sent, 'x-why')).toBe('failover');
+      expect(getHeaders(sent, 'call-id')).toEqual(['call-1']);
+      expect(getHeaders(sent, 'cseq')).toEqual(['7 CANCEL']);
+      expect(getHeaders(sent, 'via')).toEqual([getHeader(txn.request, 'via')]);
+    });
     it('does nothing once a final response arrived', () => {
       const txn = start();
       transport.inject(responseTo(txn, 200), UDP_FLOW);

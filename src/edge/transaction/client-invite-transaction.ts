@@ -7,7 +7,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { addHeader, getHeader, getHeaders, serializeMessage } from '../sip/message.ts';
-import type { SipRequest, SipResponse } from '../sip/message.ts';
+import type { SipHeader, SipRequest, SipResponse } from '../sip/message.ts';
+import { canonicalHeaderKey } from '../sip/header-names.ts';
 import { parseCSeq } from '../sip/header-values.ts';
 import type { Target } from '../sip/transport.ts';
 import { NamedTimers } from './named-timers.ts';
@@ -117,10 +118,10 @@ export class ClientInviteTransaction extends EventEmitter<ClientTransactionEvent
     }
   }
 
-  cancel(): SipRequest | undefined {
+  cancel(extraHeaders: readonly SipHeader[] = []): SipRequest | undefined {
     if (this.current !== 'calling' && this.current !== 'proceeding') return undefined;
     if (this.cancelRequest) return this.cancelRequest;
-    this.cancelRequest = this.buildCancel();
+    this.cancelRequest = this.buildCancel(extraHeaders);
     // 9.1: a CANCEL must not be sent before a provisional response was received.
     if (this.current === 'proceeding') this.sendPendingCancel();
     return this.cancelRequest;
@@ -183,12 +184,18 @@ export class ClientInviteTransaction extends EventEmitter<ClientTransactionEvent
   }
 
   /** 9.1: CANCEL with the INVITE's Request-URI, Call-ID, From, To, CSeq number, top Via and Route. */
-  private buildCancel(): SipRequest {
+  private buildCancel(extraHeaders: readonly SipHeader[]): SipRequest {
     const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: this.request.uri, headers: [], body: Buffer.alloc(0) };
     copyDialogHeaders(this.request, cancel, getHeader(this.request, 'to'), 'CANCEL');
+    for (const h of extraHeaders) {
+      if (!CANCEL_FIXED_HEADERS.has(canonicalHeaderKey(h.name))) addHeader(cancel, h.name, h.value);
+    }
     return cancel;
   }
 }
+
+/** 9.1: these come from the INVITE (or are the transport's); a caller's value is ignored. */
+const CANCEL_FIXED_HEADERS = new Set(['via', 'route', 'record-route', 'max-forwards', 'from', 'to', 'call-id', 'cseq', 'content-length', 'content-type', 'contact']);
 
 function copyDialogHeaders(invite: SipRequest, out: SipRequest, to: string | undefined, method: string): void {
   const via = getHeader(invite, 'via');

@@ -1,6 +1,6 @@
 /** The public faces of client and server transactions (RFC 3261 17), shared by the four state machines. */
 import type { EventEmitter } from 'node:events';
-import type { SipRequest, SipResponse } from '../sip/message.ts';
+import type { SipHeader, SipRequest, SipResponse } from '../sip/message.ts';
 import type { Flow, Target } from '../sip/transport.ts';
 
 export interface ClientTransactionEvents {
@@ -25,9 +25,10 @@ export interface ClientTransaction extends EventEmitter<ClientTransactionEvents>
   /**
    * INVITE only (RFC 3261 9.1): builds the CANCEL and sends it as its own non-INVITE transaction
    * once a provisional response has arrived (deferred until then). Returns undefined when a
-   * final response already arrived or for a non-INVITE transaction.
+   * final response already arrived or for a non-INVITE transaction. extraHeaders (e.g. Reason,
+   * RFC 3326) are added to the CANCEL; the headers 9.1 takes from the INVITE cannot be overridden.
    */
-  cancel(): SipRequest | undefined;
+  cancel(extraHeaders?: readonly SipHeader[]): SipRequest | undefined;
   /** the CANCEL's own client transaction, once it was sent */
   readonly cancelTransaction: ClientTransaction | undefined;
 }

@@ -6,7 +6,7 @@ import { Uas2xxRetransmitter } from './uas-2xx-retransmitter.ts';
 const T = { t1: 100, t2: 400, t4: 500 };
 const TARGET: Target = { transport: 'udp', address: '192.0.2.20', port: 5070 };
 
-function setup(): { clock: FakeClock; sentAt: number[]; timeouts: number[]; r: Uas2xxRetransmitter } {
+function setup(target: Target = TARGET): { clock: FakeClock; sentAt: number[]; timeouts: number[]; r: Uas2xxRetransmitter } {
   const clock = new FakeClock();
   const sentAt: number[] = [];
   const timeouts: number[] = [];
@@ -16,7 +16,7 @@ function setup(): { clock: FakeClock; sentAt: number[]; timeouts: number[]; r: U
       return Promise.resolve();
     },
   };
-  const r = new Uas2xxRetransmitter({ layer, response: Buffer.from('SIP/2.0 200 OK\r\n\r\n'), target: TARGET, timers: T, clock, onTimeout: () => timeouts.push(clock.now()) });
+  const r = new Uas2xxRetransmitter({ layer, response: Buffer.from('SIP/2.0 200 OK\r\n\r\n'), target, timers: T, clock, onTimeout: () => timeouts.push(clock.now()) });
   return { clock, sentAt, timeouts, r };
 }
 
@@ -26,6 +26,16 @@ describe('Uas2xxRetransmitter (RFC 3261 13.3.1.4)', () => {
     clock.advance(64 * T.t1 + 1000);
     expect(sentAt.slice(0, 6)).toEqual([100, 300, 700, 1100, 1500, 1900]);
     expect(sentAt.every((t) => t < 6400)).toBe(true);
+    expect(timeouts).toEqual([6400]);
+    expect(clock.pendingCount).toBe(0);
+  });
+
+  it('sends nothing more over TCP but still ends the dialog after Timer H (drachtio-server: Timer G only when dgram)', () => {
+    const { clock, sentAt, timeouts } = setup({ ...TARGET, transport: 'tcp' });
+    clock.advance(64 * T.t1 - 1);
+    expect(sentAt).toEqual([]);
+    expect(timeouts).toEqual([]);
+    clock.advance(1);
     expect(timeouts).toEqual([6400]);
     expect(clock.pendingCount).toBe(0);
   });

@@ -2,7 +2,10 @@
  * The UAS core's 2xx retransmission (RFC 3261 13.3.1.4): the 2xx is re-sent at T1, 2*T1, ...
  * capped at T2, until the ACK arrives; after 64*T1 without an ACK the caller ends the dialog
  * (typically with a BYE). The first transmission is the caller's; this only repeats it.
- * It runs over reliable transports too, since a proxy on the path may use UDP.
+ *
+ * Over a reliable transport (TCP) the 2xx is sent once and only Timer H runs, as drachtio-server
+ * does (sip-dialog-controller.cpp starts Timer G only when `tport_is_dgram`): TCP already
+ * delivers the 2xx, and a TCP peer such as sipp treats a repeated 2xx as an unexpected message.
  */
 import type { Target } from '../sip/transport.ts';
 import { NamedTimers } from './named-timers.ts';
@@ -29,7 +32,7 @@ export class Uas2xxRetransmitter {
     this.opts = opts;
     this.t = deriveTimers(opts.timers);
     this.timers = new NamedTimers(opts.clock ?? realClock);
-    this.schedule(this.t.T1);
+    if (opts.target.transport === 'udp') this.schedule(this.t.T1);
     this.timers.start('H', this.t.H, () => {
       if (!this.running) return;
       this.stop();

@@ -180,7 +180,9 @@ export class WireServer {
         this.opts.onSipCommand(conn, msg);
         return;
       case 'proxy':
-        conn.send(formatNok(msg.msgId, 'proxy mode is not supported by the outdial edge'));
+        // srf hands this reason to the proxyRequest() caller as its error; the request stays the
+        // app's to answer (e.g. with createB2BUA, or a final response).
+        conn.send(formatNok(msg.msgId, 'proxy (srf.proxyRequest) is not supported by the outdial edge; answer the request or use createB2BUA'));
         return;
       default:
         conn.send(formatNok(msg.msgId, `unknown command ${msg.command}`));

@@ -30,7 +30,14 @@ export interface RoutingHarness {
   close(): Promise<void>;
 }
 
-export async function startRoutingHarness(overrides: DeepPartial<Config> = {}): Promise<RoutingHarness> {
+/**
+ * @param external where SIP peers reach the engine when it runs against an external SIP server
+ *   (config `drachtio.address`): the engine then has no embedded edge of its own.
+ */
+export async function startRoutingHarness(
+  overrides: DeepPartial<Config> = {},
+  external: { sip: { host: string; port: number } } | undefined = undefined,
+): Promise<RoutingHarness> {
   const t = await startTestEngine({
     overrides: {
       log: { level: 'info' },
@@ -40,8 +47,11 @@ export async function startRoutingHarness(overrides: DeepPartial<Config> = {}): 
       routing: { connectTimeoutMs: 1000, ...overrides.routing },
     },
   });
-  const sip = t.engine.sip;
-  if (!sip) throw new Error('engine started without the embedded SIP edge');
+  const sip = external?.sip ?? t.engine.sip;
+  if (!sip) {
+    await t.close();
+    throw new Error('engine started without the embedded SIP edge');
+  }
   const runs = new Set<SippRun>();
   const track = (r: SippRun) => {
     runs.add(r);

@@ -1,0 +1,56 @@
+/**
+ * What the edge answers itself before a request reaches an application (RFC 3261 8.2, 16.3):
+ * the checks drachtio-server's sofia stack makes, so that srf applications never see requests
+ * they could not handle. Pure: a request in, a rejection (or nothing) out.
+ */
+import { getHeader, getHeaders, type SipHeader, type SipRequest } from './sip/message.ts';
+import { splitTopLevelCommas } from './sip/header-names.ts';
+
+export interface Rejection {
+  status: number;
+  reason?: string;
+  headers: SipHeader[];
+}
+
+/** Request-URI schemes the edge routes (RFC 3261 8.2.2.1); tel: is common from gateways. */
+const SUPPORTED_SCHEMES = new Set(['sip', 'sips', 'tel']);
+
+/**
+ * Option tags a `Require` may name (RFC 3261 8.2.2.3). The edge implements none itself; these
+ * need nothing from it and are left to the application (Replaces, RFC 3891; session timers,
+ * RFC 4028, are refreshed by re-INVITE/UPDATE the app sends). 100rel is not here: the edge
+ * does not do PRACK, so an INVITE requiring it is refused rather than half-handled.
+ */
+const PASS_THROUGH_OPTION_TAGS = new Set(['replaces', 'timer']);
+
+/**
+ * The first check that fails, in the order a UAS makes them: Max-Forwards (483, as a stack
+ * that may forward does, 16.3 item 3), Request-URI scheme (416, 8.2.2.1), Require (420 with
+ * Unsupported, 8.2.2.3; never for ACK or CANCEL, which must not be refused for it).
+ */
+export function checkIncomingRequest(req: SipRequest): Rejection | undefined {
+  const mf = getHeader(req, 'max-forwards')?.trim();
+  if (mf !== undefined && /^\d+$/.test(mf) && Number(mf) === 0 && req.method !== 'ACK') {
+    return { status: 483, reason: 'Too Many Hops', headers: [] };
+  }
+  const colon = req.uri.indexOf(':');
+  const scheme = colon > 0 ? req.uri.slice(0, colon).toLowerCase() : '';
+  if (!SUPPORTED_SCHEMES.has(scheme)) return { status: 416, reason: 'Unsupported URI Scheme', headers: [] };
+  if (req.method === 'ACK' || req.method === 'CANCEL') return undefined;
+  const unsupported = requiredOptionTags(req).filter((t) => !PASS_THROUGH_OPTION_TAGS.has(t));
+  if (unsupported.length > 0) {
+    return { status: 420, reason: 'Bad Extension', headers: [{ name: 'Unsupported', value: unsupported.join(', ') }] };
+  }
+  return undefined;
+}
+
+function requiredOptionTags(req: SipRequest): string[] {
+  const tags = new Set<string>();
+  for (const line of getHeaders(req, 'require')) {
+    for (const t of splitTopLevelCommas(line)) {
+      const tag = t.trim().toLowerCase();
+      if (tag !== '') tags.add(tag);
+    }
+  }
+  return [...tags];
+}
