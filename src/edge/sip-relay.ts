@@ -57,6 +57,9 @@ export interface SipRelayOptions {
   logger: Logger;
 }
 
+/** How long in-dialog traffic held behind a 2xx echo waits after it (see holdInDialog). */
+const ECHO_SETTLE_MS = 10;
+
 /** Requests that only make sense inside a dialog (answered 481 without a To tag). */
 const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'PRACK', 'INFO']);
 
@@ -66,7 +69,7 @@ export class SipRelay {
   private readonly outbound = new Map<string, OutboundTxn>();
   private readonly cancelledIds = new Set<string>();
   private readonly retransmitters = new Map<Dialog, Uas2xxRetransmitter>();
-  /** UAS dialogs whose 2xx echo is not yet written: an ACK waits for it (srf needs the dialog first). */
+  /** UAS dialogs whose 2xx echo is not yet written or just was: their ACK and requests wait (holdInDialog). */
   private readonly echoWritten = new Map<Dialog, Promise<void>>();
   /** UAC dialogs: the ACK bytes and target, re-sent for a retransmitted 2xx (13.2.2.4) */
   private readonly lastAck = new Map<Dialog, { ack: SipRequest; target: Target; cseq: number }>();
@@ -178,11 +181,25 @@ export class SipRelay {
     this.afterEcho(dialog, () => this.toApp(app, req, flow, record.id, dialog.id));
   }
 
-  /** Runs fn once the dialog's 2xx echo is written (at once if it is), in arrival order. */
+  /**
+   * Runs fn at once, or, while the dialog's traffic is held (holdInDialog), after what is already
+   * held, in arrival order and ECHO_SETTLE_MS apart: srf emits a dialog's 'ack' a tick after
+   * reading the ACK, and a BYE read in the same chunk would remove the listeners first.
+   */
   private afterEcho(dialog: Dialog, fn: () => void): void {
-    const written = this.echoWritten.get(dialog);
-    if (written) void written.then(() => this.guard('after-echo', fn));
-    else fn();
+    const held = this.echoWritten.get(dialog);
+    if (!held) {
+      fn();
+      return;
+    }
+    const next = held.then(() => {
+      this.guard('after-echo', fn);
+      return new Promise<void>((r) => setTimeout(r, ECHO_SETTLE_MS));
+    });
+    this.echoWritten.set(dialog, next);
+    void next.then(() => {
+      if (this.echoWritten.get(dialog) === next) this.echoWritten.delete(dialog);
+    });
   }
 
   private trackInbound(record: InboundTxn): void {
@@ -303,7 +320,7 @@ export class SipRelay {
     if (isFinal) record.state = 'final-sent';
     const inviteAccepted = req.method === 'INVITE' && res.status >= 200 && res.status < 300;
     let dialog = record.dialog;
-    let echoDone: (() => void) | undefined;
+    let releaseHeld: ((settleMs: number) => void) | undefined;
     if (inviteAccepted) {
       if (!dialog) {
         const init = uasDialogInit(req, res, { transport: record.flow.transport, flow: record.flow, ownerAppId: app.id, inviteWireTxnId: record.id });
@@ -322,14 +339,14 @@ export class SipRelay {
         dialog.ackFrom = 'network';
         dialog.transition('accepted');
       }
-      this.echoWritten.set(dialog, new Promise<void>((r) => (echoDone = r)));
+      releaseHeld = this.holdInDialog(dialog);
     }
     let bytes: Buffer;
     try {
       bytes = await record.server.respond(res);
     } catch (err) {
       if (isFinal) record.state = 'pending';
-      echoDone?.();
+      releaseHeld?.(0);
       if (inviteAccepted && dialog && !record.dialog) this.dialogs.delete(dialog);
       app.send(formatNok(msgId, `response not sent: ${err instanceof Error ? err.message : String(err)}`));
       return;
@@ -345,10 +362,27 @@ export class SipRelay {
         bytes.toString('utf8'),
       ),
     );
-    if (dialog) {
-      echoDone?.();
-      this.echoWritten.delete(dialog);
-    }
+    releaseHeld?.(ECHO_SETTLE_MS);
+  }
+
+  /**
+   * Holds the dialog's in-dialog traffic to the app (afterEcho) until the returned function is
+   * called and settleMs more have passed. srf creates the Dialog from the 2xx echo and the app
+   * attaches its listeners a promise tick later; an ACK and BYE written in the same burst as the
+   * echo would be read in one chunk and handled before that tick, so the app would miss the
+   * 'destroy'. With drachtio-server a network round trip separates them; the settle time does.
+   */
+  private holdInDialog(dialog: Dialog): (settleMs: number) => void {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    this.echoWritten.set(dialog, gate);
+    void gate.then(() => {
+      if (this.echoWritten.get(dialog) === gate) this.echoWritten.delete(dialog);
+    });
+    return (settleMs) => {
+      if (settleMs <= 0) open();
+      else setTimeout(open, settleMs);
+    };
   }
 
   /** 13.3.1.4: the 2xx is retransmitted until the ACK; without one, BYE (Timer H). */

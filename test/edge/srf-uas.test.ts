@@ -117,6 +117,30 @@ describe.each(['udp', 'tcp'] as const)('srf UAS with a slow caller over %s', (tr
   });
 });
 
+describe.each(['udp', 'tcp'] as const)('srf UAS with a caller that never ACKs over %s', (transport) => {
+  it('BYEs the caller after Timer H with Reason: ACK timeout and tells the app (unsolicited BYE)', async () => {
+    h = await startEdgeHarness({ t1Ms: 20, t2Ms: 160, t4Ms: 200 }); // Timer H = 64*T1 = 1.28 s
+    const srf = await h.connectApp();
+    const events: string[] = [];
+    srf.invite((req, res) => {
+      srf
+        .createUAS(req, res, { localSdp: SDP })
+        .then((d) => {
+          d.on('ack', () => events.push('ack'));
+          d.on('destroy', (bye?: { get: (n: string) => string }) => events.push(`destroy:${bye?.get('Reason') ?? ''}`));
+        })
+        .catch(() => events.push('failed'));
+    });
+    const uac = await startSipp({ scenario: 'uac-no-ack.xml', transport, remote: h.edge.sipAddress, timeoutSec: 15 });
+    const r = await uac.done;
+    expectSuccess(r, h);
+    expect(r.messages).toMatch(/^Reason: SIP;cause=200;text="ACK timeout"/m);
+    await waitFor(() => events.length > 0, 2000, 'destroy');
+    expect(events).toEqual(['destroy:SIP;cause=200;text="ACK timeout"']);
+    expect(h.edge.stats().dialogs).toBe(0);
+  });
+});
+
 describe('srf UAS with a lossy caller over udp', () => {
   // UDP only: sipp's -lost drops messages before sending them; over TCP nothing retransmits a
   // dropped message (RFC 3261 17.1.1.2: no Timer A on reliable transports), so the call cannot
