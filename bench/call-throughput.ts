@@ -62,8 +62,8 @@ export interface StepPlan {
 export async function runStep(plan: StepPlan, rate: number, calls: number): Promise<StepResult> {
   const dir = mkdtempSync(path.join(plan.dir, `${plan.name}-${rate}cps-`));
   const pauseMs = plan.pauseMs ?? 0;
-  // Bounds: the calls' own duration plus room for sipp's UDP retransmission schedule to give up.
-  const timeoutSec = Math.ceil(calls / rate + pauseMs / 1000) + 20;
+  // Bounds: the calls' own duration plus 10 s; a step that needs longer has failed anyway.
+  const timeoutSec = Math.ceil(calls / rate + pauseMs / 1000) + 10;
   const carrierPort = await freePort();
   const target = await plan.route(carrierPort);
   const carrier = startSipp({

@@ -117,6 +117,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       tokens,
       carriers: options.carriers ?? defaultCarriers(config),
       extraEndpoints: [dialRouteEndpoints(() => dialPlan.current()), ...(options.extraEndpoints ?? [])],
+      metrics: sip.calls.metrics.registry,
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);
     store.watchExternalChanges();

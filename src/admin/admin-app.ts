@@ -71,6 +71,14 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
     return { status: 'ok' as const };
   });
 
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics: calls, attempts, process' } }, async (_request, reply) => {
+      reply.header('content-type', metrics.contentType);
+      return metrics.metrics();
+    });
+  }
+
   await app.register(loginEndpoint(deps));
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireSuperAdmin(deps.tokens, deps.store.agents));

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Registry } from 'prom-client';
 import type { CarrierAdapter } from '../carrier/carrier.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { Logger } from '../log/logger.ts';
@@ -18,4 +19,6 @@ export interface AdminDeps {
    * GET /dialroutes from the routing side). Throw ApiError for client errors.
    */
   extraEndpoints?: FastifyPluginAsyncTypebox[];
+  /** Prometheus registry served at GET /metrics (no auth, like /healthz), when given. */
+  metrics?: Pick<Registry, 'contentType' | 'metrics'>;
 }

@@ -6,7 +6,8 @@ import { computeAttempts } from '../routing/dial-route-preview.ts';
 import { createFailoverPolicy } from '../routing/failover-policy.ts';
 import { createHeaderPolicy } from '../routing/header-policy.ts';
 import { normalizeDestination } from '../routing/number.ts';
-import { CallRecordBuilder } from './call-record.ts';
+import { CallMetrics } from './call-metrics.ts';
+import { CallRecordBuilder, type CallRecord } from './call-record.ts';
 import type { DialPlanCache } from './dial-plan-cache.ts';
 import { OutboundCall } from './outbound-call.ts';
 import { SourcePolicy } from './source-policy.ts';
@@ -23,6 +24,8 @@ export interface CallAppOptions {
 }
 
 export interface CallApp {
+  /** call counters and timings (prom-client), served by the admin API at GET /metrics. */
+  readonly metrics: CallMetrics;
   activeCalls(): number;
   connected(): boolean;
   close(): Promise<void>;
@@ -40,7 +43,12 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   const failover = createFailoverPolicy(routing.failoverCodes, routing.noFailoverCodes);
   const headerPolicy = createHeaderPolicy(routing);
   const srf = new Srf();
+  const report = (record: CallRecord) => {
+    log.info(record, 'call ended');
+    metrics.callEnded(record);
+  };
   let active = 0;
+  const metrics = new CallMetrics(() => active);
   let isConnected = false;
   let closed = false;
   /** the last connection problem logged, so a peer that stays down is not logged every retry. */
@@ -80,7 +88,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     const reject = (status: number, reason: string) => {
       res.send(status, {});
       record.outcome(status, reason);
-      log.info(record.build(), 'call ended');
+      report(record.build());
     };
     // Routing spec §1, in order: trusted source, destination, customer, concurrency.
     if (!sources.isTrusted(req.source_address)) return reject(403, 'untrusted source');
@@ -95,7 +103,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
 
     active++;
     const call = new OutboundCall(
-      { srf, logger: log, failover, headerPolicy, connectTimeoutMs: routing.connectTimeoutMs },
+      { srf, logger: log, failover, headerPolicy, connectTimeoutMs: routing.connectTimeoutMs, report },
       req,
       res,
       record,
@@ -123,6 +131,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   if (!isConnected) log.warn({ waited_ms: wait }, 'drachtio not reachable yet; still trying');
 
   return {
+    metrics,
     activeCalls: () => active,
     connected: () => isConnected,
     async close() {

@@ -11,6 +11,22 @@ export interface AttemptRecord {
   duration_ms: number;
 }
 
+/** The one structured record written when a call ends (routing spec §5). */
+export interface CallRecord {
+  call_id: string;
+  source: string;
+  customer_id: string | undefined;
+  destination: string | undefined;
+  attempts: AttemptRecord[];
+  outcome: 'connected' | 'failed';
+  status: number | undefined;
+  reason?: string;
+  provider_id?: string;
+  hangup_by?: 'platform' | 'carrier';
+  talk_ms?: number;
+  duration_ms: number;
+}
+
 /**
  * Collects what happened to one call and yields the single structured log record written when
  * it ends. Never holds credentials: provider records carry none, and headers are not copied.
@@ -71,7 +87,7 @@ export class CallRecordBuilder {
     this.hungUpBy ??= by;
   }
 
-  build(): Record<string, unknown> {
+  build(): CallRecord {
     const now = Date.now();
     return {
       call_id: this.callId,

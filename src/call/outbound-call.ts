@@ -4,7 +4,7 @@ import { filterSdpOffer } from '../routing/codec-filter.ts';
 import type { Attempt } from '../routing/dial-route-preview.ts';
 import { TIMEOUT_STATUS, type FailoverPolicy } from '../routing/failover-policy.ts';
 import { applyHeaderPolicy, type HeaderPolicy } from '../routing/header-policy.ts';
-import type { CallRecordBuilder } from './call-record.ts';
+import type { CallRecord, CallRecordBuilder } from './call-record.ts';
 
 type Dialog = Srf.Dialog;
 type SrfRequest = Srf.SrfRequest;
@@ -33,6 +33,8 @@ export interface OutboundCallDeps {
   readonly failover: FailoverPolicy;
   readonly headerPolicy: HeaderPolicy;
   readonly connectTimeoutMs: number;
+  /** called once with the call's record when it ends (log line, metrics). */
+  readonly report: (record: CallRecord) => void;
 }
 
 /** What one attempt came to. `early` is set once the platform has heard this carrier's media. */
@@ -342,7 +344,7 @@ export class OutboundCall {
     }
     if (status !== undefined && !this.platformCancelled) this.record.outcome(status, reason);
     this.transition('ended');
-    this.deps.logger.info(this.record.build(), 'call ended');
+    this.deps.report(this.record.build());
     this.finish();
   }
 }

@@ -18,7 +18,7 @@ describe('GET /v1.0/openapi.json', () => {
   it('describes every endpoint', () => {
     const ops = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map((k) => `${k.toUpperCase()} ${p}`));
     expect(ops.sort()).toEqual([
-      'DELETE /v1.0/providers/{id}', 'DELETE /v1.0/routes/{id}', 'GET /healthz', 'GET /v1.0/dialroutes', 'GET /v1.0/providers', 'GET /v1.0/providers/{id}',
+      'DELETE /v1.0/providers/{id}', 'DELETE /v1.0/routes/{id}', 'GET /healthz', 'GET /metrics', 'GET /v1.0/dialroutes', 'GET /v1.0/providers', 'GET /v1.0/providers/{id}',
       'GET /v1.0/routes', 'GET /v1.0/routes/{id}', 'POST /auth/login', 'POST /v1.0/auth/login', 'POST /v1.0/providers',
       'POST /v1.0/providers/setup', 'POST /v1.0/routes', 'PUT /v1.0/providers/{id}', 'PUT /v1.0/routes/{id}',
     ].sort());

@@ -192,6 +192,15 @@ describe('outbound call routing over SIP', () => {
         { provider_id: p2, status: 200 },
       ],
     });
+
+    // The same record feeds the Prometheus metrics served at GET /metrics.
+    const metrics = await fetch(`${h.t.base}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(new RegExp(`outdial_call_attempts_total\\{provider_id="${p1}",status="503"\\} 1\\b`));
+    expect(text).toMatch(new RegExp(`outdial_call_attempts_total\\{provider_id="${p2}",status="200"\\} 1\\b`));
+    expect(text).toMatch(/outdial_calls_total\{outcome="connected",status="200"\} [1-9]/);
+    expect(text).toMatch(/outdial_active_calls 0\b/);
   });
 });
 

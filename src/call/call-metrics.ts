@@ -1,0 +1,51 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CallRecord } from './call-record.ts';
+
+/**
+ * Prometheus metrics for the call path, fed from the same record the call log line is written
+ * from, so the two never disagree. Served by the admin API at GET /metrics.
+ */
+export class CallMetrics {
+  readonly registry = new Registry();
+  private readonly calls: Counter<'outcome' | 'status'>;
+  private readonly attempts: Counter<'provider_id' | 'status'>;
+  private readonly setup: Histogram;
+
+  constructor(activeCalls: () => number) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'outdial_' });
+    this.calls = new Counter({
+      name: 'outdial_calls_total',
+      help: 'calls ended, by outcome and the final status the platform got',
+      labelNames: ['outcome', 'status'],
+      registers: [this.registry],
+    });
+    this.attempts = new Counter({
+      name: 'outdial_call_attempts_total',
+      help: 'carrier attempts, by provider and the status that ended them (488: skipped, no common codec; 408: connect timeout)',
+      labelNames: ['provider_id', 'status'],
+      registers: [this.registry],
+    });
+    this.setup = new Histogram({
+      name: 'outdial_call_attempt_seconds',
+      help: 'time from sending an INVITE to a carrier to its final outcome',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'outdial_active_calls',
+      help: 'calls being routed or connected right now',
+      registers: [this.registry],
+      collect() {
+        this.set(activeCalls());
+      },
+    });
+  }
+
+  callEnded(record: CallRecord): void {
+    this.calls.inc({ outcome: record.outcome, status: String(record.status ?? 0) });
+    for (const a of record.attempts) {
+      this.attempts.inc({ provider_id: a.provider_id, status: String(a.status) });
+      this.setup.observe(a.duration_ms / 1000);
+    }
+  }
+}
