@@ -39,7 +39,7 @@ export async function measureAdminApi(runDir: string, opts: { connections: numbe
     const { providerId } = await provisionCarrier(outdial, '127.0.0.1:9');
     const auth = { authorization: `Bearer ${outdial.token}` };
     const cases: Array<{ name: string; method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }> = [
-      { name: 'healthz (baseline)', method: 'GET', path: '/healthz' },
+      { name: 'baseline', method: 'GET', path: '/healthz' },
       { name: 'list providers', method: 'GET', path: '/v1.0/providers', headers: auth },
       {
         name: 'create route',

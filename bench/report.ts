@@ -2,7 +2,7 @@
  * The bench's result document (written as JSON to bench/out/<timestamp>.json) and its rendering
  * as Markdown tables, printed at the end of a run and pasted into bench/RESULTS.md.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { AdminApiResult } from './admin-api.ts';
@@ -42,15 +42,13 @@ export interface BenchReport {
   errors: Array<{ section: string; message: string }>;
 }
 
+/** The first non-empty output line of a command, whatever its exit code (`sipp -v` exits 1). */
 function firstLine(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l !== '') ?? '';
-  } catch {
-    return '';
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+  return `${r.stdout ?? ''}\n${r.stderr ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '') ?? '';
 }
 
 export function describeMachine(kamailio: string | undefined): Machine {
@@ -173,7 +171,7 @@ export function renderReport(r: BenchReport): string {
   if (r.adminApi) {
     out.push(`## Admin API (autocannon, in the bench process)\n\n${table(
       ['endpoint', 'connections', 'duration', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'outdial CPU s / 1000 req'],
-      r.adminApi.endpoints.map((e) => [`${e.method} ${e.path} (${e.name})`, e.connections, `${e.durationSec} s`, e.requests, fmt(e.requestsPerSec), e.latencyMs.median, e.latencyMs.p99, e.non2xx, e.errors, fmt(e.cpuSecPer1000Requests, 3)]),
+      r.adminApi.endpoints.map((e) => [`${e.name}: ${e.method} ${e.path}`, e.connections, `${e.durationSec} s`, e.requests, fmt(e.requestsPerSec), e.latencyMs.median, e.latencyMs.p99, e.non2xx, e.errors, fmt(e.cpuSecPer1000Requests, 3)]),
     )}\n\nRoutes in the table after the POST run: ${r.adminApi.routesAtEnd}`);
   }
   if (r.profile) {

@@ -235,6 +235,13 @@ export class OutboundCall {
     }
     this.transition('connected');
     this.record.connected();
+    if (!(uas as Dialog & { connected?: boolean }).connected) {
+      // The platform's BYE arrived before createUAS resolved: its 'destroy' has already fired.
+      this.record.hangup('platform');
+      if (!carrierGone) this.hangUp(uac, 'platform hung up');
+      this.end();
+      return;
+    }
     let platformAcked = false;
     uas.on('ack', () => {
       platformAcked = true;

@@ -32,7 +32,8 @@ export function escapeSipUser(user: string): string {
  * a bare IPv6 address is bracketed here too, since RFC 3261 §25 (IPv6reference) requires it.
  */
 export function formatHostport(hostname: string): string {
-  if (!hostname.startsWith('[') && hostname.includes(':') && ipaddr.IPv6.isValid(hostname)) {
+  // A bare IPv6 literal has at least two colons; `host:port` (one colon) skips the parse.
+  if (!hostname.startsWith('[') && hostname.indexOf(':') !== hostname.lastIndexOf(':') && ipaddr.IPv6.isValid(hostname)) {
     return `[${hostname}]`;
   }
   return hostname;
