@@ -1,33 +1,52 @@
 import type { Logger } from '../log/logger.ts';
-import { buildDialPlanSnapshot, type DialPlanSnapshot } from '../routing/dial-plan.ts';
-import type { RoutingSource } from '../routing/model.ts';
+import {
+  applyRoutingChanges,
+  buildDialPlanSnapshot,
+  type DialPlanSnapshot,
+  type RoutingRowChange,
+} from '../routing/dial-plan.ts';
+import type { RoutingChange, RoutingSource } from '../routing/model.ts';
 
 /**
  * The in-memory dial plan the per-call path reads (routing spec §2: never a database query per
- * call). A committed admin change marks it stale and schedules a rebuild; a call that arrives
- * before the rebuild ran rebuilds it first, so "the very next call" always sees the change.
+ * call). Committed admin changes arrive with their rows and are applied to the snapshot soon
+ * after (a route change re-indexes only its customer); a call that arrives first applies them
+ * itself, so "the very next call" always sees the change. Only a change the store cannot name
+ * (another process wrote the file) reads everything again.
  */
 export class DialPlanCache {
   private snapshot: DialPlanSnapshot;
-  private stale = false;
+  private pending: RoutingRowChange[] = [];
+  private reloadNeeded = false;
+  private scheduled = false;
   private readonly unsubscribe: () => void;
 
   constructor(
     private readonly source: RoutingSource,
     private readonly logger: Logger,
   ) {
-    this.snapshot = this.build();
-    this.unsubscribe = source.onChange(() => {
-      if (this.stale) return;
-      this.stale = true;
+    this.snapshot = this.rebuild();
+    this.unsubscribe = source.onChange((change: RoutingChange) => {
+      if (change.kind === 'reload') this.reloadNeeded = true;
+      else this.pending.push(change);
+      if (this.scheduled) return;
+      this.scheduled = true;
       setImmediate(() => this.current());
     });
   }
 
   current(): DialPlanSnapshot {
-    if (this.stale) {
-      this.stale = false;
-      this.snapshot = this.build();
+    this.scheduled = false;
+    if (this.reloadNeeded) {
+      this.reloadNeeded = false;
+      this.pending = [];
+      this.snapshot = this.rebuild();
+    } else if (this.pending.length > 0) {
+      const started = process.hrtime.bigint();
+      const changes = this.pending;
+      this.pending = [];
+      this.snapshot = applyRoutingChanges(this.snapshot, changes);
+      this.logger.debug({ changes: changes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'dial plan updated');
     }
     return this.snapshot;
   }
@@ -36,7 +55,7 @@ export class DialPlanCache {
     this.unsubscribe();
   }
 
-  private build(): DialPlanSnapshot {
+  private rebuild(): DialPlanSnapshot {
     const started = process.hrtime.bigint();
     const { providers, routes } = this.source.readLive();
     const snapshot = buildDialPlanSnapshot(providers, routes);

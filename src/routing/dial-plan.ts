@@ -1,4 +1,7 @@
-import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord } from './model.ts';
+import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord, type RoutingChange } from './model.ts';
+
+/** A change that names its row (a `reload` needs a full rebuild instead). */
+export type RoutingRowChange = Exclude<RoutingChange, { kind: 'reload' }>;
 
 /**
  * The dial plan (call-routing spec §2): number + customer → ordered candidates, computed from an
@@ -47,10 +50,36 @@ function compareRoutes(a: RouteRecord, b: RouteRecord): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-interface MutableCustomer {
-  byPrefix: Map<string, RouteRecord[]>;
-  all: RouteRecord[];
-  longestPrefix: number;
+/** Groups one customer's live, well-formed routes by target and sorts each group. */
+function customerRoutes(routes: readonly RouteRecord[]): CustomerRoutes {
+  const byPrefix = new Map<string, RouteRecord[]>();
+  const all: RouteRecord[] = [];
+  let longestPrefix = 0;
+  for (const r of routes) {
+    if (r.target === ALL_TARGET) {
+      all.push(r);
+      continue;
+    }
+    const list = byPrefix.get(r.target);
+    if (list === undefined) byPrefix.set(r.target, [r]);
+    else list.push(r);
+    if (r.target.length > longestPrefix) longestPrefix = r.target.length;
+  }
+  all.sort(compareRoutes);
+  for (const list of byPrefix.values()) list.sort(compareRoutes);
+  return { byPrefix, all, longestPrefix };
+}
+
+/** Every route a customer has in the snapshot (the inverse of customerRoutes). */
+function routesOf(c: CustomerRoutes | undefined): RouteRecord[] {
+  if (c === undefined) return [];
+  const out = [...c.all];
+  for (const list of c.byPrefix.values()) out.push(...list);
+  return out;
+}
+
+function routable(r: RouteRecord): boolean {
+  return isLive(r) && (r.target === ALL_TARGET || E164_PREFIX.test(r.target));
 }
 
 /**
@@ -64,33 +93,65 @@ export function buildDialPlanSnapshot(
   const providerById = new Map<string, ProviderRecord>();
   for (const p of providers) if (isLive(p)) providerById.set(p.id, p);
 
-  const customers = new Map<string, MutableCustomer>();
+  const grouped = new Map<string, RouteRecord[]>();
   let routeCount = 0;
   for (const r of routes) {
-    if (!isLive(r) || !providerById.has(r.provider_id)) continue;
-    const isAll = r.target === ALL_TARGET;
-    if (!isAll && !E164_PREFIX.test(r.target)) continue;
+    if (!routable(r) || !providerById.has(r.provider_id)) continue;
     const key = r.customer_id.toLowerCase();
-    let c = customers.get(key);
-    if (c === undefined) {
-      c = { byPrefix: new Map(), all: [], longestPrefix: 0 };
-      customers.set(key, c);
-    }
-    if (isAll) {
-      c.all.push(r);
-    } else {
-      const list = c.byPrefix.get(r.target);
-      if (list === undefined) c.byPrefix.set(r.target, [r]);
-      else list.push(r);
-      if (r.target.length > c.longestPrefix) c.longestPrefix = r.target.length;
-    }
+    const list = grouped.get(key);
+    if (list === undefined) grouped.set(key, [r]);
+    else list.push(r);
     routeCount++;
   }
-  for (const c of customers.values()) {
-    c.all.sort(compareRoutes);
-    for (const list of c.byPrefix.values()) list.sort(compareRoutes);
-  }
+  const customers = new Map<string, CustomerRoutes>();
+  for (const [key, list] of grouped) customers.set(key, customerRoutes(list));
   return { providers: providerById, customers, routeCount };
+}
+
+/**
+ * A new snapshot with committed changes applied, without reading or re-indexing everything: a
+ * route change re-indexes only its customer, a provider change copies the provider map. The old
+ * snapshot is left untouched (calls in flight may still hold it). A provider is never deleted
+ * while live routes use it (the store refuses), and lookups skip routes whose provider is gone.
+ */
+export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: ReadonlyArray<RoutingRowChange>): DialPlanSnapshot {
+  let providers: Map<string, ProviderRecord> | undefined;
+  const touched = new Map<string, RouteRecord[]>();
+  let routeCount = snapshot.routeCount;
+  for (const change of changes) {
+    if (change.kind === 'provider') {
+      providers ??= new Map(snapshot.providers);
+      if (isLive(change.row)) providers.set(change.row.id, change.row);
+      else providers.delete(change.row.id);
+      continue;
+    }
+    const route = change.row;
+    const key = route.customer_id.toLowerCase();
+    let list = touched.get(key);
+    if (list === undefined) {
+      list = routesOf(snapshot.customers.get(key));
+      touched.set(key, list);
+    }
+    const i = list.findIndex((r) => r.id === route.id);
+    if (i >= 0) {
+      list.splice(i, 1);
+      routeCount--;
+    }
+    if (routable(route)) {
+      list.push(route);
+      routeCount++;
+    }
+  }
+  let customers: ReadonlyMap<string, CustomerRoutes> = snapshot.customers;
+  if (touched.size > 0) {
+    const next = new Map(snapshot.customers);
+    for (const [key, list] of touched) {
+      if (list.length === 0) next.delete(key);
+      else next.set(key, customerRoutes(list));
+    }
+    customers = next;
+  }
+  return { providers: providers ?? snapshot.providers, customers, routeCount };
 }
 
 /** Appends one customer's candidates: longest matching prefix first, then `all`. */

@@ -41,10 +41,20 @@ export interface RouteRecord {
 }
 
 /**
+ * One committed change, as the store announces it: the row as it now is (a soft-deleted row has
+ * its real tm_delete), or `reload` when something changed that the store cannot name (another
+ * process wrote to the database file): then the whole snapshot is read again.
+ */
+export type RoutingChange =
+  | { kind: 'route'; row: RouteRecord }
+  | { kind: 'provider'; row: ProviderRecord }
+  | { kind: 'reload' };
+
+/**
  * What the routing code needs from the store: the live rows, read consistently, and a signal
- * after every committed change so the in-memory snapshot can be rebuilt at once.
+ * after every committed change so the in-memory snapshot can be brought up to date at once.
  */
 export interface RoutingSource {
   readLive(): { providers: ProviderRecord[]; routes: RouteRecord[] };
-  onChange(listener: () => void): () => void;
+  onChange(listener: (change: RoutingChange) => void): () => void;
 }

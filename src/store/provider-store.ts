@@ -60,7 +60,8 @@ export class ProviderStore {
   constructor(
     private readonly db: Db,
     private readonly clock: MonotonicClock,
-    private readonly changed: () => void,
+    /** told the committed row after every change (the routing snapshot follows it). */
+    private readonly changed: (row: ProviderRecord) => void,
   ) {}
 
   get(id: string): ProviderRecord | undefined {
@@ -110,7 +111,7 @@ export class ProviderStore {
         return this.get(id)!;
       })
       .immediate();
-    this.changed();
+    this.changed(created);
     return created;
   }
 
@@ -149,7 +150,7 @@ export class ProviderStore {
         return this.get(id)!;
       })
       .immediate();
-    this.changed();
+    this.changed(updated);
     return updated;
   }
 
@@ -172,17 +173,18 @@ export class ProviderStore {
         return this.get(id)!;
       })
       .immediate();
-    this.changed();
+    this.changed(deleted);
     return deleted;
   }
 
   /** Health results from the prober (a later issue); not a configuration change for routing. */
   setHealth(id: string, status: HealthStatus, checkedAt: string): void {
-    this.db
+    const row = this.db
       .transaction(() => {
         this.db.prepare('UPDATE providers SET health_status = ?, health_checked_at = ? WHERE id = ?').run(status, checkedAt, id);
+        return this.get(id);
       })
       .immediate();
-    this.changed();
+    if (row) this.changed(row);
   }
 }

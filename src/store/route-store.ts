@@ -22,7 +22,8 @@ export class RouteStore {
   constructor(
     private readonly db: Db,
     private readonly clock: MonotonicClock,
-    private readonly changed: () => void,
+    /** told the committed row after every change (the routing snapshot follows it). */
+    private readonly changed: (row: RouteRecord) => void,
   ) {}
 
   get(id: string): RouteRecord | undefined {
@@ -62,7 +63,7 @@ export class RouteStore {
         return this.get(id)!;
       })
       .immediate();
-    this.changed();
+    this.changed(created);
     return created;
   }
 
@@ -79,7 +80,7 @@ export class RouteStore {
         return this.get(id)!;
       })
       .immediate();
-    this.changed();
+    this.changed(updated);
     return updated;
   }
 
@@ -93,7 +94,7 @@ export class RouteStore {
         return this.get(id)!;
       })
       .immediate();
-    this.changed();
+    this.changed(deleted);
     return deleted;
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.ts';
-import type { ProviderRecord, RouteRecord, RoutingSource } from '../routing/model.ts';
+import type { ProviderRecord, RouteRecord, RoutingChange, RoutingSource } from '../routing/model.ts';
 import { AgentStore } from './agent-store.ts';
 import { createMonotonicClock, type MicrosSource } from './clock.ts';
 import { openDatabase, type Db } from './db.ts';
@@ -25,7 +25,7 @@ export class Store implements RoutingSource {
   readonly routes: RouteStore;
   readonly agents: AgentStore;
   readonly settings: SettingsStore;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change: RoutingChange) => void>();
   private watchTimer: NodeJS.Timeout | undefined;
   private dataVersion = 0;
 
@@ -35,9 +35,8 @@ export class Store implements RoutingSource {
     micros?: MicrosSource,
   ) {
     const clock = createMonotonicClock(micros);
-    const changed = () => this.emitChange();
-    this.providers = new ProviderStore(db, clock, changed);
-    this.routes = new RouteStore(db, clock, changed);
+    this.providers = new ProviderStore(db, clock, (row) => this.emitChange({ kind: 'provider', row }));
+    this.routes = new RouteStore(db, clock, (row) => this.emitChange({ kind: 'route', row }));
     this.agents = new AgentStore(db, clock);
     this.settings = new SettingsStore(db);
   }
@@ -46,7 +45,7 @@ export class Store implements RoutingSource {
     return this.db.transaction(() => ({ providers: this.providers.listLive(), routes: this.routes.listLive() })).deferred();
   }
 
-  onChange(listener: () => void): () => void {
+  onChange(listener: (change: RoutingChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -75,7 +74,7 @@ export class Store implements RoutingSource {
       if (v === this.dataVersion) return;
       this.dataVersion = v;
       this.logger.debug({ data_version: v }, 'external database change');
-      this.emitChange();
+      this.emitChange({ kind: 'reload' });
     }, intervalMs);
     this.watchTimer.unref();
   }
@@ -91,10 +90,10 @@ export class Store implements RoutingSource {
     return Number(this.db.pragma('data_version', { simple: true }));
   }
 
-  private emitChange(): void {
+  private emitChange(change: RoutingChange): void {
     for (const listener of [...this.listeners]) {
       try {
-        listener();
+        listener(change);
       } catch (err) {
         this.logger.error({ err }, 'store change listener failed');
       }
