@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger } from '../src/log/logger.ts';
-import { buildDialPlanSnapshot, planAttempts, type Candidate, type DialPlanSnapshot } from '../src/routing/dial-plan.ts';
+import { applyRoutingChanges, buildDialPlanSnapshot, planAttempts, type Candidate, type DialPlanSnapshot } from '../src/routing/dial-plan.ts';
 import { computeAttempts } from '../src/routing/dial-route-preview.ts';
 import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord } from '../src/routing/model.ts';
 import { formatMicros } from '../src/store/clock.ts';
@@ -39,6 +39,11 @@ export interface DialPlanScaleResult {
   /** what DialPlanCache.build costs: readLive + buildDialPlanSnapshot (median of the sums) */
   rebuildMs: number;
   rebuildRepetitions: number;
+  /**
+   * what DialPlanCache does for one admin route change since the incremental path: re-index the
+   * changed route's customer (median over repetitions, a random customer and the default one)
+   */
+  applyRouteChangeMs: { randomCustomer: number; defaultCustomer: number; repetitions: number };
   /** heapUsed after full GC: the route/provider records as readLive returns them */
   recordsHeapMiB: number;
   /** heapUsed after full GC: the snapshot's own indexes on top of the records */
@@ -262,6 +267,23 @@ function measureScale(routeCount: number): DialPlanScaleResult {
       snapshot = snap;
     }
 
+    // One admin change, the way DialPlanCache now follows it: a new route re-indexes its customer.
+    const changeReps = 20;
+    const applyMs = (customerId: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < changeReps; i++) {
+        const template = live.routes[Math.floor(rand() * live.routes.length)]!;
+        const row = { ...template, id: `bench-change-${i}`, customer_id: customerId };
+        times.push(timeNs(() => (sink += applyRoutingChanges(snapshot, [{ kind: 'route', row }]).routeCount)) / 1e6);
+      }
+      return Math.round(median(times) * 1000) / 1000;
+    };
+    const applyRouteChangeMs = {
+      randomCustomer: applyMs(fixture.customers[Math.floor(rand() * CUSTOMERS)]!),
+      defaultCustomer: applyMs(DEFAULT_CUSTOMER_ID),
+      repetitions: changeReps,
+    };
+
     // Lookups: the same numbers and customers for every repetition.
     const perRep = 100_000;
     const computePerRep = 20_000;
@@ -315,6 +337,7 @@ function measureScale(routeCount: number): DialPlanScaleResult {
       buildSnapshotMs: r1(median(buildMs)),
       rebuildMs: r1(median(totalMs)),
       rebuildRepetitions: reps,
+      applyRouteChangeMs,
       recordsHeapMiB: r1((heap1 - heap0) / 2 ** 20),
       snapshotIndexHeapMiB: r1((heap2 - heap1) / 2 ** 20),
       lookups: { planAttemptsNs: Math.round(planMedian), computeAttemptsNs: Math.round(median(computeNs)), perRepetition: perRep, computePerRepetition: computePerRep, repetitions: lookupReps, hitRate: Math.round((hits / perRep) * 1000) / 1000, meanCandidates: r1(candidates / perRep) },

@@ -151,13 +151,14 @@ export function renderReport(r: BenchReport): string {
   }
   if (r.dialPlan) {
     out.push(`## Dial plan at scale (in-process, 10k customers, 50 providers)\n\n${table(
-      ['routes', 'targets', 'readLive ms', 'build ms', 'rebuild ms', 'records heap', 'index heap', 'planAttempts ns', 'computeAttempts ns', 'naive scan ns', 'naive / indexed', 'same answer'],
+      ['routes', 'targets', 'readLive ms', 'build ms', 'rebuild ms', 'one route change ms (customer / default)', 'records heap', 'index heap', 'planAttempts ns', 'computeAttempts ns', 'naive scan ns', 'naive / indexed', 'same answer'],
       r.dialPlan.map((d) => [
         d.routes.toLocaleString('en-US'),
         d.distinctTargets,
         fmt(d.readLiveMs),
         fmt(d.buildSnapshotMs),
         fmt(d.rebuildMs),
+        `${fmt(d.applyRouteChangeMs.randomCustomer, 3)} / ${fmt(d.applyRouteChangeMs.defaultCustomer, 3)}`,
         `${fmt(d.recordsHeapMiB)} MiB`,
         `${fmt(d.snapshotIndexHeapMiB)} MiB`,
         fmt(d.lookups.planAttemptsNs, 0),
