@@ -49,16 +49,16 @@ const DIALOG_HEADERS = new Set([
 ]);
 
 /** RFC 3261 §7.3.3 and later RFCs: compact forms, so `f:` is recognised as From. */
-const COMPACT_FORMS: Readonly<Record<string, string>> = {
+const COMPACT_FORMS: ReadonlyMap<string, string> = new Map(Object.entries({
   a: 'accept-contact', b: 'referred-by', c: 'content-type', d: 'request-disposition',
   e: 'content-encoding', f: 'from', i: 'call-id', j: 'reject-contact', k: 'supported',
   l: 'content-length', m: 'contact', n: 'identity-info', o: 'event', r: 'refer-to', s: 'subject',
   t: 'to', u: 'allow-events', v: 'via', x: 'session-expires', y: 'identity',
-};
+}));
 
 function headerKey(name: string): string {
   const lower = name.trim().toLowerCase();
-  return COMPACT_FORMS[lower] ?? lower;
+  return COMPACT_FORMS.get(lower) ?? lower;
 }
 
 /** Compile once at start-up (or on config change); the result is reused for every call. */

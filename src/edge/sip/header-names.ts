@@ -4,7 +4,7 @@
  */
 
 /** RFC 3261 7.3.3 plus the compact forms registered later (RFC 3265, 3515, 3841, 3892, 4028, 4474). */
-const COMPACT_FORMS: Readonly<Record<string, string>> = {
+const COMPACT_FORMS: ReadonlyMap<string, string> = new Map(Object.entries({
   i: 'call-id',
   f: 'from',
   t: 'to',
@@ -25,13 +25,22 @@ const COMPACT_FORMS: Readonly<Record<string, string>> = {
   d: 'request-disposition',
   y: 'identity',
   n: 'identity-info',
-};
+}));
 
 /** Lower-case long form of a header name, expanding compact forms. */
 export function canonicalHeaderKey(name: string): string {
+  // Every header lookup canonicalizes each name it passes, so the few names SIP traffic uses are
+  // remembered; the bound keeps hostile traffic with endless new names from growing it.
+  let key = keyCache.get(name);
+  if (key !== undefined) return key;
   const lower = name.trim().toLowerCase();
-  return COMPACT_FORMS[lower] ?? lower;
+  key = COMPACT_FORMS.get(lower) ?? lower;
+  if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(name, key);
+  return key;
 }
+
+const KEY_CACHE_LIMIT = 1024;
+const keyCache = new Map<string, string>();
 
 /**
  * Headers whose lines may carry several comma-separated values (RFC 3261 7.3.1). Only the ones the

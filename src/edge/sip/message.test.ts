@@ -50,6 +50,18 @@ describe('header access', () => {
     expect(getHeader(m, 'Subject')).toBeUndefined();
   });
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'treats a header named %s as an ordinary header (no prototype lookups)',
+    (name) => {
+      const m = sample();
+      m.headers.push({ name, value: 'hostile' });
+      expect(getHeader(m, name)).toBe('hostile');
+      expect(getHeader(m, name.toUpperCase())).toBe('hostile');
+      expect(getHeader(m, 'Via')).toBe('SIP/2.0/UDP a;branch=z9hG4bK1');
+      expect(getHeaders(m, name)).toEqual(['hostile']);
+    },
+  );
+
   it('getHeaders splits list headers across lines', () => {
     expect(getHeaders(sample(), 'via')).toEqual(['SIP/2.0/UDP a;branch=z9hG4bK1', 'SIP/2.0/UDP b;branch=z9hG4bK2', 'SIP/2.0/UDP c;branch=z9hG4bK3']);
     expect(getHeaders(sample(), 'x-custom')).toEqual(['one, two']);
