@@ -5,15 +5,13 @@
  * retransmitted 2xx responses still reach this transaction's 'response' listeners (RFC 6026 8.4)
  * and the TU can ACK each of them again.
  */
-import { EventEmitter } from 'node:events';
 import { addHeader, getHeader, getHeaders, serializeMessage } from '../sip/message.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message.ts';
 import { canonicalHeaderKey } from '../sip/header-names.ts';
 import { parseCSeq } from '../sip/header-values.ts';
 import type { Target } from '../sip/transport.ts';
-import { NamedTimers } from './named-timers.ts';
-import { checkTransition } from './transaction-context.ts';
 import type { TransactionContext } from './transaction-context.ts';
+import { TransactionBase } from './transaction-base.ts';
 import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
 
 export type ClientInviteState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
@@ -36,33 +34,20 @@ export interface ClientInviteOptions {
   startCancel: (cancel: SipRequest) => ClientTransaction;
 }
 
-export class ClientInviteTransaction extends EventEmitter<ClientTransactionEvents> implements ClientTransaction {
-  readonly id: string;
+export class ClientInviteTransaction extends TransactionBase<ClientInviteState, ClientTransactionEvents> implements ClientTransaction {
   readonly method = 'INVITE';
   readonly request: SipRequest;
   readonly sent: Buffer;
-  readonly target: Target;
-  private current: ClientInviteState = 'calling';
-  private readonly ctx: TransactionContext;
-  private readonly timers: NamedTimers;
   private readonly startCancel: (cancel: SipRequest) => ClientTransaction;
   private cancelRequest: SipRequest | undefined;
   private cancelTxn: ClientTransaction | undefined;
   private ackBytes: Buffer | undefined;
 
   constructor(opts: ClientInviteOptions) {
-    super();
-    this.id = opts.id;
+    super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'calling', 'invite client transaction');
     this.request = opts.request;
-    this.target = opts.target;
-    this.ctx = opts.ctx;
     this.startCancel = opts.startCancel;
-    this.timers = new NamedTimers(opts.ctx.clock);
     this.sent = serializeMessage(opts.request);
-  }
-
-  get state(): ClientInviteState {
-    return this.current;
   }
 
   get cancelTransaction(): ClientTransaction | undefined {
@@ -155,26 +140,9 @@ export class ClientInviteTransaction extends EventEmitter<ClientTransactionEvent
   }
 
   private transmit(data: Buffer): void {
-    this.ctx.send(data, this.target).catch((err: Error) => {
-      if (this.current === 'terminated') return;
-      this.ctx.logger.debug({ err, txn: this.id }, 'sip invite client transaction transport error');
-      this.terminate(false);
-      this.emit('transport-error', err);
-      this.emit('terminated');
-    });
+    this.ctx.send(data, this.target).catch((err: Error) => this.transportFailed(err));
   }
 
-  private terminate(announce = true): void {
-    if (this.current === 'terminated') return;
-    this.transition('terminated');
-    this.timers.stopAll();
-    if (announce) this.emit('terminated');
-  }
-
-  private transition(to: ClientInviteState): void {
-    checkTransition(TRANSITIONS, this.current, to, `invite client transaction ${this.id}`);
-    this.current = to;
-  }
 
   /** 17.1.1.3: the ACK for a non-2xx final response. */
   private buildAck(res: SipResponse): SipRequest {

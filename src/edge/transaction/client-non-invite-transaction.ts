@@ -1,11 +1,9 @@
 /** Non-INVITE client transaction (RFC 3261 17.1.2). */
-import { EventEmitter } from 'node:events';
 import { serializeMessage } from '../sip/message.ts';
 import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { NamedTimers } from './named-timers.ts';
-import { checkTransition } from './transaction-context.ts';
 import type { TransactionContext } from './transaction-context.ts';
+import { TransactionBase } from './transaction-base.ts';
 import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
 
 export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -25,30 +23,17 @@ export interface ClientNonInviteOptions {
   ctx: TransactionContext;
 }
 
-export class ClientNonInviteTransaction extends EventEmitter<ClientTransactionEvents> implements ClientTransaction {
-  readonly id: string;
+export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteState, ClientTransactionEvents> implements ClientTransaction {
   readonly method: string;
   readonly request: SipRequest;
   readonly sent: Buffer;
-  readonly target: Target;
   readonly cancelTransaction = undefined;
-  private current: ClientNonInviteState = 'trying';
-  private readonly ctx: TransactionContext;
-  private readonly timers: NamedTimers;
 
   constructor(opts: ClientNonInviteOptions) {
-    super();
-    this.id = opts.id;
+    super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'trying', 'client transaction');
     this.method = opts.request.method;
     this.request = opts.request;
-    this.target = opts.target;
-    this.ctx = opts.ctx;
-    this.timers = new NamedTimers(opts.ctx.clock);
     this.sent = serializeMessage(opts.request);
-  }
-
-  get state(): ClientNonInviteState {
-    return this.current;
   }
 
   /** 17.1.2.2: send; Timer E only for unreliable transports; Timer F always. */
@@ -100,24 +85,7 @@ export class ClientNonInviteTransaction extends EventEmitter<ClientTransactionEv
   }
 
   private transmit(): void {
-    this.ctx.send(this.sent, this.target).catch((err: Error) => {
-      if (this.current === 'terminated') return;
-      this.ctx.logger.debug({ err, txn: this.id }, 'sip client transaction transport error');
-      this.terminate(false);
-      this.emit('transport-error', err);
-      this.emit('terminated');
-    });
+    this.ctx.send(this.sent, this.target).catch((err: Error) => this.transportFailed(err));
   }
 
-  private terminate(announce = true): void {
-    if (this.current === 'terminated') return;
-    this.transition('terminated');
-    this.timers.stopAll();
-    if (announce) this.emit('terminated');
-  }
-
-  private transition(to: ClientNonInviteState): void {
-    checkTransition(TRANSITIONS, this.current, to, `client transaction ${this.id}`);
-    this.current = to;
-  }
 }

@@ -4,14 +4,12 @@
  * A 2xx moves the transaction to Accepted for Timer L (64*T1): retransmitted INVITEs are absorbed
  * there and the TU retransmits the 2xx itself (13.3.1.4, Uas2xxRetransmitter) through respond().
  */
-import { EventEmitter } from 'node:events';
 import { serializeMessage } from '../sip/message.ts';
 import type { SipRequest, SipResponse } from '../sip/message.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow, Target } from '../sip/transport.ts';
-import { NamedTimers } from './named-timers.ts';
-import { checkTransition } from './transaction-context.ts';
 import type { TransactionContext } from './transaction-context.ts';
+import { TransactionBase } from './transaction-base.ts';
 import type { ServerTransaction, ServerTransactionEvents } from './transaction-types.ts';
 
 export type ServerInviteState = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
@@ -33,29 +31,16 @@ export interface ServerTransactionOptions {
   ctx: TransactionContext;
 }
 
-export class ServerInviteTransaction extends EventEmitter<ServerTransactionEvents> implements ServerTransaction {
-  readonly id: string;
+export class ServerInviteTransaction extends TransactionBase<ServerInviteState, ServerTransactionEvents> implements ServerTransaction {
   readonly method = 'INVITE';
   readonly request: SipRequest;
   readonly flow: Flow;
-  readonly target: Target;
-  private current: ServerInviteState = 'proceeding';
-  private readonly ctx: TransactionContext;
-  private readonly timers: NamedTimers;
   private lastResponse: Buffer | undefined;
 
   constructor(opts: ServerTransactionOptions) {
-    super();
-    this.id = opts.id;
+    super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'proceeding', 'invite server transaction');
     this.request = opts.request;
     this.flow = opts.flow;
-    this.target = opts.target;
-    this.ctx = opts.ctx;
-    this.timers = new NamedTimers(opts.ctx.clock);
-  }
-
-  get state(): ServerInviteState {
-    return this.current;
   }
 
   /** 17.2.1: 100 Trying at once, so the client stops retransmitting while the TU decides. */
@@ -131,30 +116,13 @@ export class ServerInviteTransaction extends EventEmitter<ServerTransactionEvent
     });
   }
 
-  /** 17.2.4: a transport failure ends the transaction and is reported to the TU. */
   private async transmit(data: Buffer): Promise<void> {
     try {
       await this.ctx.send(data, this.target);
     } catch (err) {
-      if (this.current !== 'terminated') {
-        this.ctx.logger.debug({ err, txn: this.id }, 'sip invite server transaction transport error');
-        this.terminate(false);
-        this.emit('transport-error', err as Error);
-        this.emit('terminated');
-      }
+      this.transportFailed(err as Error);
       throw err;
     }
   }
 
-  private terminate(announce = true): void {
-    if (this.current === 'terminated') return;
-    this.transition('terminated');
-    this.timers.stopAll();
-    if (announce) this.emit('terminated');
-  }
-
-  private transition(to: ServerInviteState): void {
-    checkTransition(TRANSITIONS, this.current, to, `invite server transaction ${this.id}`);
-    this.current = to;
-  }
 }

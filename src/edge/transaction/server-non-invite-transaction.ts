@@ -1,11 +1,8 @@
 /** Non-INVITE server transaction (RFC 3261 17.2.2). */
-import { EventEmitter } from 'node:events';
 import { serializeMessage } from '../sip/message.ts';
 import type { SipRequest, SipResponse } from '../sip/message.ts';
-import type { Flow, Target } from '../sip/transport.ts';
-import { NamedTimers } from './named-timers.ts';
-import { checkTransition } from './transaction-context.ts';
-import type { TransactionContext } from './transaction-context.ts';
+import type { Flow } from '../sip/transport.ts';
+import { TransactionBase } from './transaction-base.ts';
 import type { ServerTransactionOptions } from './server-invite-transaction.ts';
 import type { ServerTransaction, ServerTransactionEvents } from './transaction-types.ts';
 
@@ -18,30 +15,17 @@ const TRANSITIONS: Readonly<Record<ServerNonInviteState, readonly ServerNonInvit
   terminated: [],
 };
 
-export class ServerNonInviteTransaction extends EventEmitter<ServerTransactionEvents> implements ServerTransaction {
-  readonly id: string;
+export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteState, ServerTransactionEvents> implements ServerTransaction {
   readonly method: string;
   readonly request: SipRequest;
   readonly flow: Flow;
-  readonly target: Target;
-  private current: ServerNonInviteState = 'trying';
-  private readonly ctx: TransactionContext;
-  private readonly timers: NamedTimers;
   private lastResponse: Buffer | undefined;
 
   constructor(opts: ServerTransactionOptions) {
-    super();
-    this.id = opts.id;
+    super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'trying', 'server transaction');
     this.method = opts.request.method;
     this.request = opts.request;
     this.flow = opts.flow;
-    this.target = opts.target;
-    this.ctx = opts.ctx;
-    this.timers = new NamedTimers(opts.ctx.clock);
-  }
-
-  get state(): ServerNonInviteState {
-    return this.current;
   }
 
   /** 17.2.2: retransmissions are dropped in Trying and answered with the last response afterwards. */
@@ -77,25 +61,9 @@ export class ServerNonInviteTransaction extends EventEmitter<ServerTransactionEv
     try {
       await this.ctx.send(data, this.target);
     } catch (err) {
-      if (this.current !== 'terminated') {
-        this.ctx.logger.debug({ err, txn: this.id }, 'sip server transaction transport error');
-        this.terminate(false);
-        this.emit('transport-error', err as Error);
-        this.emit('terminated');
-      }
+      this.transportFailed(err as Error);
       throw err;
     }
   }
 
-  private terminate(announce = true): void {
-    if (this.current === 'terminated') return;
-    this.transition('terminated');
-    this.timers.stopAll();
-    if (announce) this.emit('terminated');
-  }
-
-  private transition(to: ServerNonInviteState): void {
-    checkTransition(TRANSITIONS, this.current, to, `server transaction ${this.id}`);
-    this.current = to;
-  }
 }
