@@ -48,6 +48,8 @@ export async function startOutdial(opts: OutdialOptions): Promise<OutdialProcess
     OUTDIAL_EDGE_HOST: '127.0.0.1',
     OUTDIAL_EDGE_PORT: String(edgePort),
     OUTDIAL_LOG_LEVEL: 'warn',
+    // the sipp carriers answer INVITEs only: no OPTIONS health probes during the bench
+    OUTDIAL_HEALTH_CHECK_INTERVAL_MS: '0',
     OUTDIAL_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
     OUTDIAL_MAX_CALLS: '100000',
     OUTDIAL_PASS_HEADERS: 'X-Bench-Seq',

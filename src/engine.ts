@@ -4,7 +4,7 @@ import { buildAdminApp, listenAdmin, type AdminDeps } from './admin/admin-app.ts
 import { dialRouteEndpoints } from './admin/dialroute-endpoints.ts';
 import { startCallApp, type CallApp } from './call/call-app.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
-import { startEdge, type RunningEdge } from './edge/edge.ts';
+import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
 import { generatePassword, hashPassword } from './admin/auth/password.ts';
 import { createTokenSigner } from './admin/auth/token.ts';
 import type { CarrierAdapter } from './carrier/carrier.ts';
@@ -35,6 +35,8 @@ export interface Engine {
   readonly admin: FastifyInstance;
   readonly calls: CallApp;
   readonly dialPlan: DialPlanCache;
+  /** The embedded edge's live transaction/dialog counts; undefined with an external drachtio-server. */
+  edgeStats(): EdgeStats | undefined;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ async function startSip(
   config: Readonly<Config>,
   logger: Logger,
   dialPlan: DialPlanCache,
+  store: Store,
 ): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
   let edge: RunningEdge | undefined;
   let drachtio: { host: string; port: number; secret: string };
@@ -92,7 +95,13 @@ async function startSip(
     drachtio = { ...edge.wireAddress, secret };
   }
   try {
-    const calls = await startCallApp({ routing: config.routing, drachtio, dialPlan, logger });
+    const calls = await startCallApp({
+      routing: config.routing,
+      drachtio,
+      dialPlan,
+      logger,
+      setHealth: (id, status, checkedAt) => store.providers.setHealth(id, status, checkedAt),
+    });
     return { edge, calls };
   } catch (err) {
     await edge?.close();
@@ -108,7 +117,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
   const dialPlan = new DialPlanCache(store, logger);
   try {
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
-    sip = await startSip(config, logger, dialPlan);
+    sip = await startSip(config, logger, dialPlan, store);
     const tokens = createTokenSigner(config.auth.jwtSecret || store.settings.jwtSecret(), config.auth.tokenTtlSeconds);
     admin = await buildAdminApp({
       config,
@@ -132,6 +141,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       admin: app,
       calls: running.calls,
       dialPlan,
+      edgeStats: () => running.edge?.stats(),
       async close() {
         if (closed) return;
         closed = true;

@@ -1,6 +1,7 @@
 import Srf from 'drachtio-srf';
 import type { Config } from '../config/config-schema.ts';
 import type { Logger } from '../log/logger.ts';
+import type { HealthStatus } from '../routing/model.ts';
 import { parseCustomerHeader } from '../routing/customer.ts';
 import { computeAttempts } from '../routing/dial-route-preview.ts';
 import { createFailoverPolicy } from '../routing/failover-policy.ts';
@@ -10,6 +11,7 @@ import { CallMetrics } from './call-metrics.ts';
 import { CallRecordBuilder, type CallRecord } from './call-record.ts';
 import type { DialPlanCache } from './dial-plan-cache.ts';
 import { OutboundCall } from './outbound-call.ts';
+import { createSipOptionsProbe, ProviderProber, type OptionsSender } from './provider-prober.ts';
 import { SourcePolicy } from './source-policy.ts';
 
 const RECONNECT_MAX_DELAY_MS = 1000;
@@ -21,6 +23,11 @@ export interface CallAppOptions {
   readonly logger: Logger;
   /** how long start waits for the first connection before going on (reconnects continue). */
   readonly connectWaitMs?: number;
+  /**
+   * Records a provider's probed health (the store's setHealth). Without it, or with
+   * `routing.healthCheckIntervalMs` 0, providers are not probed.
+   */
+  readonly setHealth?: (id: string, status: HealthStatus, checkedAt: string) => void;
 }
 
 export interface CallApp {
@@ -130,6 +137,21 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   await Promise.race([firstConnect, timer]);
   if (!isConnected) log.warn({ waited_ms: wait }, 'drachtio not reachable yet; still trying');
 
+  let prober: ProviderProber | undefined;
+  if (opts.setHealth && routing.healthCheckIntervalMs > 0) {
+    prober = new ProviderProber({
+      intervalMs: routing.healthCheckIntervalMs,
+      timeoutMs: routing.healthCheckTimeoutMs,
+      unhealthyAfter: routing.unhealthyAfter,
+      providers: () => opts.dialPlan.current().providers,
+      probe: createSipOptionsProbe(srf as unknown as OptionsSender),
+      setHealth: opts.setHealth,
+      ready: () => isConnected,
+      logger,
+    });
+    prober.start();
+  }
+
   return {
     metrics,
     activeCalls: () => active,
@@ -137,6 +159,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     async close() {
       if (closed) return;
       closed = true;
+      await prober?.close();
       isConnected = false;
       disconnect(srf);
     },

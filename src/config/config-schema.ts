@@ -60,6 +60,12 @@ export const ConfigSchema = Type.Object(
         failoverCodes: Type.String({ pattern: '^[0-9,\\- ]*$' }),
         noFailoverCodes: Type.String({ pattern: '^[0-9,\\- ]*$' }),
         passHeaders: Type.Array(Type.String({ minLength: 1 })),
+        /** OPTIONS probe of every live provider this often; 0 = no probing (health stays as stored). */
+        healthCheckIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+        /** no answer to a probe within this counts as a failure. */
+        healthCheckTimeoutMs: Millis,
+        /** consecutive failed probes before a provider is marked unhealthy. */
+        unhealthyAfter: Type.Integer({ minimum: 1, maximum: 100 }),
       },
       { additionalProperties: false },
     ),
@@ -106,4 +112,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_FAILOVER_CODES', path: 'routing.failoverCodes', kind: 'string', doc: 'statuses that fail over (codes and ranges)' },
   { name: 'OUTDIAL_NO_FAILOVER_CODES', path: 'routing.noFailoverCodes', kind: 'string', doc: 'statuses passed to the platform (wins over failover codes)' },
   { name: 'OUTDIAL_PASS_HEADERS', path: 'routing.passHeaders', kind: 'list', doc: 'comma-separated platform headers passed to the carrier' },
+  { name: 'OUTDIAL_HEALTH_CHECK_INTERVAL_MS', path: 'routing.healthCheckIntervalMs', kind: 'int', doc: 'SIP OPTIONS probe of every provider this often (0 = off)' },
+  { name: 'OUTDIAL_HEALTH_CHECK_TIMEOUT_MS', path: 'routing.healthCheckTimeoutMs', kind: 'int', doc: 'no answer to a probe within this counts as a failure' },
+  { name: 'OUTDIAL_HEALTH_UNHEALTHY_AFTER', path: 'routing.unhealthyAfter', kind: 'int', doc: 'consecutive failed probes before a provider is unhealthy (one success makes it healthy)' },
 ];

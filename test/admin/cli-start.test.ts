@@ -23,7 +23,7 @@ describe('outdial start on a fresh database', () => {
   it('prints a generated admin password once; that password logs in; SIGTERM stops it cleanly', async () => {
     dir = mkdtempSync(join(tmpdir(), 'outdial-cli-'));
     child = spawn(process.execPath, [BIN, 'start'], {
-      env: { ...process.env, OUTDIAL_HTTP_PORT: '0', OUTDIAL_SIP_HOST: '127.0.0.1', OUTDIAL_SIP_PORT: '0', OUTDIAL_EDGE_PORT: '0', OUTDIAL_DB_PATH: join(dir, 'db', 'outdial.db'), OUTDIAL_ADMIN_PASSWORD: '', OUTDIAL_LOG_LEVEL: 'info', OUTDIAL_JWT_SECRET: '' },
+      env: { ...process.env, OUTDIAL_HTTP_PORT: '0', OUTDIAL_SIP_HOST: '127.0.0.1', OUTDIAL_SIP_PORT: '0', OUTDIAL_EDGE_PORT: '0', OUTDIAL_DB_PATH: join(dir, 'db', 'outdial.db'), OUTDIAL_ADMIN_PASSWORD: '', OUTDIAL_LOG_LEVEL: 'info', OUTDIAL_JWT_SECRET: '', OUTDIAL_HEALTH_CHECK_INTERVAL_MS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

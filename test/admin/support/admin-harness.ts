@@ -52,6 +52,8 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
     // The engine also starts the embedded SIP edge: keep it on loopback and free ports.
     sip: { host: '127.0.0.1', port: 0, ...opts.overrides?.sip },
     edge: { host: '127.0.0.1', port: 0, ...opts.overrides?.edge },
+    // No OPTIONS probes unless a test asks: sipp carriers would take one for an unexpected call.
+    routing: { healthCheckIntervalMs: 0, ...opts.overrides?.routing },
   });
   const logs = createCapturingLogger('trace');
   const printed: string[] = [];
