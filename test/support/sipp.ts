@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, tcpFree, udpFree } from './free-port.ts';
+import { freePort, portBound } from './free-port.ts';
 
 export const SIPP_SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../sipp');
 
@@ -70,9 +70,24 @@ function scenarioArgs(s: SippOptions['scenario']): string[] {
   return ['-sf', path.isAbsolute(s) ? s : path.join(SIPP_SCENARIO_DIR, s)];
 }
 
+/**
+ * Starts sipp. When the port was picked here and another process took it between the pick and
+ * sipp's bind (the pick-then-release race), sipp exits at once: a new port is picked, up to 3 times.
+ */
 export async function startSipp(opts: SippOptions): Promise<SippRun> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchSipp(opts, opts.port ?? (await freePort('127.0.0.1')));
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || opts.port !== undefined || attempt >= 3) throw err;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function launchSipp(opts: SippOptions, port: number): Promise<SippRun> {
   const host = '127.0.0.1';
-  const port = opts.port ?? (await freePort(host));
   const dir = mkdtempSync(path.join(tmpdir(), 'outdial-sipp-'));
   const messageFile = path.join(dir, 'messages.log');
   const errorFile = path.join(dir, 'errors.log');
@@ -135,21 +150,24 @@ export async function startSipp(opts: SippOptions): Promise<SippRun> {
   };
   running.add(run);
   void done.then(() => running.delete(run));
-  // A UAS must be bound before the other side sends to it.
-  if (!opts.remote) await waitBound(host, port, opts.transport, done);
+  // A UAS must be bound before the other side sends to it; a UAC binds too, and a port taken
+  // meanwhile shows up here either way.
+  await waitBound(host, port, opts.transport, done, opts.remote === undefined);
   return run;
 }
 
-async function waitBound(host: string, port: number, transport: SippTransport, done: Promise<SippResult>): Promise<void> {
+async function waitBound(host: string, port: number, transport: SippTransport, done: Promise<SippResult>, mustBind: boolean): Promise<void> {
   let exited = false;
   void done.then(() => (exited = true));
   for (let i = 0; i < 250 && !exited; i++) {
-    const free = transport === 'udp' ? await udpFree(host, port) : await tcpFree(host, port);
-    if (!free) return;
+    if (portBound(port, transport)) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   if (exited) {
     const r = await done;
+    if (/already in use|bind/i.test(r.stderr + r.stdout) && r.code !== 0) throw new PortTakenError(`sipp could not bind ${host}:${port}`);
+    // A UAC may finish its whole run before the first look.
+    if (!mustBind) return;
     throw new Error(`sipp exited before binding (code ${r.code}): ${r.stderr || r.stdout}`);
   }
   throw new Error(`sipp did not bind ${transport} ${host}:${port}`);
