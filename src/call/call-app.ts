@@ -90,6 +90,12 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     isConnected = false;
   });
 
+  // Carriers and platforms ping their peers with OPTIONS (RFC 3261 §11); a routing core that
+  // answered 503 here would be marked down by them. Answered from any source: it places nothing.
+  (srf as Srf & { options(handler: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).options((_req, res) => {
+    res.send(200, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE', Accept: 'application/sdp' } });
+  });
+
   srf.invite((req, res) => {
     const record = new CallRecordBuilder(req.get('Call-ID'), `${req.source_address}:${req.source_port}`);
     const reject = (status: number, reason: string) => {
