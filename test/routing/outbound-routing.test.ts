@@ -170,6 +170,16 @@ describe('outbound call routing over SIP', () => {
     expect(invitesReceived(await carrier.stop())).toHaveLength(0);
   });
 
+  it('refuses a delayed offer (INVITE without SDP) with 488 and a Warning, placing nothing', async () => {
+    const carrier = await h.carrier('carrier-answer.xml');
+    await h.provision(carrier, { target: '+1' });
+    const platform = await h.platform('platform-delayed-offer-fails.xml', '+15551234567');
+    expect(platform.code, describeRun('platform', platform)).toBe(0);
+    expect(finalStatus(platform)).toBe(488);
+    expect(platform.messages).toMatch(/Warning: 399 outdial "INVITE without SDP/);
+    expect(invitesReceived(await carrier.stop())).toHaveLength(0);
+  });
+
   it('writes one structured record per call with every attempt', async () => {
     const c1 = await h.carrier('carrier-reject.xml', { status: '503 Service Unavailable' });
     const c2 = await h.carrier('carrier-answer.xml');
