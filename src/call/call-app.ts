@@ -98,8 +98,8 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
 
   srf.invite((req, res) => {
     const record = new CallRecordBuilder(req.get('Call-ID'), `${req.source_address}:${req.source_port}`);
-    const reject = (status: number, reason: string, headers: Record<string, string> = {}) => {
-      res.send(status, { headers });
+    const reject = (status: number, reason: string) => {
+      res.send(status, {});
       record.outcome(status, reason);
       report(record.build());
     };
@@ -110,12 +110,6 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     const customer = parseCustomerHeader(req.has(routing.customerHeader) ? req.get(routing.customerHeader) : undefined);
     if (!customer.ok) return reject(400, customer.reason);
     record.routing(customer.customerId, destination.number);
-    // A delayed offer (RFC 3261 §13.2.1: SDP in the 2xx and the ACK instead of the INVITE) would
-    // need the carrier's offer relayed and the ACK's answer carried back; not supported yet, so
-    // it is refused plainly rather than half-handled.
-    if (!req.body || req.body.trim() === '') {
-      return reject(488, 'delayed offer not supported', { Warning: '399 outdial "INVITE without SDP (delayed offer) is not supported"' });
-    }
     if (active >= routing.maxConcurrentCalls) return reject(503, 'concurrent call limit');
     const attempts = computeAttempts(opts.dialPlan.current(), destination.number, customer.customerId);
     if (attempts.length === 0) return reject(404, 'no route');

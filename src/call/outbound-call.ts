@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../log/logger.ts';
 import { filterSdpOffer } from '../routing/codec-filter.ts';
@@ -39,10 +40,25 @@ export interface OutboundCallDeps {
 
 /** What one attempt came to. `early` is set once the platform has heard this carrier's media. */
 type AttemptResult =
-  | { kind: 'connected'; uac: Dialog }
+  | { kind: 'connected'; answer: CarrierAnswer }
   | { kind: 'failed'; status: number; reason?: string; early: boolean }
   | { kind: 'timeout' }
   | { kind: 'cancelled' };
+
+/**
+ * What drachtio-srf's createUAC gives for a 2xx. With an offer in our INVITE: the dialog (srf has
+ * ACKed). With a delayed offer (no SDP, RFC 3261 §13.2.1 and 3264 §5): the carrier's offer from
+ * its 2xx, and `ack(answer)` to send the ACK carrying our answer, which creates the dialog.
+ */
+type CarrierAnswer =
+  | { kind: 'dialog'; uac: Dialog }
+  | { kind: 'offer'; sdp: string; ack(answer: string): Promise<Dialog>; destroy(): Promise<void> };
+
+interface PendingOffer {
+  sdp: string;
+  ack(answer: string): Promise<Dialog>;
+  destroy(): Promise<void>;
+}
 
 interface SipError {
   status?: number;
@@ -91,7 +107,7 @@ export class OutboundCall {
       if (this.platformCancelled) break;
       const result = await this.tryAttempt(attempt);
       if (result.kind === 'connected') {
-        await this.connect(result.uac);
+        await this.connect(result.answer);
         return this.finished;
       }
       if (result.kind === 'cancelled' || this.platformCancelled) break;
@@ -115,7 +131,9 @@ export class OutboundCall {
 
   private async tryAttempt(attempt: Attempt): Promise<AttemptResult> {
     const started = Date.now();
-    const filtered = attempt.codecs.length === 0 ? { ok: true as const, sdp: this.req.body } : filterSdpOffer(this.req.body, attempt.codecs);
+    // A delayed offer has nothing to filter: the carrier makes the offer, in its 2xx.
+    const offer = this.req.body ?? '';
+    const filtered = attempt.codecs.length === 0 || offer === '' ? { ok: true as const, sdp: offer } : filterSdpOffer(offer, attempt.codecs);
     if (!filtered.ok) {
       // Routing spec §3: no common codec → the attempt is skipped as a 488.
       this.record.attempt(attempt, 488, started, 'no common codec');
@@ -163,8 +181,9 @@ export class OutboundCall {
         settle({ kind: 'cancelled' }, 487, 'cancelled by platform');
       };
 
+      // Without localSdp srf sends the INVITE without a body and hands back the carrier's offer.
       const opts: Srf.CreateUACOptions & { callingNumber?: string; callingName?: string } = {
-        localSdp: filtered.sdp,
+        ...(filtered.sdp !== '' ? { localSdp: filtered.sdp } : {}),
         headers,
       };
       if (outgoing.fromUser !== null) opts.callingNumber = outgoing.fromUser;
@@ -193,14 +212,19 @@ export class OutboundCall {
           },
         })
         .then(
-          (uac: Dialog) => {
+          (result: Dialog | PendingOffer) => {
+            const answer: CarrierAnswer =
+              result instanceof EventEmitter
+                ? { kind: 'dialog', uac: result as Dialog }
+                : { kind: 'offer', ...(result as PendingOffer) };
             if (settled) {
               // Answered after we gave up on it (the 200 crossed our CANCEL, RFC 3261 §9.1):
-              // srf has ACKed it; hang it up.
-              this.hangUp(uac, 'answered after the attempt was abandoned');
+              // ACK it (srf has, for a dialog) and hang it up.
+              if (answer.kind === 'dialog') this.hangUp(answer.uac, 'answered after the attempt was abandoned');
+              else answer.destroy().catch((err: unknown) => this.deps.logger.debug({ err }, 'abandoned answer not torn down'));
               return;
             }
-            settle({ kind: 'connected', uac }, 200);
+            settle({ kind: 'connected', answer }, 200);
           },
           (err: SipError) => {
             const status = typeof err?.status === 'number' ? err.status : 503;
@@ -211,27 +235,59 @@ export class OutboundCall {
   }
 
   /** Carrier answered: answer the platform with the carrier's SDP and tie the two dialogs. */
-  private async connect(uac: Dialog): Promise<void> {
+  private async connect(answer: CarrierAnswer): Promise<void> {
+    const abandon = (why: string) => {
+      if (answer.kind === 'dialog') this.hangUp(answer.uac, why);
+      else answer.destroy().catch((err: unknown) => this.deps.logger.debug({ err, why }, 'carrier answer not torn down'));
+    };
     if (this.platformCancelled || this.res.finalResponseSent) {
-      this.hangUp(uac, 'platform cancelled before the answer');
+      abandon('platform cancelled before the answer');
       this.end(487, 'cancelled by platform');
       return;
     }
     // The carrier's BYE may arrive while the platform's 200 is being sent; listen from now on.
     let carrierGone = false;
-    uac.on('destroy', () => {
-      carrierGone = true;
-    });
+    if (answer.kind === 'dialog') {
+      answer.uac.on('destroy', () => {
+        carrierGone = true;
+      });
+    }
     let uas: Dialog;
     try {
-      uas = await this.deps.srf.createUAS(this.req, this.res, { localSdp: uac.remote.sdp });
+      const sdp = answer.kind === 'dialog' ? answer.uac.remote.sdp : answer.sdp;
+      uas = await this.deps.srf.createUAS(this.req, this.res, { localSdp: sdp });
     } catch (err) {
       // A platform CANCEL that crossed our 200 lands here too (srf rejects with 487).
       if (this.platformCancelled) this.deps.logger.debug({ err }, 'platform cancelled while being answered');
       else this.deps.logger.warn({ err }, 'answering the platform failed');
-      if (!carrierGone) this.hangUp(uac, 'platform answer failed');
+      if (!carrierGone) abandon('platform answer failed');
       this.end(500, 'platform answer failed');
       return;
+    }
+    let uac: Dialog;
+    if (answer.kind === 'dialog') {
+      uac = answer.uac;
+    } else {
+      // Delayed offer: the platform's ACK carries its answer to the carrier's offer.
+      const ack = await this.platformAck(uas);
+      if (ack === undefined || !ack.body) {
+        abandon('no answer from the platform in its ACK');
+        this.hangUp(uas, 'no answer in the ACK');
+        this.record.outcome(488, 'no SDP answer in the platform ACK');
+        this.end();
+        return;
+      }
+      try {
+        uac = await answer.ack(ack.body);
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'ACK to the carrier failed');
+        this.hangUp(uas, 'carrier ACK failed');
+        this.end();
+        return;
+      }
+      uac.on('destroy', () => {
+        carrierGone = true;
+      });
     }
     this.transition('connected');
     this.record.connected();
@@ -242,7 +298,7 @@ export class OutboundCall {
       this.end();
       return;
     }
-    let platformAcked = false;
+    let platformAcked = answer.kind === 'offer';
     uas.on('ack', () => {
       platformAcked = true;
     });
@@ -270,6 +326,22 @@ export class OutboundCall {
     else uac.on('destroy', onCarrierBye);
     this.relayModify(uas, uac, true);
     this.relayModify(uac, uas, false);
+  }
+
+  /** The platform's ACK for our 2xx, or undefined when it hangs up or never ACKs (RFC 3261 §13.3.1.4). */
+  private platformAck(uas: Dialog): Promise<SrfRequest | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), ACK_WAIT_MS);
+      timer.unref();
+      uas.once('ack', ((ack: SrfRequest) => {
+        clearTimeout(timer);
+        resolve(ack);
+      }) as unknown as (msg: SrfResponse) => void); // srf's typings give `once` a response
+      uas.once('destroy', () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+    });
   }
 
   /** Sends BYE on a dialog; a failure (dialog already gone at the SIP stack) is only logged. */
