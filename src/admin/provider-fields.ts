@@ -1,5 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { ApiError } from '../errors.ts';
+import { DIALOG_HEADERS } from '../routing/header-policy.ts';
+import { canonicalHeaderKey } from '../sip/header-names.ts';
 
 /**
  * Semantic checks of provider fields that a JSON schema cannot express (or express clearly):
@@ -54,20 +56,16 @@ export function validateHostname(hostname: string): string {
   return hostname;
 }
 
-/** Headers the engine writes itself (RFC 3261 §20 and §7.3.3 compact forms), compared case-insensitively. */
-const RESERVED_HEADERS = new Set(
-  ['via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards', 'content-length', 'content-type', 'route', 'record-route',
-    'v', 'f', 't', 'i', 'm', 'l', 'c'],
-);
 const INTERNAL_HEADER_PREFIX = 'x-outdial-';
 
 /**
- * Names the engine owns: the standard ones above, the configured customer header (the platform
- * sets it, a provider must not) and every X-Outdial-* header.
+ * Names the engine owns: the dialog headers the B2BUA writes (routing/header-policy.ts), in any
+ * spelling or compact form; the configured customer header (the platform sets it, a provider must
+ * not); and every X-Outdial-* header.
  */
 export function isReservedHeader(name: string, customerHeader: string): boolean {
-  const lower = name.toLowerCase();
-  return RESERVED_HEADERS.has(lower) || lower === customerHeader.toLowerCase() || lower.startsWith(INTERNAL_HEADER_PREFIX);
+  const key = canonicalHeaderKey(name); // compact forms too: `v` is Via
+  return DIALOG_HEADERS.has(key) || key === canonicalHeaderKey(customerHeader) || key.startsWith(INTERNAL_HEADER_PREFIX);
 }
 
 /** Syntax (token names, no CR/LF) is checked by the schema; this refuses reserved names. */

@@ -1,3 +1,4 @@
+import { canonicalHeaderKey } from '../sip/header-names.ts';
 import type { ProviderRecord } from './model.ts';
 
 /**
@@ -42,24 +43,17 @@ export interface OutgoingHeaders {
 
 const INTERNAL_PREFIX = 'x-outdial-';
 
-/** Headers of the dialog and transaction the B2BUA owns on the provider leg (RFC 3261 §8.1.1, §20). */
-const DIALOG_HEADERS = new Set([
+/**
+ * Headers of the dialog and transaction the B2BUA owns on the provider leg (RFC 3261 §8.1.1, §20),
+ * as canonical keys. Neither a platform header nor a provider's tech_headers may set them.
+ */
+export const DIALOG_HEADERS: ReadonlySet<string> = new Set([
   'via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards', 'content-length',
   'content-type', 'route', 'record-route',
 ]);
 
-/** RFC 3261 §7.3.3 and later RFCs: compact forms, so `f:` is recognised as From. */
-const COMPACT_FORMS: ReadonlyMap<string, string> = new Map(Object.entries({
-  a: 'accept-contact', b: 'referred-by', c: 'content-type', d: 'request-disposition',
-  e: 'content-encoding', f: 'from', i: 'call-id', j: 'reject-contact', k: 'supported',
-  l: 'content-length', m: 'contact', n: 'identity-info', o: 'event', r: 'refer-to', s: 'subject',
-  t: 'to', u: 'allow-events', v: 'via', x: 'session-expires', y: 'identity',
-}));
-
-function headerKey(name: string): string {
-  const lower = name.trim().toLowerCase();
-  return COMPACT_FORMS.get(lower) ?? lower;
-}
+/** Compact forms (`f:` is From) and case are folded by the shared SIP header-name module. */
+const headerKey = canonicalHeaderKey;
 
 /** Compile once at start-up (or on config change); the result is reused for every call. */
 export function createHeaderPolicy(config: HeaderPolicyConfig): HeaderPolicy {
