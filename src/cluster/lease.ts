@@ -95,7 +95,7 @@ export interface StoreLeaseOptions {
   readonly ttlMs?: number;
   /** how often the holder renews; default a third of ttlMs */
   readonly renewMs?: number;
-  /** how often a non-holder tries at most, when the store cannot say when the lease ends; default renewMs */
+  /** how often a non-holder tries (it also tries right when the holder's lease would end); default renewMs */
   readonly retryMs?: number;
   /** how long one store call may take before it counts as failed; default renewMs */
   readonly callTimeoutMs?: number;
@@ -203,8 +203,9 @@ export class StoreLease implements Lease {
       return;
     }
     if (this.leaseState === 'held') this.lose('taken by another instance');
-    // Try again when the holder's lease would end (a crashed holder renews no more), or sooner.
-    this.scheduleTry(Math.max(1, Math.min(claim.retryInMs + 1, this.ttlMs)));
+    // Try again every retryMs (a holder that stopped released the lease), and right when the
+    // holder's lease would end if that is sooner (a crashed holder renews no more).
+    this.scheduleTry(Math.max(1, Math.min(claim.retryInMs + 1, this.retryMs)));
   }
 
   private armExpiry(at: number): void {
