@@ -34,9 +34,10 @@ export type Admission = CallSlot | LimitRefusal;
 export interface CallLimiter {
   /**
    * Takes a slot under `key` if both limits allow it, atomically: an attempt refused for
-   * `max_calls` uses no room in `max_cps`, and one refused for `max_cps` holds no slot. Never
-   * rejects and never waits on an unreachable Redis longer than its command timeout: when the
-   * cluster cannot answer, this instance decides alone.
+   * `max_calls` uses no room in `max_cps`, and one refused for `max_cps` holds no slot. Rejects
+   * only for limits that are not limits (checkLimits), never because of Redis, and never waits on
+   * an unreachable Redis longer than its command timeout: when the cluster cannot answer, this
+   * instance decides alone.
    */
   admit(key: string, limits: CallLimits): Promise<Admission>;
   /** admit() with only a concurrent-call limit: the slot, or null when all `max` are held */

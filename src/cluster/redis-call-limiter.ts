@@ -65,7 +65,14 @@ export class RedisCallLimiter implements CallLimiter {
   private attemptSeq = 0;
   private timer: NodeJS.Timeout | undefined;
   private beating = false;
-  private readonly releaseSlot = (key: string) => this.release(key);
+  /** a slot whose key the cluster counts: its release is reported */
+  private readonly releaseShared = (key: string) => this.release(key);
+  /** a slot of a key without limits: counted here only */
+  private readonly releaseLocal = (key: string) => void this.local.give(key);
+  /** keys released since the last report; reported together on the next turn of the event loop */
+  private readonly released = new Set<string>();
+  private reportScheduled = false;
+  private readonly reportReleases = () => this.flushReleases();
   private readonly onReady = () => void this.beat();
   private readonly onClose = () => this.fail(new Error('connection to redis lost'));
 
@@ -118,7 +125,7 @@ export class RedisCallLimiter implements CallLimiter {
     }
     if (verdict === 0) {
       if (limits.maxCps > 0) this.local.noteAttempt(key, limits.maxCps);
-      return new HeldSlot(key, this.releaseSlot);
+      return new HeldSlot(key, this.releaseShared);
     }
     this.local.give(key);
     return verdict === 1 ? REFUSED_MAX_CALLS : REFUSED_MAX_CPS;
@@ -163,13 +170,33 @@ export class RedisCallLimiter implements CallLimiter {
   }
 
   private decideHere(key: string, limits: CallLimits, shared: boolean): Admission {
-    return this.local.admit(key, limits, shared) ?? new HeldSlot(key, this.releaseSlot);
+    return this.local.admit(key, limits, shared) ?? new HeldSlot(key, shared ? this.releaseShared : this.releaseLocal);
   }
 
+  /**
+   * Releases reach Redis as this instance's new count under the key, once per key per turn of
+   * the event loop however many calls ended in it. While Redis is down nothing is sent: the
+   * heartbeat that finds it back writes the counts.
+   */
   private release(key: string): void {
-    const count = this.local.give(key);
-    if (this.linkState !== 'up' || !this.local.isShared(key)) return;
-    this.redis.outdialSetCount(`${this.prefix}calls:${key}`, this.instanceId, count, this.ttlMs).catch((err: unknown) => this.fail(err));
+    this.local.give(key);
+    if (this.linkState !== 'up') return;
+    this.released.add(key);
+    if (this.reportScheduled) return;
+    this.reportScheduled = true;
+    setImmediate(this.reportReleases);
+  }
+
+  private flushReleases(): void {
+    this.reportScheduled = false;
+    if (this.linkState !== 'up') {
+      this.released.clear();
+      return;
+    }
+    for (const key of this.released) {
+      this.redis.outdialSetCount(`${this.prefix}calls:${key}`, this.instanceId, this.local.held(key), this.ttlMs).catch((err: unknown) => this.fail(err));
+    }
+    this.released.clear();
   }
 
   /** One heartbeat: alive for another TTL, and every shared count written again. */

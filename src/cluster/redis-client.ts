@@ -40,6 +40,7 @@ export function createRedisClient(url: string, opts: RedisClientOptions = {}): R
   const maxDelay = opts.maxReconnectDelayMs ?? 2000;
   const client = new Redis(url, {
     lazyConnect: true,
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
