@@ -29,6 +29,9 @@ const LEGAL: Readonly<Record<LimiterLinkState, readonly LimiterLinkState[]>> = {
   closed: [],
 };
 
+/** probes (probeMs apart) a first connection may take before the limiter counts Redis as down */
+const CONNECTING_PROBES = 3;
+
 export interface RedisCallLimiterOptions {
   /** a client from createRedisClient (bounded waits, no offline queue); its owner closes it */
   readonly redis: Redis;
@@ -65,6 +68,7 @@ export class RedisCallLimiter implements CallLimiter {
   private attemptSeq = 0;
   private timer: NodeJS.Timeout | undefined;
   private beating = false;
+  private probesWhileConnecting = 0;
   /** a slot whose key the cluster counts: its release is reported */
   private readonly releaseShared = (key: string) => this.release(key);
   /** a slot of a key without limits: counted here only */
@@ -202,6 +206,13 @@ export class RedisCallLimiter implements CallLimiter {
   /** One heartbeat: alive for another TTL, and every shared count written again. */
   private async beat(): Promise<void> {
     if (this.beating || this.linkState === 'closed') return;
+    if (this.linkState === 'connecting' && this.redis.status !== 'ready') {
+      // Still dialling: a refused connection shows as 'close'; one that never gets ready
+      // (a server that accepts and does not answer) counts as down after a few probes.
+      if (++this.probesWhileConnecting >= CONNECTING_PROBES) this.fail(new Error(`redis not ready (${this.redis.status})`));
+      else this.schedule(this.probeMs);
+      return;
+    }
     this.beating = true;
     if (this.timer) clearTimeout(this.timer);
     const counts = this.local.sharedCounts();

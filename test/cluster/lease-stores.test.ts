@@ -152,6 +152,48 @@ describe.each(['redis', 'postgres'] as const)('lease on %s', (kind) => {
   });
 });
 
+describe('Redis lease store', () => {
+  it('a lease started on a connection still being made takes the lease without reporting an outage', async () => {
+    const redis = createRedisClient(redisServer.url, { commandTimeoutMs: 500 });
+    closers.push(() => redis.disconnect());
+    expect(redis.status).not.toBe('ready');
+    const c = campaign(new RedisLeaseStore(redis, `fresh-${++seq}:`), 'probes', 'fresh', 3000);
+    await until(() => c.lease.isHeld(), 5000, 'held');
+    expect(c.log.lines.map((l) => l.msg)).not.toContain('lease store unreachable');
+  });
+
+  it('while Redis is down nobody holds the lease; once it is back one instance does', async () => {
+    const prefix = `outage-${++seq}:`;
+    const stores = await Promise.all([0, 1].map(async () => {
+      const redis = createRedisClient(redisServer.url, { commandTimeoutMs: 500, maxReconnectDelayMs: 100 });
+      closers.push(() => redis.disconnect());
+      if (redis.status !== 'ready') await once(redis, 'ready');
+      return new RedisLeaseStore(redis, prefix);
+    }));
+    const ttl = 1500;
+    const a = campaign(stores[0]!, 'probes', 'a', ttl);
+    await until(() => a.lease.isHeld(), 5000, 'a holds');
+    const b = campaign(stores[1]!, 'probes', 'b', ttl);
+    await redisServer.stop();
+    try {
+      await until(() => !a.lease.isHeld(), ttl + 1000, 'a lets go');
+      expect(a.changes).toEqual([true, false]);
+      expect(b.lease.isHeld()).toBe(false);
+      // its renewals fail meanwhile: reported once, however many fail
+      await until(() => a.log.lines.some((l) => l.msg === 'lease store unreachable'), 3000, 'outage logged');
+      await new Promise((r) => setTimeout(r, ttl));
+      expect(a.log.lines.filter((l) => l.msg === 'lease store unreachable')).toHaveLength(1);
+      expect(b.lease.isHeld()).toBe(false);
+    } finally {
+      await redisServer.start();
+    }
+    await until(() => a.lease.isHeld() || b.lease.isHeld(), 10_000, 'one holds again');
+    await new Promise((r) => setTimeout(r, 500));
+    expect([a.lease.isHeld(), b.lease.isHeld()].filter(Boolean)).toHaveLength(1);
+    expect(a.log.lines.some((l) => l.msg === 'lease store reachable')).toBe(true);
+  });
+});
+
 describe('PostgreSQL lease table', () => {
   it('is created once when instances start together on an empty database', async () => {
     const admin = new pg.Client({ connectionString: pgServer.url });
