@@ -127,13 +127,26 @@ export function removeServerDir(dir: string): void {
   dirs.delete(dir);
 }
 
-/** Runs a command to completion as `runAs` (initdb), bounded in time; throws with its output on failure. */
-export function runAs(command: string, args: readonly string[], cwd: string, who: RunAs | undefined, timeoutMs: number): string {
-  const [cmd, argv] = wrap(command, args, who, false);
-  const r = spawnSync(cmd, argv, { cwd, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
-  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  if (r.error) throw new ServerExitedError(`${command} failed: ${r.error.message}`, out);
-  if (r.status !== 0) throw new ServerExitedError(`${command} exited with ${r.status ?? r.signal}: ${out.slice(-2000)}`, out);
+/**
+ * Runs a command to completion as `who` (initdb, cp), bounded in time and without blocking the
+ * event loop (so that servers started at once are set up at once); throws with its output on failure.
+ */
+export async function runAs(command: string, args: readonly string[], cwd: string, who: RunAs | undefined, timeoutMs: number): Promise<string> {
+  const [cmd, argv] = wrap(command, args, who, true);
+  const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  runningChildren.add(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; err?: Error }>((resolve) => {
+    child.once('error', (err) => resolve({ code: null, signal: null, err }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  clearTimeout(timer);
+  runningChildren.delete(child);
+  if (result.err) throw new ServerExitedError(`${command} failed: ${result.err.message}`, out);
+  if (result.code !== 0) throw new ServerExitedError(`${command} exited with ${result.code ?? result.signal}: ${out.slice(-2000)}`, out);
   return out;
 }
 
