@@ -26,11 +26,13 @@ export interface DnsTestServer {
 const NAPTR = 35;
 const TYPE_NAMES: Record<number, string> = { 1: 'A', 28: 'AAAA', 33: 'SRV', [NAPTR]: 'NAPTR' };
 
-export async function startDnsTestServer(zone: Zone): Promise<DnsTestServer> {
+/** tcp: also answer over TCP on the same port (RFC 7766; a truncated UDP answer is asked again there) */
+export async function startDnsTestServer(zone: Zone, opts: { tcp?: boolean } = {}): Promise<DnsTestServer> {
   const asked: string[] = [];
   const state = { zone };
   const server = dns2.createServer({
     udp: true,
+    tcp: opts.tcp ?? false,
     handle: (request, send) => {
       const res = dns2.Packet.createResponseFromRequest(request);
       const q = request.questions[0];
@@ -48,8 +50,16 @@ export async function startDnsTestServer(zone: Zone): Promise<DnsTestServer> {
       send(res);
     },
   });
-  const addresses = await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
-  const port = addresses.udp?.port ?? 0;
+  let port: number;
+  if (opts.tcp) {
+    // the same port for both: take a free one for TCP and UDP at once
+    const { freePort } = await import('./free-port.ts');
+    port = await freePort('127.0.0.1');
+    await server.listen({ udp: { port, address: '127.0.0.1' }, tcp: { port, address: '127.0.0.1' } });
+  } else {
+    const addresses = await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
+    port = addresses.udp?.port ?? 0;
+  }
   return {
     address: `127.0.0.1:${port}`,
     asked,
