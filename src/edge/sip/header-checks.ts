@@ -56,7 +56,11 @@ export function checkViaHeaders(msg: SipMessage): string | undefined {
   return undefined;
 }
 
-const DISPLAY_TOKENS = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/;
+/**
+ * An unquoted display name: tokens separated by LWS (RFC 3261 25.1). Non-ASCII letters are let
+ * through as well: some UAs send UTF-8 names unquoted, and nothing is ambiguous about them.
+ */
+const DISPLAY_TOKENS = /^[A-Za-z0-9\-.!%*_+`'~\u0080-\uffff]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~\u0080-\uffff]+)*$/;
 /** addr-spec without <>: no LWS, and none of the characters that force name-addr (RFC 3261 20.10). */
 const BARE_ADDR_SPEC = /^[A-Za-z][A-Za-z0-9+\-.]*:[^\s<>",?;]+$/;
 /** an addr-spec inside <>: no LWS at all (RFC 3261 25.1 LAQUOT addr-spec RAQUOT; RFC 4475 3.1.2.14). */

@@ -116,6 +116,7 @@ describe('parseMessage: valid messages', () => {
     ['the same Call-ID twice', { 5: 'Call-ID: a84b4c76e66710@pc33.example.org\r\ni: a84b4c76e66710@pc33.example.org' }],
     ['LWS around ; and = in parameters', { 1: 'Via: SIP/2.0/UDP 10.0.0.1 ; branch = z9hG4bK77 ;rport', 4: 'From: "A" <sip:a@h> ; tag = 19' }],
     ['a token display name without LWS before <', { 4: 'From: caller<sip:caller@example.com>;tag=323' }],
+    ['an unquoted UTF-8 display name', { 4: 'From: Zoë Müller <sip:z@example.org>;tag=9' }],
     ['several Contacts in one line', { 7: 'Contact: <sip:a@h>, "B" <sip:b@h>;q=0.5' }],
     ['a received with an IPv6 reference', { 1: 'Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;received=[2001:db8::9]' }],
   ])('accepts %s', (_name, over) => {
