@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Srf from 'drachtio-srf';
 import { startEdgeHarness, waitFor, type EdgeHarness } from '../support/edge-harness.ts';
+import { parseMessage } from '../../src/edge/sip/parser.ts';
 import { RFC4475, tortureBytes, tortureCallId, withSentBy } from '../support/rfc4475/verdicts.ts';
 import { buildRequest, RawSipPeer } from './raw-sip-peer.ts';
 
@@ -120,6 +121,11 @@ describe('RFC 4475 torture messages: the edge verdict for each', () => {
   it('3.1.1.8: the INVITE-looking octets after the REGISTER never reach the application', () => {
     expect(seenByApp).toContain('dblreq.0ha0isndaksdj99sdfafnl3lk233412');
     expect(seenByApp).not.toContain('dblreq.0ha0isnda977644900765@192.0.2.15');
+  });
+
+  it('3.1.2.15: baddn.dat ends without the blank line; completed with it, it is still refused, for its display names', () => {
+    const r = parseMessage(Buffer.concat([tortureBytes('baddn'), Buffer.from('\r\n')]), 65535);
+    expect(r.ok ? 'accepted' : r.reason).toBe('invalid from');
   });
 
   it('3.3.11: OPTIONS with Max-Forwards: 0 to the edge itself is answered by the application with 200 (no 483)', () => {
