@@ -80,6 +80,14 @@ describe('SipResolver (RFC 3263 4)', () => {
     expect(dns.asked.slice(0, 4)).toEqual(['NAPTR carrier.test', 'SRV _sip._udp.carrier.test', 'SRV _sip._tcp.carrier.test', 'SRV _sips._tcp.carrier.test']);
   });
 
+  it('without NAPTR, the targets of every SRV transport in UDP, TCP, TLS order', async () => {
+    const dns = new TableDns({
+      srv: { '_sips._tcp.carrier.test': [srv(0, 0, 5061, 's.carrier.test')], '_sip._udp.carrier.test': [srv(0, 0, 5060, 'u.carrier.test')] },
+      a: { 's.carrier.test': ['192.0.2.30'], 'u.carrier.test': ['192.0.2.31'] },
+    });
+    expect((await new SipResolver(dns, log).resolve('sip:x@carrier.test')).map((t) => t.transport)).toEqual(['udp', 'tls']);
+  });
+
   it('without NAPTR or SRV: A/AAAA on 5060, or 5061 for TLS (4.2)', async () => {
     const dns = new TableDns({ a: { 'carrier.test': ['192.0.2.40'] } });
     expect(await new SipResolver(dns, log).resolve('sip:x@carrier.test')).toEqual([{ transport: 'udp', address: '192.0.2.40', port: 5060 }]);

@@ -84,11 +84,10 @@ export class SipResolver {
     return this.viaSrv(name, secure ? ['tls'] : ['udp', 'tcp', 'tls']);
   }
 
-  /** 4.2: SRV for each transport in turn, the records of each in RFC 2782 order. */
+  /** 4.2: SRV for each transport (asked at once, kept in the given order), the records of each in RFC 2782 order. */
   private async viaSrv(name: string, transports: readonly TransportName[]): Promise<Target[]> {
-    const out: Target[] = [];
-    for (const t of transports) out.push(...(await this.srvTargets(`${SRV_PREFIX[t]}${name}`, t, name)));
-    return out;
+    const each = await Promise.all(transports.map((t) => this.srvTargets(`${SRV_PREFIX[t]}${name}`, t, name)));
+    return each.flat();
   }
 
   private async srvTargets(srvName: string, transport: TransportName, domain: string): Promise<Target[]> {
