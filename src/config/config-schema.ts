@@ -39,6 +39,14 @@ export const ConfigSchema = Type.Object(
         t2Ms: Millis,
         t4Ms: Millis,
         maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 1_048_576 }),
+        /** TLS listener port (only with tlsCert and tlsKey); 0 = any free port */
+        tlsPort: Port,
+        /** PEM files: the listener's certificate chain and key; a CA added to the trusted roots */
+        tlsCert: Type.String(),
+        tlsKey: Type.String(),
+        tlsCa: Type.String(),
+        /** ip[:port] name servers for RFC 3263 lookups; empty = the system's */
+        dnsServers: Type.Array(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5}|[0-9A-Fa-f:.]+)$|^[0-9.]+:[0-9]{1,5}$' })),
       },
       { additionalProperties: false },
     ),
@@ -100,6 +108,11 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_SIP_T2_MS', path: 'sip.t2Ms', kind: 'int', doc: 'RFC 3261 T2' },
   { name: 'OUTDIAL_SIP_T4_MS', path: 'sip.t4Ms', kind: 'int', doc: 'RFC 3261 T4' },
   { name: 'OUTDIAL_SIP_MAX_MESSAGE_BYTES', path: 'sip.maxMessageBytes', kind: 'int', doc: 'largest SIP message accepted' },
+  { name: 'OUTDIAL_SIP_TLS_PORT', path: 'sip.tlsPort', kind: 'int', doc: 'embedded edge SIP-over-TLS port (listens only when the certificate and key are set)' },
+  { name: 'OUTDIAL_SIP_TLS_CERT', path: 'sip.tlsCert', kind: 'string', doc: 'PEM certificate chain of the TLS listener' },
+  { name: 'OUTDIAL_SIP_TLS_KEY', path: 'sip.tlsKey', kind: 'string', doc: 'PEM private key of the TLS listener' },
+  { name: 'OUTDIAL_SIP_TLS_CA', path: 'sip.tlsCa', kind: 'string', doc: 'PEM file of CAs trusted for outgoing TLS, besides the system ones' },
+  { name: 'OUTDIAL_DNS_SERVERS', path: 'sip.dnsServers', kind: 'list', doc: 'comma-separated ip[:port] name servers for SIP DNS lookups (NAPTR/SRV/A; empty = the system resolver)' },
   { name: 'OUTDIAL_EDGE_HOST', path: 'edge.host', kind: 'string', doc: 'embedded edge wire-protocol listen address' },
   { name: 'OUTDIAL_EDGE_PORT', path: 'edge.port', kind: 'int', doc: 'embedded edge wire-protocol port' },
   { name: 'OUTDIAL_EDGE_SECRET', path: 'edge.secret', kind: 'string', doc: 'wire-protocol secret (required by `outdial edge`; generated when `outdial start` embeds the edge)' },

@@ -25,6 +25,12 @@ describe('loadConfig', () => {
     expect(c.drachtio.address).toBe('drachtio:9022');
   });
 
+  it('reads the edge TLS files and DNS servers', () => {
+    const c = loadConfig({ OUTDIAL_SIP_TLS_PORT: '5071', OUTDIAL_SIP_TLS_CA: '/etc/outdial/ca.pem', OUTDIAL_DNS_SERVERS: '127.0.0.1:5353, [::1]:53,192.0.2.53' });
+    expect(c.sip).toMatchObject({ tlsPort: 5071, tlsCert: '', tlsKey: '', tlsCa: '/etc/outdial/ca.pem', dnsServers: ['127.0.0.1:5353', '[::1]:53', '192.0.2.53'] });
+    expect(() => loadConfig({ OUTDIAL_DNS_SERVERS: 'dns.example.com' })).toThrow(ConfigError);
+  });
+
   it('reports every problem together', () => {
     let error: unknown;
     try {

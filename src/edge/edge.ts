@@ -3,25 +3,38 @@
  * protocol for drachtio-srf applications on the other. Nothing here knows about call routing.
  */
 import type { Logger } from '../log/logger.ts';
-import { getHeader } from './sip/message.ts';
-import type { SipRequest } from './sip/message.ts';
-import { createResponse } from './sip/response-builder.ts';
-import { SipTransport, type Flow } from './sip/transport.ts';
+import { resolverFromConfig } from './dns/resolver-from-config.ts';
+import { loadTlsFiles } from './sip/tls-files.ts';
+import { SipTransport } from './sip/transport.ts';
+import { answerMalformed } from './transaction/malformed-responder.ts';
 import { TransactionLayer } from './transaction/transaction-layer.ts';
 import { SipRelay } from './sip-relay.ts';
 import { AppRegistry } from './wire/app-registry.ts';
 import { WireServer } from './wire/wire-server.ts';
-import { newTag } from './sip-identity.ts';
 
 export interface EdgeOptions {
-  sip: { host: string; port: number; t1Ms: number; t2Ms: number; t4Ms: number; maxMessageBytes: number };
+  sip: {
+    host: string;
+    port: number;
+    t1Ms: number;
+    t2Ms: number;
+    t4Ms: number;
+    maxMessageBytes: number;
+    /** TLS listener (when cert and key are set) and extra CA file; docs/edge-transport.md §2 */
+    tlsPort?: number;
+    tlsCert?: string;
+    tlsKey?: string;
+    tlsCa?: string;
+    /** ip[:port] name servers for RFC 3263 lookups (empty: the system's) */
+    dnsServers?: readonly string[];
+  };
   wire: { host: string; port: number; secret: string };
   logger: Logger;
 }
 
 export interface RunningEdge {
-  /** where SIP peers reach the edge (the advertised address when bound to a wildcard) */
-  sipAddress: { host: string; port: number };
+  /** where SIP peers reach the edge (the advertised address when bound to a wildcard); tlsPort with a TLS listener */
+  sipAddress: { host: string; port: number; tlsPort?: number };
   /** where drachtio-srf applications connect */
   wireAddress: { host: string; port: number };
   /** Live state: transactions, dialogs and relay records (all return to 0 once calls and timers end). */
@@ -46,27 +59,17 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   if (opts.wire.secret === '') throw new Error('the edge needs a non-empty wire secret');
   const logger = opts.logger.child({ component: 'edge' });
   const timers = { t1: opts.sip.t1Ms, t2: opts.sip.t2Ms, t4: opts.sip.t4Ms };
-  const transport = new SipTransport({ host: opts.sip.host, port: opts.sip.port, maxMessageBytes: opts.sip.maxMessageBytes, logger });
+  const tls = loadTlsFiles(opts.sip);
+  const resolver = resolverFromConfig(opts.sip.dnsServers ?? [], logger);
+  const transport = new SipTransport({ host: opts.sip.host, port: opts.sip.port, maxMessageBytes: opts.sip.maxMessageBytes, logger, tls });
   await transport.listen();
   const layer = new TransactionLayer({ transport, timers, logger });
   const registry = new AppRegistry();
-  const relay = new SipRelay({ layer, registry, timers, local: () => transport.advertised, logger });
+  const relay = new SipRelay({ layer, registry, timers, local: () => transport.advertised, logger, resolver });
 
-  // RFC 3261 8.2 / 16.3: a request failing the sanity checks gets 400 when it can be answered
-  // (413 when it is larger than the limit); responses and ACKs are dropped.
-  transport.on('malformed', (reason: string, flow: Flow, partial?: SipRequest) => {
-    if (!partial || partial.method === 'ACK' || !getHeader(partial, 'Via')) return;
-    try {
-      // sofia-sip (nta.c) answers an over-long request 413 rather than 400.
-      const res =
-        reason === 'message too large'
-          ? createResponse(partial, 413, 'Request Entity Too Large', newTag())
-          : createResponse(partial, 400, `Bad Request (${reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`, newTag());
-      void layer.sendStateless(res, layer.responseTarget(partial, flow)).catch(() => undefined);
-    } catch (err) {
-      logger.debug({ err }, '400 not sent');
-    }
-  });
+  // RFC 3261 8.2 / 16.3 / 21.5.20: a request the parser refused gets 400 (413, 505) when it can be
+  // answered; responses and ACKs are dropped (docs/edge-transport.md §5).
+  transport.on('malformed', (reason, flow, partial, status) => answerMalformed(layer, logger, reason, flow, partial, status));
 
   const wire = new WireServer({
     host: opts.wire.host,
@@ -75,8 +78,10 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
     registry,
     logger,
     sipHostports: () => {
+      // drachtio-server lists each transport it listens on, `tls/host:port` included.
       const a = transport.advertised;
-      return `udp/${a.host}:${a.port},tcp/${a.host}:${a.port}`;
+      const tlsListener = a.tlsPort !== undefined ? `,tls/${a.host}:${a.tlsPort}` : '';
+      return `udp/${a.host}:${a.port},tcp/${a.host}:${a.port}${tlsListener}`;
     },
     onSipCommand: (app, msg) => relay.handleAppSip(app, msg),
   });

@@ -18,6 +18,8 @@ export function newBranch(): string {
 export interface EdgeSipAddress {
   host: string;
   port: number;
+  /** the TLS listener's port, when there is one */
+  tlsPort?: number;
 }
 
 export function hostport(a: EdgeSipAddress): string {
@@ -28,7 +30,8 @@ export function hostport(a: EdgeSipAddress): string {
 /** The edge's Contact for messages sent over `transport` (RFC 3261 8.1.1.8; transport param for non-UDP). */
 export function edgeContact(a: EdgeSipAddress, transport: TransportName, user?: string): string {
   const u = user ? `${user}@` : '';
-  return `<sip:${u}${hostport(a)}${transport === 'udp' ? '' : `;transport=${transport}`}>`;
+  const where = transport === 'tls' ? { host: a.host, port: a.tlsPort ?? a.port } : a;
+  return `<sip:${u}${hostport(where)}${transport === 'udp' ? '' : `;transport=${transport}`}>`;
 }
 
 export function looksLikeSdp(body: Buffer): boolean {

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log/logger.ts';
 import { getHeader, parseCSeq, parseNameAddr, serializeMessage, tagOf, type SipMessage, type SipRequest, type SipResponse } from './sip/message.ts';
 import { createResponse } from './sip/response-builder.ts';
-import { resolveTarget, type Flow, type Target } from './sip/transport.ts';
+import type { Flow, Target } from './sip/transport.ts';
+import type { SipResolver } from './dns/sip-resolver.ts';
 import type { TransactionLayer } from './transaction/transaction-layer.ts';
 import { Uas2xxRetransmitter } from './transaction/uas-2xx-retransmitter.ts';
 import type { TimerConfig } from './transaction/timers.ts';
@@ -55,6 +56,8 @@ export interface SipRelayOptions {
   /** the edge's advertised SIP host:port (after listen) */
   local: () => EdgeSipAddress;
   logger: Logger;
+  /** RFC 3263 resolution of every URI the edge sends to (docs/edge-transport.md §3) */
+  resolver: SipResolver;
 }
 
 /** How long in-dialog traffic held behind a 2xx echo waits after it (see holdInDialog). */
@@ -443,11 +446,11 @@ export class SipRelay {
     const firstRoute = dialog.routeSet[0];
     if (firstRoute !== undefined) {
       const uri = parseNameAddr(firstRoute)?.uri;
-      if (uri) return resolveTarget(uri, dialog.transport);
+      if (uri) return this.opts.resolver.first(uri, dialog.transport);
     }
-    // A TCP peer that called us is reached over the connection its INVITE came on.
-    if (dialog.flow?.transport === 'tcp') return { transport: 'tcp', address: dialog.flow.remoteAddress, port: dialog.flow.remotePort };
-    return resolveTarget(dialog.remoteTarget, dialog.transport);
+    // A TCP or TLS peer that called us is reached over the connection its INVITE came on.
+    if (dialog.flow && dialog.flow.transport !== 'udp') return { transport: dialog.flow.transport, address: dialog.flow.remoteAddress, port: dialog.flow.remotePort };
+    return this.opts.resolver.first(dialog.remoteTarget, dialog.transport);
   }
 
   private async appNewRequest(app: AppConnection, msgId: string, appReq: SipRequest, routeUri: string): Promise<void> {
@@ -455,10 +458,10 @@ export class SipRelay {
       app.send(formatNok(msgId, 'ACK outside a dialog'));
       return;
     }
-    const target = await resolveTarget(routeUri || appReq.uri, 'udp');
-    const req = completeNewRequest(appReq, this.opts.local(), target.transport);
+    const targets = await this.opts.resolver.resolve(routeUri || appReq.uri);
+    const req = completeNewRequest(appReq, this.opts.local(), targets[0]!.transport);
     const dialogId = req.method === 'INVITE' ? dialogIdOf(getHeader(req, 'Call-ID') ?? '', tagOf(getHeader(req, 'From')) ?? '') : '';
-    this.sendForApp(app, msgId, req, target, dialogId, undefined);
+    this.sendForApp(app, msgId, req, targets, dialogId, undefined);
   }
 
   private async appInDialogRequest(app: AppConnection, msgId: string, dialogId: string, appReq: SipRequest): Promise<void> {
@@ -496,14 +499,14 @@ export class SipRelay {
   }
 
   /** Sends through a client transaction; the echo goes to the app before any response can. */
-  private sendForApp(app: AppConnection, msgId: string, req: SipRequest, target: Target, dialogId: string, dialog: Dialog | undefined): void {
+  private sendForApp(app: AppConnection, msgId: string, req: SipRequest, target: Target | readonly Target[], dialogId: string, dialog: Dialog | undefined): void {
     const client = this.opts.layer.sendRequest(req, target);
     const record: OutboundTxn = { id: randomUUID(), app, client, dialogId, dialog, final: false };
     this.outbound.set(record.id, record);
     app.send(
       formatRequestSent(
         msgId,
-        { bytes: client.sent.length, transport: target.transport, address: this.opts.local().host, port: this.opts.local().port, txnId: record.id },
+        { bytes: client.sent.length, transport: client.target.transport, address: this.opts.local().host, port: this.opts.local().port, txnId: record.id },
         client.sent.toString('utf8'),
       ),
     );

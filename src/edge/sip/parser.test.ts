@@ -112,6 +112,18 @@ describe('parseMessage: valid messages', () => {
     expect(r.ok && getHeader(r.message, 'from')).toBe('"Zoë 日本" <sip:z@example.org>;tag=9');
   });
 
+  it.each([
+    ['the same Call-ID twice', { 5: 'Call-ID: a84b4c76e66710@pc33.example.org\r\ni: a84b4c76e66710@pc33.example.org' }],
+    ['LWS around ; and = in parameters', { 1: 'Via: SIP/2.0/UDP 10.0.0.1 ; branch = z9hG4bK77 ;rport', 4: 'From: "A" <sip:a@h> ; tag = 19' }],
+    ['a token display name without LWS before <', { 4: 'From: caller<sip:caller@example.com>;tag=323' }],
+    ['an unquoted UTF-8 display name', { 4: 'From: Zoë Müller <sip:z@example.org>;tag=9' }],
+    ['several Contacts in one line', { 7: 'Contact: <sip:a@h>, "B" <sip:b@h>;q=0.5' }],
+    ['a received with an IPv6 reference', { 1: 'Via: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;received=[2001:db8::9]' }],
+  ])('accepts %s', (_name, over) => {
+    const r = parseMessage(invite(over), MAX);
+    expect(r.ok ? 'ok' : r.reason).toBe('ok');
+  });
+
   it('accepts a case-insensitive protocol name and LWS in Via', () => {
     const r = parseMessage(invite({ 0: 'INVITE sip:x@h sip/2.0', 1: 'via: SIP / 2.0 / UDP 10.0.0.1;branch=z9hG4bKx' }), MAX);
     expect(r.ok).toBe(true);
@@ -125,8 +137,24 @@ describe('parseMessage: malformed messages', () => {
     ['only CRLFs', Buffer.from('\r\n\r\n'), 'empty message', false],
     ['binary garbage', Buffer.from([0xff, 0x00, 0x13, 0x37, 0x0d, 0x0a, 0x0d, 0x0a]), 'bad start line', false],
     ['start line with two tokens', invite({ 0: 'INVITE sip:x@h' }), 'bad start line', false],
-    ['wrong SIP version', invite({ 0: 'INVITE sip:x@h SIP/3.0' }), 'bad start line', false],
-    ['request URI without scheme', invite({ 0: 'INVITE nowhere SIP/2.0' }), 'bad start line', false],
+    ['wrong SIP version (answered 505)', invite({ 0: 'INVITE sip:x@h SIP/3.0' }), 'unsupported SIP version', true],
+    ['request URI without scheme', invite({ 0: 'INVITE nowhere SIP/2.0' }), 'bad Request-URI', true],
+    ['request URI in <>', invite({ 0: 'INVITE <sip:x@h> SIP/2.0' }), 'bad Request-URI', true],
+    ['LWS before a Request-URI parameter', invite({ 0: 'INVITE sip:x@h; lr SIP/2.0' }), 'bad Request-Line spacing', true],
+    ['two SP between Request-Line elements', invite({ 0: 'INVITE  sip:x@h SIP/2.0' }), 'bad Request-Line spacing', true],
+    ['SP after the version', invite({ 0: 'INVITE sip:x@h SIP/2.0 ' }), 'bad Request-Line spacing', true],
+    ['headers in the Request-URI', invite({ 0: 'INVITE sip:x@h?Route=%3Csip:e%3E SIP/2.0' }), 'headers in Request-URI', true],
+    ['not SIP at the end of the Request-Line', invite({ 0: 'INVITE sip:x@h HTTP/1.1' }), 'bad start line', false],
+    ['empty Via parameters and list elements', invite({ 1: 'Via: SIP/2.0/UDP 10.0.0.1;;,;,,' }), 'invalid Via', true],
+    ['a second Via value that is empty', invite({ 1: 'Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1,' }), 'invalid Via', true],
+    ['two different Call-IDs', invite({ 5: 'Call-ID: a@h\r\nCall-ID: b@h' }), 'conflicting call-id values', true],
+    ['two different CSeqs', invite({ 6: 'CSeq: 1 INVITE\r\nCSeq: 2 INVITE' }), 'conflicting cseq values', true],
+    ['two different Tos', invite({ 3: 'To: <sip:a@h>\r\nt: <sip:b@h>' }), 'conflicting to values', true],
+    ['unquoted display name with a comma', invite({ 4: 'From: Bell, Alexander <sip:a@h>;tag=1' }), 'invalid from', true],
+    ['spaces inside <>', invite({ 3: 'To: "W" < sip:t@h >' }), 'invalid to', true],
+    ['Contact addr-spec with ? (needs <>)', invite({ 7: 'Contact: sip:u@h?Route=%3Csip:e%3E' }), 'invalid contact', true],
+    ['empty Contact parameters', invite({ 7: 'Contact: "Joe" <sip:joe@h>;;;;' }), 'invalid contact', true],
+    ['Max-Forwards not a number', invite({ 2: 'Max-Forwards: seventy' }), 'invalid max-forwards', true],
     ['method with illegal characters', invite({ 0: 'INV{}TE sip:x@h SIP/2.0' }), 'bad start line', false],
     ['response status of two digits', lines('SIP/2.0 20 OK', '', ''), 'bad start line', false],
     ['response status 700', lines('SIP/2.0 700 Odd', '', ''), 'bad start line', false],
@@ -162,6 +190,13 @@ describe('parseMessage: malformed messages', () => {
     if (r.ok) return;
     expect(r.reason).toBe(reason);
     expect(r.request !== undefined).toBe(hasRequest);
+  });
+
+  it('asks for 505 for another SIP version and 400 for the rest', () => {
+    const v = parseMessage(invite({ 0: 'INVITE sip:x@h SIP/7.0' }), MAX);
+    expect(!v.ok && v.status).toBe(505);
+    const b = parseMessage(invite({ 0: 'INVITE <sip:x@h> SIP/2.0' }), MAX);
+    expect(!b.ok && b.status).toBe(400);
   });
 
   it('has at least 25 malformed cases', () => {

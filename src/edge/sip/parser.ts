@@ -4,13 +4,22 @@
  * read to answer 400 (RFC 3261 8.2, 16.3 sanity checks).
  */
 import { canonicalHeaderKey, isToken } from './header-names.ts';
-import { parseCSeq, parseNameAddr, parseVia } from './header-values.ts';
+import { parseCSeq, parseNameAddr } from './header-values.ts';
 import { getHeader, getHeaders } from './message.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from './message.ts';
+import { checkRequestHeaders, checkViaHeaders } from './header-checks.ts';
+import { checkRequestLine, type RequestLineVerdict } from './request-line.ts';
 
 export type ParseResult =
   | { ok: true; message: SipMessage }
-  | { ok: false; reason: string; /** enough was parsed to answer 400 */ request?: SipRequest };
+  | {
+      ok: false;
+      reason: string;
+      /** enough was parsed to answer (RFC 3261 8.2, 16.3 sanity checks) */
+      request?: SipRequest;
+      /** the answer due when request is set: 400, 413, or 505 (RFC 3261 8.2.6, 21.5.20) */
+      status?: number;
+    };
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LFLF = Buffer.from('\n\n');
@@ -56,6 +65,7 @@ function parseUnsafe(data: Buffer, maxBytes: number): ParseResult {
 
   const startLine = parseStartLine(first);
   if (!startLine) return { ok: false, reason: 'bad start line' };
+  const lineFault = startLine.kind === 'request' ? startLine.fault : undefined;
 
   const headers: SipHeader[] = [];
   let badLine: string | undefined;
@@ -75,10 +85,11 @@ function parseUnsafe(data: Buffer, maxBytes: number): ParseResult {
     startLine.kind === 'request'
       ? { kind: 'request', method: startLine.method, uri: startLine.uri, headers, body }
       : { kind: 'response', status: startLine.status, reason: startLine.reason, headers, body };
-  const fail = (reason: string): ParseResult =>
-    msg.kind === 'request' ? { ok: false, reason, request: { ...msg, body: Buffer.from(msg.body) } } : { ok: false, reason };
+  const fail = (reason: string, status = 400): ParseResult =>
+    msg.kind === 'request' ? { ok: false, reason, request: { ...msg, body: Buffer.from(msg.body) }, status } : { ok: false, reason };
 
-  if (tooLarge) return fail('message too large');
+  if (tooLarge) return fail('message too large', 413);
+  if (lineFault) return fail(lineFault.reason, lineFault.status);
   if (!head) return fail('no blank line after headers');
   if (badLine) return fail(badLine);
 
@@ -114,24 +125,35 @@ function unfold(lines: string[]): string[] {
   return out;
 }
 
-type StartLine = { kind: 'request'; method: string; uri: string } | { kind: 'response'; status: number; reason: string };
+type StartLine =
+  | { kind: 'request'; method: string; uri: string; /** set when the line is answerable but wrong */ fault?: Extract<RequestLineVerdict, { ok: false }> }
+  | { kind: 'response'; status: number; reason: string };
 
+/**
+ * RFC 3261 7.1 / 7.2. A status line must be `SIP/2.0 3DIGIT SP reason`; anything else is dropped
+ * (responses are never answered). A request line is judged by checkRequestLine: a line that
+ * claims to be SIP (a method token, then `SIP/x.y` at the end) is kept so the request can be
+ * answered 400 or 505 (RFC 4475 3.1.2.7-3.1.2.11, 3.1.2.16); anything else is not SIP and is dropped.
+ */
 function parseStartLine(line: string): StartLine | undefined {
-  if (/^SIP\/2\.0 /i.test(line)) {
+  if (/^SIP\//i.test(line)) {
+    // RFC 4475 3.1.1.13: the SP before an empty reason phrase may be missing; tolerated.
     const m = /^SIP\/2\.0 ([1-6]\d\d)(?: (.*))?$/i.exec(line);
     if (!m) return undefined;
     return { kind: 'response', status: Number(m[1]), reason: (m[2] ?? '').trim() };
   }
-  const m = /^(\S+) (\S+) SIP\/2\.0$/i.exec(line.trimEnd());
-  if (!m || !isToken(m[1] ?? '') || !(m[2] ?? '').includes(':')) return undefined;
-  return { kind: 'request', method: m[1] ?? '', uri: m[2] ?? '' };
+  const verdict = checkRequestLine(line);
+  if (!verdict) return undefined;
+  if (verdict.ok) return { kind: 'request', method: verdict.method, uri: verdict.uri };
+  return { kind: 'request', method: verdict.method, uri: verdict.uri, fault: verdict };
 }
 
 /** The mandatory headers of RFC 3261 8.1.1 must be present and readable. */
 function sanityCheck(msg: SipRequest | SipResponse): string | undefined {
   const via = getHeader(msg, 'via');
   if (via === undefined) return 'missing Via';
-  if (!parseVia(via)) return 'invalid Via';
+  const badVia = checkViaHeaders(msg);
+  if (badVia) return badVia;
   for (const name of ['From', 'To'] as const) {
     const v = getHeader(msg, name);
     if (v === undefined) return `missing ${name}`;
@@ -145,6 +167,9 @@ function sanityCheck(msg: SipRequest | SipResponse): string | undefined {
   const cseq = parseCSeq(cseqText);
   if (!cseq) return 'invalid CSeq';
   if (msg.kind === 'request' && cseq.method !== msg.method) return 'CSeq method does not match request method';
+  // Requests get the full grammar of the headers the edge and srf read; a carrier's response is
+  // not refused for an odd display name (it could not be answered anyway, only lost).
+  if (msg.kind === 'request') return checkRequestHeaders(msg);
   return undefined;
 }
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../../log/logger.ts';
 import type { SipMessage, SipRequest } from './message.ts';
 import { getHeader } from './message.ts';
-import { resolveTarget, SipTransport } from './transport.ts';
+import { SipTransport } from './transport.ts';
 import type { Flow } from './transport.ts';
 
 const MAX = 4096;
@@ -163,20 +163,5 @@ describe('SipTransport', () => {
     await t.close();
     await closed;
     await expect(t.send(options('late'), { transport: 'udp', address: '127.0.0.1', port: 9 })).rejects.toThrow('transport closed');
-  });
-});
-
-describe('resolveTarget', () => {
-  it.each([
-    ['sip:+15551234567@127.0.0.1', undefined, { transport: 'udp', address: '127.0.0.1', port: 5060 }],
-    ['sip:x@127.0.0.1:5080;transport=TCP', undefined, { transport: 'tcp', address: '127.0.0.1', port: 5080 }],
-    ['sip:x@[::1]:5070', 'tcp', { transport: 'tcp', address: '::1', port: 5070 }],
-    ['sip:localhost:5062', undefined, { transport: 'udp', address: expect.stringMatching(/^(127\.0\.0\.1|::1)$/), port: 5062 }],
-  ] as const)('%s', async (uri, fallback, expected) => {
-    expect(await resolveTarget(uri, fallback)).toEqual(expected);
-  });
-
-  it.each(['tel:+15551234567', 'sip:x@h;transport=tls', 'garbage'])('rejects %s', async (uri) => {
-    await expect(resolveTarget(uri)).rejects.toThrow();
   });
 });

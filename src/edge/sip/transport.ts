@@ -1,20 +1,23 @@
 /**
- * SIP transports (RFC 3261 18): UDP and TCP on one host:port. TCP connections, accepted or
- * opened, are kept by remote address:port and reused, so responses leave over the connection
- * the request arrived on (18.2.2). A bad message never takes anything down: it is reported as
- * 'malformed' (the caller may answer 400) and only a framing error closes its own connection.
+ * SIP transports (RFC 3261 18, RFC 5630/5922 for TLS): UDP and TCP on one host:port, and TLS on
+ * its own port when a certificate is configured. Connections (TCP or TLS, accepted or opened)
+ * are kept by transport and remote address:port and reused, so responses and in-dialog requests
+ * leave over the connection a request arrived on (18.2.2), and one connection serves each
+ * destination. Outgoing TLS verifies the peer's certificate against the CA list and the name
+ * the target carries (SNI too). A bad message never takes anything down: it is reported as
+ * 'malformed' (the caller may answer 400) and only a framing error closes its own connection;
+ * a failed connect or handshake rejects that send only. See docs/edge-transport.md §1-2.
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
+import tls from 'node:tls';
 import type { Logger } from '../../log/logger.ts';
 import type { SipMessage, SipRequest } from './message.ts';
 import { parseMessage, SipStreamFramer } from './parser.ts';
-import { parseUri } from './uri.ts';
 
-export type TransportName = 'udp' | 'tcp';
+export type TransportName = 'udp' | 'tcp' | 'tls';
 export interface Flow {
   transport: TransportName;
   remoteAddress: string;
@@ -27,6 +30,23 @@ export interface Target {
   transport: TransportName;
   address: string;
   port: number;
+  /**
+   * TLS: the name the server's certificate must carry and the SNI sent (the host of the URI,
+   * RFC 5922 4.1); when absent the certificate must name the address.
+   */
+  serverName?: string;
+}
+
+/** Connection-oriented transports: responses go back over the connection (18.2.2). */
+export function isStream(t: TransportName): boolean {
+  return t !== 'udp';
+}
+
+export interface SipTlsOptions {
+  /** accept TLS on this port (0 = any free port) with this certificate chain and key (PEM) */
+  listen?: { port: number; cert: Buffer; key: Buffer };
+  /** CAs trusted for outgoing connections (PEM), in place of the default list */
+  ca?: Array<string | Buffer>;
 }
 
 export interface SipTransportOptions {
@@ -38,17 +58,19 @@ export interface SipTransportOptions {
   advertisedHost?: string;
   /** TCP connections with no traffic for this long are closed (default 300 s) */
   tcpIdleTimeoutMs?: number;
-  /** how long a TCP connect may take (default 5 s) */
+  /** how long a TCP connect (and a TLS handshake) may take (default 5 s) */
   tcpConnectTimeoutMs?: number;
+  tls?: SipTlsOptions;
 }
 
 export interface SipTransportEvents {
   message: [msg: SipMessage, flow: Flow];
   /** partial is set when enough of a request was read to answer 400 */
-  malformed: [reason: string, flow: Flow, partial: SipRequest | undefined];
+  malformed: [reason: string, flow: Flow, partial: SipRequest | undefined, status: number | undefined];
 }
 
 interface Connection {
+  transport: 'tcp' | 'tls';
   socket: net.Socket;
   framer: SipStreamFramer;
   key: string;
@@ -59,10 +81,11 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
   private readonly log: Logger;
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
+  private tlsServer: tls.Server | undefined;
   private readonly connections = new Map<string, Connection>();
   private readonly connecting = new Map<string, Promise<Connection>>();
   private readonly sockets = new Set<net.Socket>();
-  private bound: { host: string; port: number } | undefined;
+  private bound: { host: string; port: number; tlsPort?: number } | undefined;
   private closed = false;
 
   constructor(opts: SipTransportOptions) {
@@ -71,18 +94,19 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     this.log = opts.logger;
   }
 
-  /** Local bound address (after listen). */
-  get address(): { host: string; port: number } {
+  /** Local bound address (after listen); tlsPort when the TLS listener runs. */
+  get address(): { host: string; port: number; tlsPort?: number } {
     if (!this.bound) throw new Error('SipTransport is not listening');
     return this.bound;
   }
 
-  /** Host and port to advertise in Via and Contact: the bound address unless it is a wildcard. */
-  get advertised(): { host: string; port: number } {
-    const { host, port } = this.address;
-    if (this.opts.advertisedHost) return { host: this.opts.advertisedHost, port };
-    if (host === '0.0.0.0' || host === '::') return { host: firstExternalAddress(), port };
-    return { host, port };
+  /** Host and ports to advertise in Via and Contact: the bound address unless it is a wildcard. */
+  get advertised(): { host: string; port: number; tlsPort?: number } {
+    const { host, port, tlsPort } = this.address;
+    const ports = tlsPort !== undefined ? { port, tlsPort } : { port };
+    if (this.opts.advertisedHost) return { host: this.opts.advertisedHost, ...ports };
+    if (host === '0.0.0.0' || host === '::') return { host: firstExternalAddress(), ...ports };
+    return { host, ...ports };
   }
 
   async listen(): Promise<void> {
@@ -99,7 +123,7 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
         });
       });
       const port = udp.address().port;
-      const server = net.createServer((s) => this.adopt(s));
+      const server = net.createServer((s) => this.adopt(s, 'tcp'));
       server.on('error', (err) => this.log.warn({ err }, 'sip tcp server error'));
       try {
         await new Promise<void>((resolve, reject) => {
@@ -119,12 +143,37 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
       this.udp = udp;
       this.tcp = server;
       this.bound = { host: this.opts.host, port };
-      this.log.info({ host: this.opts.host, port, udp_recv_buffer_bytes: recvBufferBytes }, 'sip transport listening');
+      try {
+        await this.listenTls();
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+      this.log.info({ host: this.opts.host, port, tls_port: this.bound.tlsPort, udp_recv_buffer_bytes: recvBufferBytes }, 'sip transport listening');
       return;
     }
   }
 
-  /** Sends one serialized message. TCP reuses a connection to or from target address:port. */
+  /** The optional TLS listener (RFC 3261 26.2.1); a client whose handshake fails costs only its socket. */
+  private async listenTls(): Promise<void> {
+    const l = this.opts.tls?.listen;
+    if (!l || !this.bound) return;
+    const server = tls.createServer({ cert: l.cert, key: l.key }, (s) => this.adopt(s, 'tls'));
+    server.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'sip tls handshake failed'));
+    server.on('error', (err) => this.log.warn({ err }, 'sip tls server error'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(l.port, this.opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.tlsServer = server;
+    const a = server.address();
+    this.bound.tlsPort = typeof a === 'object' && a ? a.port : l.port;
+  }
+
+  /** Sends one serialized message. TCP and TLS reuse a connection to or from target address:port. */
   async send(data: Buffer, target: Target): Promise<void> {
     if (this.closed) throw new Error('transport closed');
     if (target.transport === 'udp') {
@@ -149,6 +198,8 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     if (udp) waits.push(new Promise((r) => udp.close(() => r())));
     const tcp = this.tcp;
     if (tcp) waits.push(new Promise((r) => tcp.close(() => r())));
+    const tlsServer = this.tlsServer;
+    if (tlsServer) waits.push(new Promise((r) => tlsServer.close(() => r())));
     for (const s of this.sockets) {
       waits.push(new Promise((r) => (s.destroyed ? r() : s.once('close', () => r()))));
       s.destroy();
@@ -174,8 +225,9 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     const r = parseMessage(data, this.opts.maxMessageBytes);
     if (r.ok) this.safely(() => this.emit('message', r.message, flow));
     else {
-      this.log.debug({ reason: r.reason, remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport }, 'sip message malformed');
-      this.safely(() => this.emit('malformed', r.reason, flow, r.request));
+      const startLine = data.subarray(0, 120).toString('latin1').split(/\r?\n/)[0];
+      this.log.debug({ reason: r.reason, remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, start_line: startLine }, 'sip message malformed');
+      this.safely(() => this.emit('malformed', r.reason, flow, r.request, r.status));
     }
   }
 
@@ -188,22 +240,22 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     }
   }
 
-  private adopt(socket: net.Socket): Connection {
+  private adopt(socket: net.Socket, transport: 'tcp' | 'tls'): Connection {
     const remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
-    const key = keyOf(remoteAddress, socket.remotePort ?? 0);
-    const conn: Connection = { socket, framer: new SipStreamFramer(this.opts.maxMessageBytes), key };
+    const key = keyOf(transport, remoteAddress, socket.remotePort ?? 0);
+    const conn: Connection = { transport, socket, framer: new SipStreamFramer(this.opts.maxMessageBytes), key };
     this.sockets.add(socket);
     this.connections.set(key, conn);
     socket.setNoDelay(true);
     socket.setTimeout(this.opts.tcpIdleTimeoutMs ?? 300_000, () => socket.destroy());
-    socket.on('error', (err) => this.log.debug({ err, remote: key }, 'sip tcp connection error'));
+    socket.on('error', (err) => this.log.debug({ err, remote: key }, 'sip connection error'));
     socket.on('close', () => {
       this.sockets.delete(socket);
       if (this.connections.get(key) === conn) this.connections.delete(key);
     });
     socket.on('data', (chunk: Buffer) => {
       const flow: Flow = {
-        transport: 'tcp',
+        transport,
         remoteAddress,
         remotePort: socket.remotePort ?? 0,
         localAddress: normalizeAddress(socket.localAddress ?? ''),
@@ -212,8 +264,8 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
       for (const out of conn.framer.push(chunk)) {
         if (out.ok) this.deliver(out.data, flow);
         else {
-          this.log.debug({ reason: out.reason, remote: key }, 'sip tcp framing failed');
-          this.safely(() => this.emit('malformed', out.reason, flow, undefined));
+          this.log.debug({ reason: out.reason, remote: key }, 'sip stream framing failed');
+          this.safely(() => this.emit('malformed', out.reason, flow, undefined, undefined));
           socket.destroy();
           return;
         }
@@ -225,16 +277,17 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
   }
 
   private connectionTo(target: Target): Promise<Connection> {
-    const key = keyOf(normalizeAddress(target.address), target.port);
+    const transport = target.transport === 'tls' ? 'tls' : 'tcp';
+    const key = keyOf(transport, normalizeAddress(target.address), target.port);
     const open = this.connections.get(key);
     if (open && !open.socket.destroyed) return Promise.resolve(open);
     const pending = this.connecting.get(key);
     if (pending) return pending;
     const p = new Promise<Connection>((resolve, reject) => {
-      const socket = net.connect({ host: target.address, port: target.port });
+      const socket = transport === 'tls' ? this.connectTls(target) : net.connect({ host: target.address, port: target.port });
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`tcp connect to ${key} timed out`));
+        reject(new Error(`${transport} connect to ${key} timed out`));
       }, this.opts.tcpConnectTimeoutMs ?? 5_000);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -243,14 +296,15 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
         socket.destroy();
         reject(err);
       });
-      socket.once('connect', () => {
+      // A TLS connection is usable once the handshake verified the certificate, not at TCP connect.
+      socket.once(transport === 'tls' ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         if (this.closed) {
           socket.destroy();
           reject(new Error('transport closed'));
           return;
         }
-        resolve(this.adopt(socket));
+        resolve(this.adopt(socket, transport));
       });
     });
     this.connecting.set(key, p);
@@ -260,10 +314,24 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     p.then(forget, forget);
     return p;
   }
+
+  /**
+   * RFC 5922 4.1 / RFC 6125: the certificate must name the URI's host (serverName), sent as SNI
+   * too, or the address when there is no name; it must chain to a trusted CA. Node refuses the
+   * handshake otherwise and the socket reports the error.
+   */
+  private connectTls(target: Target): tls.TLSSocket {
+    const name = target.serverName;
+    const opts: tls.ConnectionOptions = { host: target.address, port: target.port, rejectUnauthorized: true };
+    if (name !== undefined && !net.isIP(name)) opts.servername = name;
+    else if (name !== undefined) opts.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(name, cert);
+    if (this.opts.tls?.ca) opts.ca = this.opts.tls.ca;
+    return tls.connect(opts);
+  }
 }
 
-function keyOf(address: string, port: number): string {
-  return `${address}|${port}`;
+function keyOf(transport: 'tcp' | 'tls', address: string, port: number): string {
+  return `${transport}|${address}|${port}`;
 }
 
 /** IPv4-mapped IPv6 addresses (dual-stack sockets) name the same peer as the IPv4 address. */
@@ -276,22 +344,6 @@ function firstExternalAddress(): string {
     for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
   }
   return '127.0.0.1';
-}
-
-/**
- * Where to send a request for a SIP URI: the host resolved with dns.lookup (no NAPTR/SRV),
- * port 5060 unless given, transport from ;transport= (RFC 3263 simplified).
- */
-export async function resolveTarget(uri: string, fallbackTransport: TransportName = 'udp'): Promise<Target> {
-  const u = parseUri(uri);
-  if (!u || u.scheme === 'tel') throw new Error(`cannot route to URI ${uri}`);
-  const param = u.params.get('transport')?.toLowerCase();
-  let transport: TransportName = fallbackTransport;
-  if (param === 'udp' || param === 'tcp') transport = param;
-  else if (param !== undefined && param !== null) throw new Error(`unsupported transport ${param}`);
-  const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
-  const address = net.isIP(host) ? host : (await dns.lookup(host)).address;
-  return { transport, address, port: u.port ?? 5060 };
 }
 
 /**

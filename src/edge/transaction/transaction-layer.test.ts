@@ -95,12 +95,27 @@ describe('TransactionLayer matching (RFC 3261 17.1.3, 17.2.3)', () => {
     expect(stray).toEqual([200, 200]);
   });
 
-  it('computes response targets per RFC 3261 18.2.2 and RFC 3581', () => {
+  it('computes response targets per RFC 3261 18.2.2 and RFC 3581: the source address, never a claimed one', () => {
     const parse = (via: string): SipRequest => ({ kind: 'request', method: 'OPTIONS', uri: 'sip:x', headers: [{ name: 'Via', value: via }], body: Buffer.alloc(0) });
     expect(layer.responseTarget(parse('SIP/2.0/TCP h.example.com;branch=z9hG4bK1'), TCP_FLOW)).toEqual({ transport: 'tcp', address: '192.0.2.20', port: 40000 });
     expect(layer.responseTarget(parse('SIP/2.0/UDP 192.0.2.20;branch=z9hG4bK1'), UDP_FLOW)).toEqual({ transport: 'udp', address: '192.0.2.20', port: 5060 });
-    expect(layer.responseTarget(parse('SIP/2.0/UDP h.example.com:5080;branch=z9hG4bK1;received=198.51.100.1'), UDP_FLOW)).toEqual({ transport: 'udp', address: '198.51.100.1', port: 5080 });
-    expect(layer.responseTarget(parse('SIP/2.0/UDP 10.0.0.1:5080;rport=4000;received=198.51.100.1'), UDP_FLOW)).toEqual({ transport: 'udp', address: '198.51.100.1', port: 4000 });
+    // a sent-by host elsewhere, or a received= the sender wrote, does not move the answer away from the source
+    expect(layer.responseTarget(parse('SIP/2.0/UDP h.example.com:5080;branch=z9hG4bK1;received=198.51.100.1'), UDP_FLOW)).toEqual({ transport: 'udp', address: '192.0.2.20', port: 5080 });
+    expect(layer.responseTarget(parse('SIP/2.0/UDP 10.0.0.1:5080;rport=4000;received=198.51.100.1'), UDP_FLOW)).toEqual({ transport: 'udp', address: '192.0.2.20', port: 5070 });
+    expect(layer.responseTarget(parse('SIP/2.0/UDP 10.0.0.1:5080;maddr=198.51.100.9;branch=z9hG4bK1'), UDP_FLOW)).toEqual({ transport: 'udp', address: '192.0.2.20', port: 5080 });
+    expect(layer.responseTarget(parse('not a via'), UDP_FLOW)).toEqual({ transport: 'udp', address: '192.0.2.20', port: 5070 });
+  });
+
+  it.each([
+    ['a forged received is replaced by the source', 'SIP/2.0/UDP 10.0.0.1:5080;branch=z9hG4bK1;received=198.51.100.1', 'SIP/2.0/UDP 10.0.0.1:5080;branch=z9hG4bK1;received=192.0.2.20'],
+    ['a forged received is dropped when sent-by is the source', 'SIP/2.0/UDP 192.0.2.20:5070;branch=z9hG4bK1;received=198.51.100.1', 'SIP/2.0/UDP 192.0.2.20:5070;branch=z9hG4bK1'],
+    ['an empty rport gets the source port and received (RFC 3581 4)', 'SIP/2.0/UDP 192.0.2.20:5070;rport;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.20:5070;rport=5070;branch=z9hG4bK1;received=192.0.2.20'],
+    ['an rport value the sender wrote is overwritten', 'SIP/2.0/UDP 10.0.0.1;rport=9;branch=z9hG4bK1', 'SIP/2.0/UDP 10.0.0.1;rport=5070;branch=z9hG4bK1;received=192.0.2.20'],
+  ])('stamps the top Via: %s', (_what, via, stamped) => {
+    transport.inject(req('OPTIONS', 'z9hG4bK1').replace(/^Via: .*$/m, `Via: ${via}`), UDP_FLOW);
+    expect(seen).toHaveLength(1);
+    const txn = seen[0]?.txn;
+    expect(txn?.request.headers.find((h) => h.name === 'Via')?.value).toBe(stamped);
   });
 
   it('close() clears every timer', () => {

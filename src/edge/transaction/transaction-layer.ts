@@ -13,6 +13,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../sip/message.ts';
 import type { Flow, Target } from '../sip/transport.ts';
 import { ClientInviteTransaction } from './client-invite-transaction.ts';
 import { ClientNonInviteTransaction } from './client-non-invite-transaction.ts';
+import { FailoverClientTransaction } from './failover-client-transaction.ts';
 import { ServerInviteTransaction } from './server-invite-transaction.ts';
 import { ServerNonInviteTransaction } from './server-non-invite-transaction.ts';
 import { deriveTimers, realClock } from './timers.ts';
@@ -24,7 +25,8 @@ export type { ClientTransaction, ServerTransaction, ClientTransactionEvents, Ser
 
 /** What the layer needs from a transport; SipTransport provides it, tests fake it. */
 export interface TransportPort {
-  readonly advertised: { host: string; port: number };
+  /** tlsPort: where the TLS listener is, when there is one */
+  readonly advertised: { host: string; port: number; tlsPort?: number };
   send(data: Buffer, target: Target): Promise<void>;
   on(event: 'message', listener: (msg: SipMessage, flow: Flow) => void): unknown;
   off(event: 'message', listener: (msg: SipMessage, flow: Flow) => void): unknown;
@@ -66,10 +68,20 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 
   /**
-   * Starts a client transaction. Adds our Via on top (`SIP/2.0/UDP|TCP host:port;rport;branch=...`)
+   * Starts a client transaction. Adds our Via on top (`SIP/2.0/UDP|TCP|TLS host:port;rport;branch=...`)
    * and Max-Forwards: 70 when absent (8.1.1.6). The caller's request object is not modified.
+   * With several targets (one RFC 3263 resolution) a failed attempt moves on to the next target
+   * in a new client transaction (RFC 3263 4.3, failover-client-transaction.ts).
    */
-  sendRequest(req: SipRequest, target: Target): ClientTransaction {
+  sendRequest(req: SipRequest, target: Target | readonly Target[]): ClientTransaction {
+    const targets: readonly Target[] = isTargetList(target) ? target : [target];
+    const first = targets[0];
+    if (!first) throw new Error('no target to send to');
+    if (targets.length === 1) return this.startAttempt(req, first);
+    return new FailoverClientTransaction({ targets, start: (t) => this.startAttempt(req, t), logger: this.ctx.logger });
+  }
+
+  private startAttempt(req: SipRequest, target: Target): ClientTxn {
     const request = cloneMessage(req);
     const branch = newBranch();
     addHeader(request, 'Via', this.ourVia(target, branch), 'top');
@@ -89,25 +101,32 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /** Our Via value for a request sent to target with the given branch. */
   ourVia(target: Target, branch: string): string {
-    const { host, port } = this.transport.advertised;
+    const { host, port, tlsPort } = this.transport.advertised;
     const h = net.isIPv6(host) ? `[${host}]` : host;
-    return `SIP/2.0/${target.transport.toUpperCase()} ${h}:${port};rport;branch=${branch}`;
+    // RFC 3261 18.2.2: over TLS a response that cannot use the connection goes to sent-by over TLS.
+    const p = target.transport === 'tls' ? (tlsPort ?? port) : port;
+    return `SIP/2.0/${target.transport.toUpperCase()} ${h}:${p};rport;branch=${branch}`;
   }
 
   /**
-   * RFC 3261 18.2.2 and RFC 3581 4: over TCP, back over the connection the request came on;
-   * over UDP, to the received/rport address if present, else to sent-by (port 5060 by default).
+   * Where a response goes (RFC 3261 18.2.2, RFC 3581 4); see docs/edge-transport.md §4. Over a
+   * connection (TCP, TLS): back over the connection the request came on. Over UDP: always to the
+   * packet's source address (what `received` says once stampReceived has run, and never what the
+   * sender wrote there itself), to the source port when the Via asks for rport, else to the sent-by
+   * port (5060 by default). maddr is not followed: it would let any sender aim our answers at a
+   * third party.
    */
   responseTarget(req: SipRequest, flow: Flow): Target {
-    if (flow.transport === 'tcp') return { transport: 'tcp', address: flow.remoteAddress, port: flow.remotePort };
+    if (flow.transport !== 'udp') return { transport: flow.transport, address: flow.remoteAddress, port: flow.remotePort };
     const via = parseVia(getHeader(req, 'via') ?? '');
-    if (!via) return { transport: 'udp', address: flow.remoteAddress, port: flow.remotePort };
-    const received = via.params.get('received');
-    const rport = via.params.get('rport');
-    const host = stripBrackets(via.host);
-    const address = received ? stripBrackets(received) : net.isIP(host) ? host : flow.remoteAddress;
-    if (rport !== undefined) return { transport: 'udp', address: received ? address : flow.remoteAddress, port: rport ? Number(rport) : flow.remotePort };
-    return { transport: 'udp', address, port: via.port ?? 5060 };
+    if (!via || via.params.has('rport')) return { transport: 'udp', address: flow.remoteAddress, port: flow.remotePort };
+    return { transport: 'udp', address: flow.remoteAddress, port: via.port ?? 5060 };
+  }
+
+  /** 18.2.1 / RFC 3581 4 for a request answered outside a transaction (a 400 for a malformed one). */
+  stampReceived(req: SipRequest, flow: Flow): void {
+    const via = parseVia(getHeader(req, 'via') ?? '');
+    if (via) stampReceived(req, via, flow);
   }
 
   /** Stops every transaction timer; no more events are emitted. */
@@ -189,6 +208,10 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 }
 
+function isTargetList(t: Target | readonly Target[]): t is readonly Target[] {
+  return Array.isArray(t);
+}
+
 function newBranch(): string {
   return MAGIC_COOKIE + randomBytes(12).toString('hex');
 }
@@ -212,18 +235,20 @@ function serverKey(req: SipRequest, via: Via, method: string): string {
 
 /**
  * 18.2.1 / RFC 3581 4: note where the request really came from in its top Via, so responses
- * find their way back through NATs.
+ * find their way back through NATs. A `received` or `rport` value the sender wrote itself is
+ * replaced (or dropped), never believed: responses follow the packet, not the claim.
  */
 function stampReceived(req: SipRequest, via: Via, flow: Flow): void {
   const host = stripBrackets(via.host);
-  let changed = false;
-  if (via.params.has('rport') && !via.params.get('rport')) {
+  const before = formatVia(via);
+  via.params.delete('received');
+  if (via.params.has('rport')) {
+    // RFC 3581 4: rport gets the source port, and received is added even when it equals sent-by.
     via.params.set('rport', String(flow.remotePort));
     via.params.set('received', flow.remoteAddress);
-    changed = true;
-  } else if (host !== flow.remoteAddress && !via.params.has('received')) {
+  } else if (host !== flow.remoteAddress) {
     via.params.set('received', flow.remoteAddress);
-    changed = true;
   }
-  if (changed) setTopVia(req, formatVia(via));
+  const after = formatVia(via);
+  if (after !== before) setTopVia(req, after);
 }
