@@ -23,6 +23,8 @@ async function sessionIsValid(): Promise<boolean> {
     return true;
   } catch (err) {
     if (err instanceof ApiFailure && err.httpStatus === 401) return false;
+    // logged in without ProjectSuperAdmin: the pages show the API's PERMISSION_DENIED, Log out works
+    if (err instanceof ApiFailure && err.httpStatus === 403) return true;
     throw err;
   }
 }

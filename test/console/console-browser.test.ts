@@ -13,7 +13,7 @@ import { launchChromium, type Chromium } from './support/chromium.ts';
  */
 
 const SHOTS = join(import.meta.dirname, '..', '..', 'test-output', 'console');
-const STEP_MS = 10_000;
+const STEP_MS = 15_000;
 
 let t: TestEngine;
 let browser: Chromium;
@@ -188,6 +188,22 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     expect(routes.map((r) => [r.target, r.priority, r.name]).sort()).toEqual([['+1', 0, 'us'], ['+1555', 5, 'us 555']]);
     await expect.poll(() => priority.inputValue()).toBe('0');
     await shot('07-routes');
+
+    // the customer filter: the API's refusal of a malformed id lands beside the customer box
+    await label('Customer').fill('not-a-uuid');
+    await page.getByRole('button', { name: 'Show routes' }).click();
+    const customerError = page.locator('[data-field="customer_id"] .field-error');
+    await customerError.waitFor();
+    expect(await customerError.textContent()).toContain('customer_id');
+    // another customer falls back to the default routes, listed after its own (none here)
+    await label('Customer').fill('6f1c1a52-4a3f-4c1e-9d7a-1b2c3d4e5f60');
+    await page.getByRole('button', { name: 'Show routes' }).click();
+    await page.getByText('This customer has no routes of its own').waitFor();
+    const fallback = page.getByRole('table', { name: 'Default routes' });
+    expect(await fallback.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['+1555', '+1']);
+    await shot('07b-routes-other-customer');
+    await page.getByRole('link', { name: 'Default routes' }).click();
+    await page.getByRole('table', { name: 'Default routes (every customer)' }).waitFor();
   });
 
   it('previews a number: the exact Request-URI, headers and codecs of GET /v1.0/dialroutes', async () => {

@@ -2,7 +2,7 @@ import type { ApiErrorBody } from './types.ts';
 
 /**
  * Which form field an API error is about, so the console shows it beside that field. Only what
- * the API itself says is used (docs/api.md, "Errors"): a reason that names one field, or a
+ * the API itself says is used (docs/console.md, "Errors beside their field"): a reason that names one field, or a
  * message that starts with the field (`body.target must match pattern ...`). Anything else
  * belongs at the top of the form.
  */

@@ -1,5 +1,5 @@
 /**
- * The admin API's objects as the console reads them (docs/api.md; GET /v1.0/openapi.json).
+ * The admin API's objects as the console reads them (GET /v1.0/openapi.json describes them).
  * Fields a later API adds are read through the same objects; pages check the OpenAPI document
  * before showing them (capabilities.ts).
  */

@@ -6,7 +6,7 @@ const HEALTH_TEXT: Record<string, string> = {
   unknown: 'Unknown',
 };
 
-/** health_status with its check time (README, "Call routing": OPTIONS probes). */
+/** health_status with its check time (SIP OPTIONS probes; "unknown" while probes are off). */
 export function HealthBadge({ status, checkedAt }: { status: string; checkedAt: string | null }) {
   const title = checkedAt ? `checked ${formatTime(checkedAt)}` : 'not checked yet (OPTIONS probes are off, or none has run)';
   return (

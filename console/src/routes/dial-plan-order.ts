@@ -1,7 +1,7 @@
 import { DEFAULT_CUSTOMER_ID, type Route } from '../api/types.ts';
 
 /**
- * One customer's routes in the order the dial plan tries them (docs/routing.md, the dial plan):
+ * One customer's routes in the order the dial plan tries them (docs/console.md, "Routes"):
  * the more specific target first (a longer E.164 prefix before a shorter one, `all` last), then
  * priority ascending, then the oldest first, then id. A number only meets the routes whose target
  * prefixes it, so this is the order of every number's candidates.
