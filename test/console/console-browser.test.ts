@@ -18,6 +18,8 @@ const STEP_MS = 15_000;
 let t: TestEngine;
 let browser: Chromium;
 let page: Page;
+/** the session token the login set (read from the browser's cookie jar, never from the page) */
+let token = '';
 /** Script errors and CSP refusals; "Failed to load resource" lines are the API's own 4xx answers. */
 const pageErrors: string[] = [];
 
@@ -74,7 +76,7 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
 
     const cookie = (await browser.context.cookies(t.base)).find((c) => c.name === 'token');
     expect(cookie?.httpOnly).toBe(true);
-    const token = cookie!.value;
+    token = cookie!.value;
     const visible = await page.evaluate(() => [document.cookie, JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage })].join('\n'));
     expect(visible).not.toContain(token);
     expect(visible).not.toContain('token=');
@@ -261,5 +263,8 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     await shot('10-logged-out');
     expect(pageErrors).toEqual([]);
+    expect(token).not.toBe('');
+    expect(t.logs.text()).not.toContain(token);
+    expect(t.logs.text()).not.toContain(ADMIN_PASSWORD);
   });
 });

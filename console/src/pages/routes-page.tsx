@@ -84,7 +84,7 @@ function RouteList({ customer }: { customer: string }) {
       <p class="lead">
         In the order the dial plan tries them: the most specific target first (<code>+1212</code> before <code>+1</code>, <code>all</code> last), then lower priority, then
         the oldest. A number meets only the routes whose target prefixes it; each provider is tried once, unhealthy ones last.{' '}
-        {customer !== DEFAULT_CUSTOMER_ID && 'When none of this customer’s routes match, the default routes below are used.'}
+        {customer !== DEFAULT_CUSTOMER_ID && 'After this customer’s own routes, its calls also try the default routes below.'}
       </p>
       {load.state === 'failed' && !customerError && (
         <ErrorBanner error={load.error} title="The routes could not be loaded">
