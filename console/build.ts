@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -64,7 +64,8 @@ export async function buildConsole(): Promise<BuiltFile[]> {
 
 /**
  * Writes the files into `dir`, each through a temporary name and a rename, so a server reading the
- * folder (or a second build running at once) never sees half a file. build-info.json comes last.
+ * folder (or a second build running at once) never sees half a file. build-info.json comes last;
+ * then the hashed files of earlier builds are removed.
  */
 export function writeConsole(files: readonly BuiltFile[], dir = CONSOLE_DIST_DIR): void {
   mkdirSync(dir, { recursive: true });
@@ -74,6 +75,10 @@ export function writeConsole(files: readonly BuiltFile[], dir = CONSOLE_DIST_DIR
     const temporary = `${target}.${process.pid}.tmp`;
     writeFileSync(temporary, f.contents);
     renameSync(temporary, target);
+  }
+  const current = new Set(files.map((f) => f.name));
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith('console-') && !name.endsWith('.tmp') && !current.has(name)) rmSync(join(dir, name), { force: true });
   }
 }
 

@@ -105,6 +105,7 @@ describe('a missing or stale build', () => {
       await app.register(fastifyCookie);
       await app.register(consoleEndpoint({ logger: logs.logger, dir }));
       expect(isConsoleStale(dir)).toBe(true);
+      writeFileSync(join(dir, 'console-OLDBUILD.js'), 'an earlier build');
       const page = await app.inject({ method: 'GET', url: '/console' });
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('<div id="app"></div>');
@@ -112,6 +113,7 @@ describe('a missing or stale build', () => {
       expect(existsSync(join(dir, 'index.html'))).toBe(true);
       expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe(page.body);
       expect(isConsoleStale(dir)).toBe(false);
+      expect(existsSync(join(dir, 'console-OLDBUILD.js'))).toBe(false); // an earlier build's files are removed
       const script = /src="\/console\/([^"]+)"/.exec(page.body)![1]!;
       expect((await app.inject({ method: 'GET', url: `/console/${script}` })).statusCode).toBe(200);
 
