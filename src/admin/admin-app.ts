@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { Type } from '@sinclair/typebox';
 import { ApiError } from '../errors.ts';
 import type { AdminDeps } from './admin-deps.ts';
+import { consoleEndpoint } from './console-endpoint.ts';
 import { requireSuperAdmin } from './auth/authenticate.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { loginEndpoint } from './login-endpoint.ts';
@@ -80,6 +81,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   }
 
   await app.register(loginEndpoint(deps));
+  await app.register(consoleEndpoint({ logger: deps.logger }));
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireSuperAdmin(deps.tokens, deps.store.agents));
     await scope.register(providerSetupEndpoint(deps));
