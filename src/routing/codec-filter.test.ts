@@ -5,7 +5,7 @@ import { filterSdpOffer, parseCodecList, splitCodecList } from './codec-filter.t
 
 /** Fixtures are stored with LF for readability; SIP carries SDP with CRLF (RFC 4566 §5). */
 function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/${name}.sdp`, import.meta.url), 'utf8').replace(/\r?\n/g, '\r\n');
+  return readFileSync(new URL(`../../test/support/routing-fixtures/${name}.sdp`, import.meta.url), 'utf8').replace(/\r?\n/g, '\r\n');
 }
 
 interface Section {
