@@ -10,19 +10,30 @@ import { normalizeDestination } from '../routing/number.ts';
 import { ackWaitMs, systemClock, type Clock } from '../sip/clock.ts';
 import { CallMetrics } from './call-metrics.ts';
 import { CallRecordBuilder, type CallRecord } from './call-record.ts';
+import { ALLOW_IN_DIALOG, refuseMethod, SUPPORTED, unsupportedRequires } from './capabilities.ts';
 import type { DialPlanCache } from './dial-plan-cache.ts';
+import { nextMaxForwards } from './max-forwards.ts';
 import { OutboundCall } from './outbound-call.ts';
 import { createSipOptionsProbe, ProviderProber } from './provider-prober.ts';
+import { MIN_SE_SECONDS, readTimerRequest } from './session-timer.ts';
 import { SourcePolicy } from './source-policy.ts';
 import {
   connectSrf,
   disconnectSrf,
+  indexHeaders,
   onSrfClose,
+  ROUTABLE_METHODS,
   routeMethod,
   srfCarrierInviter,
   srfPlatformAnswerer,
   srfRequester,
+  stackDialogId,
 } from './srf-adapter.ts';
+
+/** Methods the app takes out of a dialog; srf's other methods are answered 405 (docs/routing.md §7). */
+const TAKEN_METHODS = new Set(['INVITE', 'OPTIONS']);
+/** Answered by the SIP stack itself, never by an app: ACK and CANCEL belong to INVITE transactions. */
+const STACK_METHODS = new Set(['ACK', 'CANCEL', 'PRACK']);
 
 const RECONNECT_MAX_DELAY_MS = 1000;
 /** RFC 3261 §17.1.1.1 */
@@ -109,8 +120,19 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   // Carriers and platforms ping their peers with OPTIONS (RFC 3261 §11); a routing core that
   // answered 503 here would be marked down by them. Answered from any source: it places nothing.
   routeMethod(srf, 'OPTIONS', (_req, res) => {
-    res.send(200, undefined, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE', Accept: 'application/sdp' } });
+    res.send(200, undefined, { headers: { Allow: ALLOW_IN_DIALOG, Accept: 'application/sdp', Supported: SUPPORTED } });
   });
+
+  // Every other method srf can route (docs/routing.md §7): 405 with Allow, never the 503 a SIP
+  // server gives for methods no app took, which tells a peer outdial is down (RFC 3263 §4.3).
+  for (const method of ROUTABLE_METHODS) {
+    if (TAKEN_METHODS.has(method) || STACK_METHODS.has(method)) continue;
+    routeMethod(srf, method, (req, res) => {
+      // srf hands requests of its own dialogs to them; one here names no dialog srf knows.
+      const refusal = refuseMethod(req.has('To') ? req.get('To') : undefined, stackDialogId(req) !== undefined);
+      res.send(refusal.status, undefined, { headers: refusal.headers });
+    });
+  }
 
   const inviter = srfCarrierInviter(srf);
   const answerer = srfPlatformAnswerer(srf);
@@ -118,17 +140,26 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   const ackWait = ackWaitMs(opts.sip?.t1Ms ?? DEFAULT_T1_MS);
 
   srf.invite((req, res) => {
-    const record = new CallRecordBuilder(req.get('Call-ID'), `${req.source_address}:${req.source_port}`);
+    const headers = indexHeaders(req);
+    const record = new CallRecordBuilder(headers.get('Call-ID') ?? '', `${req.source_address}:${req.source_port}`);
     const reject = (status: number, reason: string, headers: Record<string, string> = {}) => {
       res.send(status, undefined, { headers });
       record.outcome(status, reason);
       report(record.build());
     };
-    // docs/routing.md §1, in order: trusted source, destination, customer, concurrency.
+    // docs/routing.md §1, in order: trusted source (the embedded edge refuses untrusted sources
+    // before any transaction; this check is for an external drachtio-server), hop count,
+    // extensions, session interval, destination, customer, concurrency.
     if (!sources.isTrusted(req.source_address)) return reject(403, 'untrusted source');
+    const maxForwards = nextMaxForwards(headers.get('Max-Forwards'));
+    if (maxForwards === undefined) return reject(483, 'too many hops');
+    const unsupported = unsupportedRequires(headers.get('Require'));
+    if (unsupported.length > 0) return reject(420, 'unsupported extension', { Unsupported: unsupported.join(', ') });
+    const timer = readTimerRequest(headers);
+    if (!timer.ok) return reject(422, 'session interval too small', { 'Min-SE': String(MIN_SE_SECONDS) });
     const destination = normalizeDestination(req.uri);
     if (!destination.ok) return reject(484, destination.reason);
-    const customer = parseCustomerHeader(req.has(routing.customerHeader) ? req.get(routing.customerHeader) : undefined);
+    const customer = parseCustomerHeader(headers.get(routing.customerHeader));
     if (!customer.ok) return reject(400, customer.reason);
     record.routing(customer.customerId, destination.number);
     if (active >= routing.maxConcurrentCalls) return reject(503, 'concurrent call limit');
@@ -141,6 +172,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
       req,
       res,
       record,
+      { headers, maxForwards, timer: timer.request },
     );
     call
       .run(attempts)

@@ -6,10 +6,12 @@ import { TIMEOUT_STATUS, type FailoverPolicy } from '../routing/failover-policy.
 import type { HeaderPolicy } from '../routing/header-policy.ts';
 import type { Clock } from '../sip/clock.ts';
 import { checkedMove, type StateTable } from '../sip/state-table.ts';
-import { Bridge } from './bridge.ts';
+import { Bridge, carryHeaders } from './bridge.ts';
 import type { CallRecord, CallRecordBuilder } from './call-record.ts';
+import { ALLOW_IN_DIALOG, SUPPORTED } from './capabilities.ts';
 import { CarrierAttempt, type AttemptOutcome } from './carrier-attempt.ts';
-import { holdRequests, sendableStatus, type CarrierAnswer, type CarrierInviter, type Leg, type PlatformAnswerer, type ProvisionalResponse } from './srf-adapter.ts';
+import { answerPlatformTimer, carrierTimerHeaders, type TimerRequest } from './session-timer.ts';
+import { holdRequests, sendableStatus, type CarrierAnswer, type HeaderReader, type CarrierInviter, type Leg, type PlatformAnswerer, type ProvisionalResponse } from './srf-adapter.ts';
 
 /**
  * One call's life (docs/routing.md §3–§5): the plan's attempts in turn, one CarrierAttempt at a
@@ -45,15 +47,26 @@ export interface OutboundCallDeps {
   readonly report: (record: CallRecord) => void;
 }
 
-/** The status the platform gets. */
+/** What the platform's INVITE says for every attempt of the call, read once. */
+export interface PlatformInvite {
+  readonly headers: HeaderReader;
+  /** RFC 7332 §3: the platform's Max-Forwards minus one. */
+  readonly maxForwards: number;
+  readonly timer: TimerRequest;
+}
+
+/** The status the platform gets: the carrier's, with its reason phrase and the headers that explain it. */
 interface FinalStatus {
   readonly status: number;
-  /** the reason phrase; undefined = the standard one */
+  /** the carrier's reason phrase; undefined = the standard one */
   readonly phrase: string | undefined;
   /** for the call record */
   readonly note: string | undefined;
   readonly headers: Record<string, string> | undefined;
 }
+
+/** Headers of a carrier's final failure that the platform needs to act on it (RFC 4028 §6, RFC 3261 §20). */
+const FAILURE_HEADERS = ['Min-SE', 'Retry-After', 'Warning', 'Unsupported', 'Allow', 'Accept'];
 
 const NO_ROUTE: FinalStatus = { status: 404, phrase: undefined, note: 'no route', headers: undefined };
 
@@ -69,6 +82,7 @@ export class OutboundCall {
     private readonly req: Srf.SrfRequest,
     private readonly res: Srf.SrfResponse,
     private readonly record: CallRecordBuilder,
+    private readonly invite: PlatformInvite,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
     req.on('cancel', () => {
@@ -91,7 +105,7 @@ export class OutboundCall {
   /** Runs the plan and resolves when the call has ended, one way or the other. */
   async run(plan: readonly Attempt[]): Promise<void> {
     let last = NO_ROUTE;
-    const platform = { policy: this.deps.headerPolicy, headers: (name: string) => (this.req.has(name) ? this.req.get(name) : undefined) };
+    const platform = { policy: this.deps.headerPolicy, headers: this.invite.headers.get };
     for (const planned of plan) {
       if (this.platformCancelled) break;
       const attempt = finalAttempt(planned, platform);
@@ -143,10 +157,12 @@ export class OutboundCall {
     return filtered.ok ? filtered.sdp : undefined;
   }
 
-  /** The attempt's headers after the policy. */
+  /** The attempt's headers after the policy, then what the B2BUA sets for the new dialog. */
   private carrierHeaders(attempt: FinalAttempt): Record<string, string> {
     const headers: Record<string, string> = {};
     for (const h of attempt.headers) headers[h.name] = h.value;
+    headers['Max-Forwards'] = String(this.invite.maxForwards);
+    carrierTimerHeaders(this.invite.timer, headers);
     return headers;
   }
 
@@ -163,7 +179,7 @@ export class OutboundCall {
     }
   }
 
-  /** A carrier's 18x to the platform (docs/routing.md §4). */
+  /** A carrier's 18x to the platform, reason phrase unchanged (docs/routing.md §4). */
   private relayProvisional(prov: ProvisionalResponse): void {
     if (this.platformCancelled || this.res.finalResponseSent) return;
     const { status, reason } = sendableStatus(prov.status, prov.reason);
@@ -184,7 +200,9 @@ export class OutboundCall {
       return;
     }
     this.move('answering');
-    const headers: Record<string, string> = {};
+    const timer = answerPlatformTimer(this.invite.timer, answer.response);
+    // RFC 3261 §13.3.1.4: the 2xx says what the platform may use in this dialog.
+    const headers: Record<string, string> = { Allow: ALLOW_IN_DIALOG, Supported: SUPPORTED, ...timer.headers };
     // The carrier's requests wait until its dialog is bridged: srf would answer them itself.
     if (answer.kind === 'dialog') holdRequests(answer.leg, true);
     let platformLeg: Leg;
@@ -228,7 +246,7 @@ export class OutboundCall {
       { clock: this.deps.clock, logger: this.deps.logger, ackWaitMs: this.deps.ackWaitMs },
       platformLeg,
       carrierLeg,
-      { carrierCodecs: attempt.codecs, platformAcked },
+      { carrierCodecs: attempt.codecs, platformAcked, sessionTimer: timer.timer },
     );
     bridge.start();
     if (answer.kind === 'dialog') holdRequests(carrierLeg, false);
@@ -270,7 +288,8 @@ export class OutboundCall {
 
 function finalStatusOf(outcome: Exclude<AttemptOutcome, { kind: 'answered' } | { kind: 'cancelled' }>): FinalStatus {
   if (outcome.kind === 'timed-out') return { status: TIMEOUT_STATUS, phrase: undefined, note: 'connect timeout', headers: undefined };
-  return { status: outcome.status, phrase: undefined, note: outcome.reason, headers: undefined };
+  const headers = outcome.response !== undefined ? carryHeaders(outcome.response, FAILURE_HEADERS, {}) : undefined;
+  return { status: outcome.status, phrase: outcome.reason, note: outcome.reason, headers };
 }
 
 function hangUp(leg: Leg, logger: Logger, why: string): void {

@@ -7,10 +7,12 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type Srf from 'drachtio-srf';
+import { canonicalHeaderKey } from '../sip/header-names.ts';
 
-// srf's own dependency, resolved from srf's directory: the status table Response#send checks
-// against (lib/response.js).
+// srf's own dependencies, resolved from srf's directory: the method list its routers are made
+// from (lib/srf.js) and the status table Response#send checks against (lib/response.js).
 const fromSrf = createRequire(createRequire(import.meta.url).resolve('drachtio-srf'));
+const SRF_METHODS = fromSrf('sip-methods') as string[];
 const SRF_STATUSES = fromSrf('sip-status') as Record<string, string>;
 
 // ------------------------------------------------------------------ typings srf does not ship
@@ -248,6 +250,36 @@ export function srfPlatformAnswerer(srf: Srf): PlatformAnswerer {
 export function holdRequests(leg: Leg, on: boolean): void {
   (leg as unknown as Srf.Dialog).queueRequests = on;
 }
+
+/**
+ * A received message's headers indexed once by canonical name (compact forms expanded, which srf
+ * does not do for all of them): one pass over srf's header table (lib/sip-parser/message.js,
+ * string values for a received message) instead of the scan SipMessage#get and #has make on
+ * every lookup. Repeated headers are one comma-joined value, as srf keeps them.
+ */
+export function indexHeaders(msg: { readonly headers: Record<string, unknown> }): HeaderReader {
+  const index = new Map<string, string>();
+  for (const name in msg.headers) {
+    const value = msg.headers[name];
+    if (typeof value !== 'string') continue;
+    const key = canonicalHeaderKey(name);
+    const prev = index.get(key);
+    index.set(key, prev === undefined ? value : `${prev},${value}`);
+  }
+  return {
+    get: (name) => index.get(canonicalHeaderKey(name)),
+    has: (name) => index.has(canonicalHeaderKey(name)),
+  };
+}
+
+/** Whether an srf request arrived inside a dialog srf knows (its dialog id is set by the stack). */
+export function stackDialogId(req: Srf.SrfRequest): string | undefined {
+  const id = (req as unknown as { stackDialogId?: string }).stackDialogId;
+  return id === '' ? undefined : id;
+}
+
+/** Every method srf can route (its `sip-methods` list, lib/srf.js), upper case. */
+export const ROUTABLE_METHODS: readonly string[] = SRF_METHODS.map((m) => m.toUpperCase());
 
 /** Registers a handler for one out-of-dialog method (srf.register, srf.subscribe, ...). */
 export function routeMethod(srf: Srf, method: string, handler: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void {
