@@ -1,6 +1,6 @@
 /**
- * Provider health from SIP OPTIONS probes (call-routing spec §2: unhealthy providers are tried
- * last; admin spec: `health_status` unknown|healthy|unhealthy and `health_checked_at`).
+ * Provider health from SIP OPTIONS probes (docs/routing.md §2: unhealthy providers are tried
+ * last; docs/api.md: `health_status` unknown|healthy|unhealthy and `health_checked_at`).
  *
  * Every interval, each live provider of the current dial-plan snapshot gets one out-of-dialog
  * OPTIONS to `sip:<hostname>` (RFC 3261 §11: OPTIONS asks a UA about its capabilities and is the
@@ -254,7 +254,7 @@ export class ProviderProber {
 
   private record(id: string, hostname: string, outcome: ProbeOutcome): void {
     // Re-read: the provider may have been deleted, or its hostname changed (which resets its
-    // health to unknown, admin spec) while the probe was out; then this result is stale.
+    // health to unknown, docs/api.md) while the probe was out; then this result is stale.
     const current = this.opts.providers().get(id);
     if (current === undefined || current.hostname !== hostname) return;
     let state = this.states.get(id);
