@@ -142,8 +142,8 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   srf.invite((req, res) => {
     const headers = indexHeaders(req);
     const record = new CallRecordBuilder(headers.get('Call-ID') ?? '', `${req.source_address}:${req.source_port}`);
-    const reject = (status: number, reason: string, headers: Record<string, string> = {}) => {
-      res.send(status, undefined, { headers });
+    const reject = (status: number, reason: string, extra: Record<string, string> = {}) => {
+      res.send(status, undefined, { headers: extra });
       record.outcome(status, reason);
       report(record.build());
     };

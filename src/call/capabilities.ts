@@ -14,9 +14,11 @@ export const ALLOW_OUTSIDE_DIALOG = 'INVITE, ACK, CANCEL, OPTIONS';
 /** Option tags outdial implements for the platform (RFC 4028 session timers). */
 export const SUPPORTED = 'timer';
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** The option tags of a Require outdial does not implement (answered 420 with Unsupported, §8.2.2.3). */
-export function unsupportedRequires(require: string | undefined): string[] {
-  if (require === undefined) return [];
+export function unsupportedRequires(require: string | undefined): readonly string[] {
+  if (require === undefined) return NONE;
   const out: string[] = [];
   for (const raw of require.split(',')) {
     const tag = raw.trim().toLowerCase();
