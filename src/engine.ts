@@ -97,6 +97,7 @@ async function startSip(
   try {
     const calls = await startCallApp({
       routing: config.routing,
+      sip: config.sip,
       drachtio,
       dialPlan,
       logger,

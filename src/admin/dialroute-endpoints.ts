@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../errors.ts';
 import type { DialPlanSnapshot } from '../routing/dial-plan.ts';
-import { computeAttempts } from '../routing/dial-route-preview.ts';
+import { previewAttempts } from '../routing/dial-route-preview.ts';
 import { DEFAULT_CUSTOMER_ID } from '../routing/model.ts';
 import { Provider, Route, SECURITY, Uuid, errorResponses } from './schemas.ts';
 
@@ -21,8 +21,8 @@ const DialRoute = Type.Object({
 });
 
 /**
- * `GET /v1.0/dialroutes`: the attempts the SIP engine would make right now, computed by the same
- * `computeAttempts` over the same in-memory snapshot the call path uses.
+ * `GET /v1.0/dialroutes`: the attempts the SIP engine would make right now, finished by the same
+ * `finalAttempt` over the same in-memory snapshot the call path uses.
  */
 export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -41,7 +41,7 @@ export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot): FastifyPlu
         throw new ApiError('INVALID_ARGUMENT', 'target must be + and 1..15 digits');
       }
       const customer = request.query.customer_id?.toLowerCase() ?? DEFAULT_CUSTOMER_ID;
-      const result = computeAttempts(snapshot(), target, customer).map((a) => ({
+      const result = previewAttempts(snapshot(), target, customer).map((a) => ({
         route: a.route,
         provider: a.provider,
         request_uri: a.requestUri,

@@ -7,17 +7,42 @@ import { computeAttempts } from '../routing/dial-route-preview.ts';
 import { createFailoverPolicy } from '../routing/failover-policy.ts';
 import { createHeaderPolicy } from '../routing/header-policy.ts';
 import { normalizeDestination } from '../routing/number.ts';
+import { ackWaitMs, systemClock, type Clock } from '../sip/clock.ts';
 import { CallMetrics } from './call-metrics.ts';
 import { CallRecordBuilder, type CallRecord } from './call-record.ts';
+import { ALLOW_IN_DIALOG, refuseMethod, SUPPORTED, unsupportedRequires } from './capabilities.ts';
 import type { DialPlanCache } from './dial-plan-cache.ts';
+import { nextMaxForwards } from './max-forwards.ts';
 import { OutboundCall } from './outbound-call.ts';
-import { createSipOptionsProbe, ProviderProber, type OptionsSender } from './provider-prober.ts';
+import { createSipOptionsProbe, ProviderProber } from './provider-prober.ts';
+import { MIN_SE_SECONDS, readTimerRequest } from './session-timer.ts';
 import { SourcePolicy } from './source-policy.ts';
+import {
+  connectSrf,
+  disconnectSrf,
+  indexHeaders,
+  onSrfClose,
+  ROUTABLE_METHODS,
+  routeMethod,
+  srfCarrierInviter,
+  srfPlatformAnswerer,
+  srfRequester,
+  stackDialogId,
+} from './srf-adapter.ts';
+
+/** Methods the app takes out of a dialog; srf's other methods are answered 405 (docs/routing.md §7). */
+const TAKEN_METHODS = new Set(['INVITE', 'OPTIONS']);
+/** Answered by the SIP stack itself, never by an app: ACK and CANCEL belong to INVITE transactions. */
+const STACK_METHODS = new Set(['ACK', 'CANCEL', 'PRACK']);
 
 const RECONNECT_MAX_DELAY_MS = 1000;
+/** RFC 3261 §17.1.1.1 */
+const DEFAULT_T1_MS = 500;
 
 export interface CallAppOptions {
   readonly routing: Config['routing'];
+  /** T1 of the SIP stack (RFC 3261 §17.1.1.1; default 500 ms): the ACK wait is 64 × T1. */
+  readonly sip?: Pick<Config['sip'], 't1Ms'>;
   readonly drachtio: { host: string; port: number; secret: string };
   readonly dialPlan: DialPlanCache;
   readonly logger: Logger;
@@ -28,6 +53,8 @@ export interface CallAppOptions {
    * `routing.healthCheckIntervalMs` 0, providers are not probed.
    */
   readonly setHealth?: (id: string, status: HealthStatus, checkedAt: string) => void;
+  /** timers of the call path (tests pass a manual clock); default the system clock. */
+  readonly clock?: Clock;
 }
 
 export interface CallApp {
@@ -39,7 +66,7 @@ export interface CallApp {
 }
 
 /**
- * The drachtio-srf application that routes outbound calls (routing spec). It connects to the
+ * The drachtio-srf application that routes outbound calls (docs/routing.md). It connects to the
  * embedded SIP edge or to an external drachtio-server — it cannot tell which — and reconnects
  * whenever that connection drops.
  */
@@ -66,7 +93,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   // the connection and srf retries like after any other drop.
   srf.on('connect', (err: Error | null) => {
     if (closed) {
-      disconnect(srf);
+      disconnectSrf(srf);
       return;
     }
     if (err) {
@@ -85,29 +112,54 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     lastProblem = err.message;
     log.warn({ drachtio: drachtioAddress, err: err.message }, 'drachtio connection error; retrying');
   });
-  srf.on('close' as 'disconnect', () => {
+  onSrfClose(srf, () => {
     if (isConnected && !closed) log.warn({ drachtio: drachtioAddress }, 'drachtio connection lost; reconnecting');
     isConnected = false;
   });
 
   // Carriers and platforms ping their peers with OPTIONS (RFC 3261 §11); a routing core that
   // answered 503 here would be marked down by them. Answered from any source: it places nothing.
-  (srf as Srf & { options(handler: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): void }).options((_req, res) => {
-    res.send(200, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE', Accept: 'application/sdp' } });
+  routeMethod(srf, 'OPTIONS', (_req, res) => {
+    res.send(200, undefined, { headers: { Allow: ALLOW_IN_DIALOG, Accept: 'application/sdp', Supported: SUPPORTED } });
   });
 
+  // Every other method srf can route (docs/routing.md §7): 405 with Allow, never the 503 a SIP
+  // server gives for methods no app took, which tells a peer outdial is down (RFC 3263 §4.3).
+  for (const method of ROUTABLE_METHODS) {
+    if (TAKEN_METHODS.has(method) || STACK_METHODS.has(method)) continue;
+    routeMethod(srf, method, (req, res) => {
+      // srf hands requests of its own dialogs to them; one here names no dialog srf knows.
+      const refusal = refuseMethod(req.has('To') ? req.get('To') : undefined, stackDialogId(req) !== undefined);
+      res.send(refusal.status, undefined, { headers: refusal.headers });
+    });
+  }
+
+  const inviter = srfCarrierInviter(srf);
+  const answerer = srfPlatformAnswerer(srf);
+  const clock = opts.clock ?? systemClock;
+  const ackWait = ackWaitMs(opts.sip?.t1Ms ?? DEFAULT_T1_MS);
+
   srf.invite((req, res) => {
-    const record = new CallRecordBuilder(req.get('Call-ID'), `${req.source_address}:${req.source_port}`);
-    const reject = (status: number, reason: string) => {
-      res.send(status, {});
+    const headers = indexHeaders(req);
+    const record = new CallRecordBuilder(headers.get('Call-ID') ?? '', `${req.source_address}:${req.source_port}`);
+    const reject = (status: number, reason: string, extra: Record<string, string> = {}) => {
+      res.send(status, undefined, { headers: extra });
       record.outcome(status, reason);
       report(record.build());
     };
-    // Routing spec §1, in order: trusted source, destination, customer, concurrency.
+    // docs/routing.md §1, in order: trusted source (the embedded edge refuses untrusted sources
+    // before any transaction; this check is for an external drachtio-server), hop count,
+    // extensions, session interval, destination, customer, concurrency.
     if (!sources.isTrusted(req.source_address)) return reject(403, 'untrusted source');
+    const maxForwards = nextMaxForwards(headers.get('Max-Forwards'));
+    if (maxForwards === undefined) return reject(483, 'too many hops');
+    const unsupported = unsupportedRequires(headers.get('Require'));
+    if (unsupported.length > 0) return reject(420, 'unsupported extension', { Unsupported: unsupported.join(', ') });
+    const timer = readTimerRequest(headers);
+    if (!timer.ok) return reject(422, 'session interval too small', { 'Min-SE': String(MIN_SE_SECONDS) });
     const destination = normalizeDestination(req.uri);
     if (!destination.ok) return reject(484, destination.reason);
-    const customer = parseCustomerHeader(req.has(routing.customerHeader) ? req.get(routing.customerHeader) : undefined);
+    const customer = parseCustomerHeader(headers.get(routing.customerHeader));
     if (!customer.ok) return reject(400, customer.reason);
     record.routing(customer.customerId, destination.number);
     if (active >= routing.maxConcurrentCalls) return reject(503, 'concurrent call limit');
@@ -116,10 +168,11 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
 
     active++;
     const call = new OutboundCall(
-      { srf, logger: log, failover, headerPolicy, connectTimeoutMs: routing.connectTimeoutMs, report },
+      { inviter, answerer, clock, logger: log, failover, headerPolicy, connectTimeoutMs: routing.connectTimeoutMs, ackWaitMs: ackWait, report },
       req,
       res,
       record,
+      { headers, maxForwards, timer: timer.request },
     );
     call
       .run(attempts)
@@ -137,7 +190,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   });
   // srf backs off from 255 ms by ×1.7 per failed try, capped here: a restarted drachtio-server
   // is found again within a second.
-  srf.connect({ ...opts.drachtio, reconnect: { retryMaxDelay: RECONNECT_MAX_DELAY_MS } } as Srf.SrfConfig);
+  connectSrf(srf, opts.drachtio, RECONNECT_MAX_DELAY_MS);
   const wait = opts.connectWaitMs ?? 5000;
   const timer = new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
   await Promise.race([firstConnect, timer]);
@@ -150,7 +203,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
       timeoutMs: routing.healthCheckTimeoutMs,
       unhealthyAfter: routing.unhealthyAfter,
       providers: () => opts.dialPlan.current().providers,
-      probe: createSipOptionsProbe(srf as unknown as OptionsSender),
+      probe: createSipOptionsProbe(srfRequester(srf)),
       setHealth: opts.setHealth,
       ready: () => isConnected,
       logger,
@@ -167,32 +220,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
       closed = true;
       await prober?.close();
       isConnected = false;
-      disconnect(srf);
+      disconnectSrf(srf);
     },
   };
-}
-
-/** The parts of srf's connection internals close() needs (drachtio-srf 5: proto.js, wire-protocol.js). */
-interface SrfWireInternals {
-  _app?: { client?: { wp?: { closing?: boolean; reconnectVars?: { retryTimer?: NodeJS.Timeout | null } } } };
-}
-
-/**
- * Ends the connection and any pending reconnect. srf.disconnect() throws when no socket is open
- * (e.g. between retries) and leaves a scheduled retry running, which would reconnect after close.
- */
-function disconnect(srf: Srf): void {
-  const wp = (srf as unknown as SrfWireInternals)._app?.client?.wp;
-  if (wp) {
-    wp.closing = true;
-    if (wp.reconnectVars?.retryTimer) {
-      clearTimeout(wp.reconnectVars.retryTimer);
-      wp.reconnectVars.retryTimer = null;
-    }
-  }
-  try {
-    srf.disconnect();
-  } catch {
-    // not connected: nothing to end
-  }
 }

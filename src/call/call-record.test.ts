@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { computeAttempts } from '../routing/dial-route-preview.ts';
 import { buildDialPlanSnapshot } from '../routing/dial-plan.ts';
-import { provider, route } from '../routing/fixtures/records.ts';
+import { provider, route } from '../../test/support/routing-fixtures/records.ts';
 import { DEFAULT_CUSTOMER_ID } from '../routing/model.ts';
 import { CallRecordBuilder } from './call-record.ts';
 
@@ -33,12 +33,12 @@ describe('CallRecordBuilder', () => {
     vi.advanceTimersByTime(250);
     r.attempt(second, 200, t1);
     r.connected();
-    expect(r.connectedCodecs()).toEqual([]);
     vi.advanceTimersByTime(5000);
     r.hangup('carrier');
     r.hangup('platform'); // the first to hang up is the one recorded
     expect(r.build()).toEqual({
       call_id: 'call-1',
+      started_at: new Date(t0).toISOString(),
       source: '127.0.0.1:5060',
       customer_id: DEFAULT_CUSTOMER_ID,
       destination: '+15551234567',
@@ -55,11 +55,13 @@ describe('CallRecordBuilder', () => {
     });
   });
 
-  it('keeps the codec list of the provider the call connected through', () => {
+  it('says why outdial ended a connected call itself', () => {
     const r = new CallRecordBuilder('call-2', '127.0.0.1:5060');
     r.attempt(first, 200, Date.now());
     r.connected();
-    expect(r.connectedCodecs()).toEqual(['PCMA', 'PCMU']);
+    r.hangup('outdial', 'session expired');
+    r.hangup('platform', 'late');
+    expect(r.build()).toMatchObject({ outcome: 'connected', status: 200, hangup_by: 'outdial', reason: 'session expired' });
   });
 
   it('keeps the first outcome: a later one does not overwrite it', () => {

@@ -1,6 +1,8 @@
 import type { Attempt } from '../routing/dial-route-preview.ts';
 
-/** One attempt as the call record shows it (routing spec §5). */
+export type HangupBy = 'platform' | 'carrier' | 'outdial';
+
+/** One attempt as the call record shows it (docs/routing.md §8). */
 export interface AttemptRecord {
   route_id: string;
   provider_id: string;
@@ -11,9 +13,11 @@ export interface AttemptRecord {
   duration_ms: number;
 }
 
-/** The one structured record written when a call ends (routing spec §5). */
+/** The one structured record written when a call ends (docs/routing.md §8); plain JSON, fit to store. */
 export interface CallRecord {
   call_id: string;
+  /** when the platform's INVITE arrived, ISO 8601 UTC */
+  started_at: string;
   source: string;
   customer_id: string | undefined;
   destination: string | undefined;
@@ -22,7 +26,8 @@ export interface CallRecord {
   status: number | undefined;
   reason?: string;
   provider_id?: string;
-  hangup_by?: 'platform' | 'carrier';
+  /** who ended a connected call; 'outdial' when its session timer did (reason says why) */
+  hangup_by?: HangupBy;
   talk_ms?: number;
   duration_ms: number;
 }
@@ -39,7 +44,7 @@ export class CallRecordBuilder {
   private lastAttempt: Attempt | undefined;
   private status: number | undefined;
   private reason: string | undefined;
-  private hungUpBy: 'platform' | 'carrier' | undefined;
+  private hungUpBy: HangupBy | undefined;
 
   constructor(
     private readonly callId: string,
@@ -72,25 +77,23 @@ export class CallRecordBuilder {
     this.status = 200;
   }
 
-  /** The codec list of the provider the call connected through (for re-INVITEs toward it). */
-  connectedCodecs(): readonly string[] {
-    return this.connectedAttempt?.codecs ?? [];
-  }
-
   outcome(status: number, reason?: string): void {
     if (this.status !== undefined) return;
     this.status = status;
     this.reason = reason;
   }
 
-  hangup(by: 'platform' | 'carrier'): void {
-    this.hungUpBy ??= by;
+  hangup(by: HangupBy, reason?: string): void {
+    if (this.hungUpBy !== undefined) return;
+    this.hungUpBy = by;
+    if (reason !== undefined) this.reason ??= reason;
   }
 
   build(): CallRecord {
     const now = Date.now();
     return {
       call_id: this.callId,
+      started_at: new Date(this.startedAt).toISOString(),
       source: this.source,
       customer_id: this.customer,
       destination: this.destination,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../log/logger.ts';
 import { buildDialPlanSnapshot } from '../routing/dial-plan.ts';
 import { computeAttempts } from '../routing/dial-route-preview.ts';
-import { DELETED_AT, provider, route } from '../routing/fixtures/records.ts';
+import { DELETED_AT, provider, route } from '../../test/support/routing-fixtures/records.ts';
 import { DEFAULT_CUSTOMER_ID, type ProviderRecord, type RouteRecord, type RoutingChange, type RoutingSource } from '../routing/model.ts';
 import { DialPlanCache } from './dial-plan-cache.ts';
 

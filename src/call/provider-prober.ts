@@ -1,6 +1,6 @@
 /**
- * Provider health from SIP OPTIONS probes (call-routing spec §2: unhealthy providers are tried
- * last; admin spec: `health_status` unknown|healthy|unhealthy and `health_checked_at`).
+ * Provider health from SIP OPTIONS probes (docs/routing.md §2: unhealthy providers are tried
+ * last; docs/api.md: `health_status` unknown|healthy|unhealthy and `health_checked_at`).
  *
  * Every interval, each live provider of the current dial-plan snapshot gets one out-of-dialog
  * OPTIONS to `sip:<hostname>` (RFC 3261 §11: OPTIONS asks a UA about its capabilities and is the
@@ -28,6 +28,7 @@ import type { Logger } from '../log/logger.ts';
 import type { HealthStatus, ProviderRecord } from '../routing/model.ts';
 import { formatHostport } from '../routing/request-uri.ts';
 import { formatMicros, systemMicros } from '../store/clock.ts';
+import { systemClock, type Clock } from '../sip/clock.ts';
 
 /** What came back from one probe. */
 export type ProbeOutcome =
@@ -67,16 +68,8 @@ export function nextHealth(health: ProviderHealth, succeeded: boolean, unhealthy
   return { status: failures >= unhealthyAfter ? 'unhealthy' : health.status, failures };
 }
 
-/** The timer functions the prober uses (injected in tests). */
-export interface ProberTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realTimers: ProberTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+/** The timer functions the prober uses (the shared Clock's; tests inject a manual one). */
+export type ProberTimers = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
 export interface ProviderProberOptions {
   readonly intervalMs: number;
@@ -132,7 +125,7 @@ export class ProviderProber {
 
   constructor(private readonly opts: ProviderProberOptions) {
     this.log = opts.logger.child({ component: 'provider-prober' });
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? systemClock;
     this.maxConcurrent = opts.maxConcurrent ?? 20;
     this.refreshEvery = opts.refreshEvery ?? 10;
     this.now = opts.now ?? (() => formatMicros(systemMicros()));
@@ -254,7 +247,7 @@ export class ProviderProber {
 
   private record(id: string, hostname: string, outcome: ProbeOutcome): void {
     // Re-read: the provider may have been deleted, or its hostname changed (which resets its
-    // health to unknown, admin spec) while the probe was out; then this result is stale.
+    // health to unknown, docs/api.md) while the probe was out; then this result is stale.
     const current = this.opts.providers().get(id);
     if (current === undefined || current.hostname !== hostname) return;
     let state = this.states.get(id);

@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 
 /**
- * Which source addresses may place calls (routing spec §1): a list of CIDRs, parsed once.
+ * Which source addresses may place calls (docs/routing.md §1): a list of CIDRs, parsed once.
  * IPv4-mapped IPv6 sources (::ffff:127.0.0.1) are matched as the IPv4 address they carry.
  */
 export class SourcePolicy {

@@ -5,7 +5,7 @@ import { filterSdpOffer, parseCodecList, splitCodecList } from './codec-filter.t
 
 /** Fixtures are stored with LF for readability; SIP carries SDP with CRLF (RFC 4566 §5). */
 function fixture(name: string): string {
-  return readFileSync(new URL(`./fixtures/${name}.sdp`, import.meta.url), 'utf8').replace(/\r?\n/g, '\r\n');
+  return readFileSync(new URL(`../../test/support/routing-fixtures/${name}.sdp`, import.meta.url), 'utf8').replace(/\r?\n/g, '\r\n');
 }
 
 interface Section {
@@ -110,13 +110,11 @@ describe('filterSdpOffer: FreeSWITCH offer (opus G722 PCMU PCMA telephone-event 
       fmtp: ['a=fmtp:101 0-16'],
     },
     {
+      // telephone-event/8000 has no 8000 Hz codec left beside opus/48000 (RFC 4733 §2.1)
       codecs: 'OPUS',
-      m: 'm=audio 24554 RTP/AVP 102 101',
-      rtpmap: ['a=rtpmap:102 opus/48000/2', 'a=rtpmap:101 telephone-event/8000'],
-      fmtp: [
-        'a=fmtp:102 useinbandfec=1; maxaveragebitrate=30000; maxplaybackrate=48000; ptime=20; minptime=10; maxptime=40',
-        'a=fmtp:101 0-16',
-      ],
+      m: 'm=audio 24554 RTP/AVP 102',
+      rtpmap: ['a=rtpmap:102 opus/48000/2'],
+      fmtp: ['a=fmtp:102 useinbandfec=1; maxaveragebitrate=30000; maxplaybackrate=48000; ptime=20; minptime=10; maxptime=40'],
     },
   ])('$codecs → $m', ({ codecs, m, rtpmap, fmtp }) => {
     const out = filtered(sdp, codecs);
@@ -137,15 +135,15 @@ describe('filterSdpOffer: Chrome WebRTC offer', () => {
   it.each([
     {
       codecs: 'PCMA,PCMU',
-      m: 'm=audio 9 UDP/TLS/RTP/SAVPF 8 0 110 126',
-      rtpmap: ['a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:110 telephone-event/48000', 'a=rtpmap:126 telephone-event/8000'],
+      m: 'm=audio 9 UDP/TLS/RTP/SAVPF 8 0 126',
+      rtpmap: ['a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:126 telephone-event/8000'],
       fmtp: [] as string[],
       rtcpFb: [] as string[],
     },
     {
       codecs: 'opus,red',
-      m: 'm=audio 9 UDP/TLS/RTP/SAVPF 111 63 110 126',
-      rtpmap: ['a=rtpmap:111 opus/48000/2', 'a=rtpmap:63 red/48000/2', 'a=rtpmap:110 telephone-event/48000', 'a=rtpmap:126 telephone-event/8000'],
+      m: 'm=audio 9 UDP/TLS/RTP/SAVPF 111 63 110',
+      rtpmap: ['a=rtpmap:111 opus/48000/2', 'a=rtpmap:63 red/48000/2', 'a=rtpmap:110 telephone-event/48000'],
       fmtp: ['a=fmtp:111 minptime=10;useinbandfec=1', 'a=fmtp:63 111/111'],
       rtcpFb: ['a=rtcp-fb:111 transport-cc'],
     },
@@ -158,8 +156,8 @@ describe('filterSdpOffer: Chrome WebRTC offer', () => {
     },
     {
       codecs: 'G722,CN',
-      m: 'm=audio 9 UDP/TLS/RTP/SAVPF 9 13 110 126',
-      rtpmap: ['a=rtpmap:9 G722/8000', 'a=rtpmap:13 CN/8000', 'a=rtpmap:110 telephone-event/48000', 'a=rtpmap:126 telephone-event/8000'],
+      m: 'm=audio 9 UDP/TLS/RTP/SAVPF 9 13 126',
+      rtpmap: ['a=rtpmap:9 G722/8000', 'a=rtpmap:13 CN/8000', 'a=rtpmap:126 telephone-event/8000'],
       fmtp: [],
       rtcpFb: [],
     },
@@ -240,23 +238,20 @@ describe('filterSdpOffer: telephone-event at 8000 and 48000 Hz, opus variants', 
   ].join('\r\n');
 
   it.each([
-    { codecs: 'PCMU,opus', m: 'm=audio 5004 RTP/AVP 0 109 111 101 102' },
-    { codecs: 'opus,PCMU', m: 'm=audio 5004 RTP/AVP 109 111 0 101 102' },
-    { codecs: 'opus', m: 'm=audio 5004 RTP/AVP 109 111 101 102' },
-    { codecs: 'CN,PCMU', m: 'm=audio 5004 RTP/AVP 13 0 101 102' },
-  ])('$codecs → $m (every telephone-event rate kept)', ({ codecs, m }) => {
+    { codecs: 'PCMU,opus', m: 'm=audio 5004 RTP/AVP 0 109 111 101 102', events: ['101 telephone-event/48000', '102 telephone-event/8000'] },
+    { codecs: 'opus,PCMU', m: 'm=audio 5004 RTP/AVP 109 111 0 101 102', events: ['101 telephone-event/48000', '102 telephone-event/8000'] },
+    { codecs: 'opus', m: 'm=audio 5004 RTP/AVP 109 111 101', events: ['101 telephone-event/48000'] },
+    { codecs: 'CN,PCMU', m: 'm=audio 5004 RTP/AVP 13 0 102', events: ['102 telephone-event/8000'] },
+  ])('$codecs → $m (telephone-event at the kept codecs\' rates)', ({ codecs, m, events }) => {
     const [audio] = sections(filtered(sdp, codecs));
     expect(audio?.m).toBe(m);
-    expect(audio?.rtpmap.filter((l) => l.includes('telephone-event'))).toEqual([
-      'a=rtpmap:101 telephone-event/48000',
-      'a=rtpmap:102 telephone-event/8000',
-    ]);
-    expect(audio?.fmtp).toEqual(expect.arrayContaining(['a=fmtp:101 0-15', 'a=fmtp:102 0-15']));
+    expect(audio?.rtpmap.filter((l) => l.includes('telephone-event'))).toEqual(events.map((e) => `a=rtpmap:${e}`));
+    expect(audio?.fmtp.filter((l) => /a=fmtp:10[12] /.test(l))).toEqual(events.map((e) => `a=fmtp:${e.slice(0, 3)} 0-15`));
   });
 
   it('opus variants keep their own fmtp lines, in offer order', () => {
     const [audio] = sections(filtered(sdp, 'opus'));
-    expect(audio?.fmtp).toEqual(['a=fmtp:109 stereo=1', 'a=fmtp:111 useinbandfec=1', 'a=fmtp:101 0-15', 'a=fmtp:102 0-15']);
+    expect(audio?.fmtp).toEqual(['a=fmtp:109 stereo=1', 'a=fmtp:111 useinbandfec=1', 'a=fmtp:101 0-15']);
   });
 
   it('telephone-event alone is not a common codec → 488', () => {
@@ -268,8 +263,9 @@ describe('filterSdpOffer: offer with video (SIP video phone)', () => {
   const sdp = fixture('linphone-video-offer');
   it.each([
     { codecs: 'PCMA,opus', m: 'm=audio 7078 RTP/AVP 8 96 101 98', fmtp: ['a=fmtp:96 useinbandfec=1'] },
-    { codecs: 'speex', m: 'm=audio 7078 RTP/AVP 97 101 98', fmtp: ['a=fmtp:97 vbr=on'] },
-    { codecs: 'PCMU', m: 'm=audio 7078 RTP/AVP 0 101 98', fmtp: [] },
+    // speex/16000: neither telephone-event/48000 nor /8000 matches its clock (RFC 4733 §2.1)
+    { codecs: 'speex', m: 'm=audio 7078 RTP/AVP 97', fmtp: ['a=fmtp:97 vbr=on'] },
+    { codecs: 'PCMU', m: 'm=audio 7078 RTP/AVP 0 98', fmtp: [] },
   ])('$codecs → audio $m, video untouched', ({ codecs, m, fmtp }) => {
     const out = filtered(sdp, codecs);
     const [audio, video] = sections(out);
@@ -330,5 +326,48 @@ describe('codec list parsing', () => {
   it('accepts an already split list', () => {
     const sdp = fixture('asterisk-offer');
     expect(filterSdpOffer(sdp, ['PCMA'])).toMatchObject({ ok: true, sdp: expect.stringContaining('m=audio 10062 RTP/AVP 8 101\r\n') });
+  });
+});
+
+describe('filterSdpOffer: telephone-event only at a kept codec\'s clock rate (RFC 4733 §2.1)', () => {
+  // linphone's usual offer: opus/48000, speex/16000, PCMU and PCMA at 8000, DTMF at all three rates.
+  const linphone = [
+    'v=0', 'o=alice 2107 1346 IN IP4 192.0.2.40', 's=Talk', 'c=IN IP4 192.0.2.40', 't=0 0',
+    'm=audio 7078 RTP/AVP 96 97 0 8 101 100 98',
+    'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 useinbandfec=1',
+    'a=rtpmap:97 speex/16000', 'a=fmtp:97 vbr=on',
+    'a=rtpmap:101 telephone-event/48000',
+    'a=rtpmap:100 telephone-event/16000',
+    'a=rtpmap:98 telephone-event/8000', 'a=fmtp:98 0-15',
+    '',
+  ].join('\r\n');
+
+  it.each([
+    { codecs: 'PCMA', m: 'm=audio 7078 RTP/AVP 8 98', events: ['98 telephone-event/8000'] },
+    { codecs: 'PCMU,PCMA', m: 'm=audio 7078 RTP/AVP 0 8 98', events: ['98 telephone-event/8000'] },
+    { codecs: 'G722', status: 488 },
+    { codecs: 'speex', m: 'm=audio 7078 RTP/AVP 97 100', events: ['100 telephone-event/16000'] },
+    { codecs: 'opus', m: 'm=audio 7078 RTP/AVP 96 101', events: ['101 telephone-event/48000'] },
+    { codecs: 'opus,PCMA', m: 'm=audio 7078 RTP/AVP 96 8 101 98', events: ['101 telephone-event/48000', '98 telephone-event/8000'] },
+    {
+      codecs: 'speex,opus,PCMU',
+      m: 'm=audio 7078 RTP/AVP 97 96 0 101 100 98',
+      events: ['101 telephone-event/48000', '100 telephone-event/16000', '98 telephone-event/8000'],
+    },
+    { codecs: 'telephone-event', status: 488 },
+  ])('$codecs', ({ codecs, m, events, status }) => {
+    if (status !== undefined) {
+      expect(filterSdpOffer(linphone, codecs)).toEqual({ ok: false, status });
+      return;
+    }
+    const [audio] = sections(filtered(linphone, codecs));
+    expect(audio?.m).toBe(m);
+    expect(audio?.rtpmap.filter((l) => l.includes('telephone-event'))).toEqual(events!.map((e) => `a=rtpmap:${e}`));
+  });
+
+  it('a static payload type (G.722 has an 8000 Hz RTP clock) keeps telephone-event/8000', () => {
+    const offer = linphone.replace('RTP/AVP 96 97 0 8 101 100 98', 'RTP/AVP 9 101 100 98');
+    const [audio] = sections(filtered(offer, 'G722'));
+    expect(audio?.m).toBe('m=audio 7078 RTP/AVP 9 98');
   });
 });

@@ -1,7 +1,7 @@
 import { parse, write, type MediaDescription } from 'sdp-transform';
 
 /**
- * The SDP offer toward one provider (call-routing spec §3), parsed and written with sdp-transform.
+ * The SDP offer toward one provider (docs/routing.md §3), parsed and written with sdp-transform.
  *
  * - Empty codec list → the offer is returned unchanged (the very same string).
  * - Each active audio m-line keeps only the payload types whose encoding name is in the list
@@ -9,9 +9,10 @@ import { parse, write, type MediaDescription } from 'sdp-transform';
  *   PCMU at two rates) keep their offer order within that name. Their a=rtpmap, a=fmtp and
  *   a=rtcp-fb lines stay; the others' go. `a=rtcp-fb:*` lines apply to all and stay.
  * - Static payload types 0, 3, 4, 8, 9, 18 are known without a=rtpmap (RFC 3551 §6).
- * - telephone-event (RFC 4733 §7.1.1) at every offered rate is kept, after the codecs, whenever
- *   any codec is kept; it never counts as the common codec (DTMF alone carries no voice), and its
- *   place in the provider list does not matter.
+ * - telephone-event (RFC 4733 §7.1.1) is kept, after the codecs, at each rate a kept codec has:
+ *   its clock rate must be that of the audio it accompanies (RFC 4733 §2.1), so a PCMA-only
+ *   provider gets telephone-event/8000 and not /48000 or /16000. It never counts as the common
+ *   codec (DTMF alone carries no voice), and its place in the provider list does not matter.
  * - An active audio m-line with no common codec → 488 (RFC 3261 §21.4.26).
  * - Video and other m-lines are left as they are: provider codec lists name PSTN voice codecs, and
  *   declining a stream is the answerer's job (RFC 3264 §6, port 0 in the answer). Touching them would
@@ -61,29 +62,48 @@ function payloadTypes(media: MediaDescription): number[] {
   return out;
 }
 
-/** Encoding name by payload type: a=rtpmap first, the static table for payload types without one. */
-function codecNames(media: MediaDescription, pts: readonly number[]): Map<number, string> {
-  const names = new Map<number, string>();
-  for (const rtp of media.rtp) names.set(Number(rtp.payload), rtp.codec.toLowerCase());
+/** RFC 3551 §6 Table 4: every static audio payload type above has an 8000 Hz RTP clock (G.722 too). */
+const STATIC_RATE = 8000;
+
+interface Encoding {
+  readonly name: string;
+  /** RTP clock rate; undefined when a=rtpmap gives none */
+  readonly rate: number | undefined;
+}
+
+/** Encoding by payload type: a=rtpmap first, the static table for payload types without one. */
+function encodings(media: MediaDescription, pts: readonly number[]): Map<number, Encoding> {
+  const out = new Map<number, Encoding>();
+  for (const rtp of media.rtp) out.set(Number(rtp.payload), { name: rtp.codec.toLowerCase(), rate: rtp.rate });
   for (const pt of pts) {
-    if (names.has(pt)) continue;
+    if (out.has(pt)) continue;
     const known = STATIC_AUDIO.get(pt);
-    if (known !== undefined) names.set(pt, known);
+    if (known !== undefined) out.set(pt, { name: known, rate: STATIC_RATE });
   }
-  return names;
+  return out;
 }
 
 /** The payload types to keep, in output order; empty when no codec is common. */
 function selectPayloads(media: MediaDescription, wanted: readonly string[]): number[] {
   const pts = payloadTypes(media);
-  const names = codecNames(media, pts);
+  const enc = encodings(media, pts);
   const kept: number[] = [];
+  const rates = new Set<number | undefined>();
   for (const codec of wanted) {
     if (codec === TELEPHONE_EVENT) continue;
-    for (const pt of pts) if (names.get(pt) === codec && !kept.includes(pt)) kept.push(pt);
+    for (const pt of pts) {
+      const e = enc.get(pt);
+      if (e?.name !== codec || kept.includes(pt)) continue;
+      kept.push(pt);
+      rates.add(e.rate);
+    }
   }
   if (kept.length === 0) return kept;
-  for (const pt of pts) if (names.get(pt) === TELEPHONE_EVENT && !kept.includes(pt)) kept.push(pt);
+  for (const pt of pts) {
+    const e = enc.get(pt);
+    // RFC 4733 §2.1: the events' clock is the audio's; one at a rate no kept codec has is useless.
+    if (e?.name === TELEPHONE_EVENT && rates.has(e.rate) && !kept.includes(pt)) kept.push(pt);
+  }
   return kept;
 }
 

@@ -1,7 +1,7 @@
 import { DEFAULT_CUSTOMER_ID } from './model.ts';
 
 /**
- * The customer header (call-routing spec §1): absent → the default customer (only the default
+ * The customer header (docs/routing.md §1): absent → the default customer (only the default
  * routes apply); present but not a UUID → 400.
  *
  * Any 8-4-4-4-12 hex UUID is accepted, not only RFC 9562 versions 1..8: the default customer id

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildDialPlanSnapshot, planAttempts } from './dial-plan.ts';
-import { CUSTOMER_A, CUSTOMER_B, DELETED_AT, provider, route } from './fixtures/records.ts';
+import { CUSTOMER_A, CUSTOMER_B, DELETED_AT, provider, route } from '../../test/support/routing-fixtures/records.ts';
 import { DEFAULT_CUSTOMER_ID, type ProviderRecord, type RouteRecord } from './model.ts';
 
 const NUMBER = '+15551234567';

@@ -4,7 +4,7 @@ import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteReco
 export type RoutingRowChange = Exclude<RoutingChange, { kind: 'reload' }>;
 
 /**
- * The dial plan (call-routing spec §2): number + customer → ordered candidates, computed from an
+ * The dial plan (docs/routing.md §2): number + customer → ordered candidates, computed from an
  * immutable in-memory snapshot. The snapshot is rebuilt from the store after every admin change;
  * a call never queries the database.
  *

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { filterSdpOffer } from './codec-filter.ts';
 import { buildDialPlanSnapshot, planAttempts } from './dial-plan.ts';
-import { computeAttempts } from './dial-route-preview.ts';
-import { CUSTOMER_A, provider, route } from './fixtures/records.ts';
+import { computeAttempts, finalAttempt, previewAttempts } from './dial-route-preview.ts';
+import { createHeaderPolicy } from './header-policy.ts';
+import { CUSTOMER_A, provider, route } from '../../test/support/routing-fixtures/records.ts';
 
 const providers = [
   provider('carrier-1', {
@@ -22,9 +23,9 @@ const routes = [
 ];
 const snapshot = buildDialPlanSnapshot(providers, routes);
 
-describe('computeAttempts', () => {
+describe('computeAttempts and previewAttempts', () => {
   it('gives route, provider, Request-URI, tech headers and codec list per attempt, in plan order', () => {
-    const attempts = computeAttempts(snapshot, '+15551234567', CUSTOMER_A);
+    const attempts = previewAttempts(snapshot, '+15551234567', CUSTOMER_A);
     expect(
       attempts.map((a) => ({ route: a.route.id, provider: a.provider.id, uri: a.requestUri, headers: a.headers, codecs: a.codecs })),
     ).toEqual([
@@ -62,5 +63,29 @@ describe('computeAttempts', () => {
     const offer = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n';
     const r = filterSdpOffer(offer, first?.codecs ?? []);
     expect(r.ok && r.sdp).toContain('m=audio 4000 RTP/AVP 8 0 101\r\n');
+  });
+
+  it('finalAttempt is what a call sends: tech headers, then the platform headers the policy passes', () => {
+    const policy = createHeaderPolicy({ customerHeader: 'X-Customer-Id', passHeaders: ['X-Tenant', 'X-Account'] });
+    const incoming: Record<string, string> = {
+      'P-Asserted-Identity': '<sip:+15550001111@pbx>',
+      'X-Tenant': 't-9',
+      // the provider's own X-Account wins over the platform's (docs/routing.md §3)
+      'X-Account': 'platform-value',
+      'X-Customer-Id': CUSTOMER_A,
+      From: '"Alice" <sip:+15550001111@pbx>;tag=1',
+    };
+    const [planned] = computeAttempts(snapshot, '+15551234567', CUSTOMER_A);
+    const call = finalAttempt(planned!, { policy, headers: (name) => incoming[name] });
+    expect(call.headers).toEqual([
+      { name: 'X-Account', value: 'acme' },
+      { name: 'X-Trunk', value: '7' },
+      { name: 'P-Asserted-Identity', value: '<sip:+15550001111@pbx>' },
+      { name: 'X-Tenant', value: 't-9' },
+    ]);
+    expect(call.fromUser).toBe('+15550001111');
+    // The preview is the same function without a platform request: the tech headers only.
+    const [preview] = previewAttempts(snapshot, '+15551234567', CUSTOMER_A);
+    expect(preview).toEqual({ ...call, headers: call.headers.slice(0, 2), fromUser: null });
   });
 });

@@ -1,24 +1,37 @@
 import { splitCodecList } from './codec-filter.ts';
 import { planAttempts, type DialPlanSnapshot } from './dial-plan.ts';
-import type { SipHeader } from './header-policy.ts';
+import { applyHeaderPolicy, type HeaderGetter, type HeaderPolicy, type SipHeader } from './header-policy.ts';
 import type { ProviderRecord, RouteRecord } from './model.ts';
 import { buildRequestUri } from './request-uri.ts';
 
 /**
- * The attempts for one number and customer, exactly as the SIP engine places them. Both the SIP
- * path and `GET /v1.0/dialroutes` call computeAttempts, so the preview cannot drift from what
- * calls do. Per attempt the SIP app then applies the header policy (platform headers) and the codec
- * filter (SDP) on top of what is here.
+ * The attempts for one number and customer, in plan order (docs/routing.md §2–§3). Both the SIP
+ * path and `GET /v1.0/dialroutes` start from computeAttempts and finish each attempt with
+ * finalAttempt, so the preview cannot drift from what calls send.
  */
 export interface Attempt {
   readonly route: RouteRecord;
   readonly provider: ProviderRecord;
   readonly requestUri: string;
-  /** the provider's tech_headers, in their stored order. */
-  readonly headers: readonly SipHeader[];
   /** the provider's codec list (as stored, in order; matched case-insensitively); empty = SDP passed unchanged. */
   readonly codecs: readonly string[];
 }
+
+/** One attempt as it goes on the wire: the Request-URI, the headers after the header policy, the codecs. */
+export interface FinalAttempt extends Attempt {
+  /** tech headers, then the platform headers the policy passes (docs/routing.md §3). */
+  readonly headers: readonly SipHeader[];
+  /** the platform caller's From user part; null without a platform request or a From user. */
+  readonly fromUser: string | null;
+}
+
+/** What the platform's INVITE contributes to an attempt; absent for a preview. */
+export interface PlatformHeaders {
+  readonly policy: HeaderPolicy;
+  readonly headers: HeaderGetter | readonly SipHeader[];
+}
+
+const NO_PLATFORM: PlatformHeaders = { policy: { passthrough: [], customerHeaderKey: '' }, headers: [] };
 
 /**
  * @param number a normalized destination (`+` and 1..15 digits, see normalizeDestination).
@@ -30,7 +43,24 @@ export function computeAttempts(snapshot: DialPlanSnapshot, number: string, cust
     route,
     provider,
     requestUri: buildRequestUri(provider, number),
-    headers: Object.entries(provider.tech_headers).map(([name, value]) => ({ name, value })),
     codecs: splitCodecList(provider.codecs),
   }));
+}
+
+/** The one definition of what an attempt sends; `platform` is the call's INVITE (none for a preview). */
+export function finalAttempt(attempt: Attempt, platform: PlatformHeaders = NO_PLATFORM): FinalAttempt {
+  const outgoing = applyHeaderPolicy(platform.policy, platform.headers, attempt.provider);
+  return {
+    route: attempt.route,
+    provider: attempt.provider,
+    requestUri: attempt.requestUri,
+    codecs: attempt.codecs,
+    headers: outgoing.headers,
+    fromUser: outgoing.fromUser,
+  };
+}
+
+/** `GET /v1.0/dialroutes`: the final attempts a call without platform headers would make. */
+export function previewAttempts(snapshot: DialPlanSnapshot, number: string, customerId: string): FinalAttempt[] {
+  return computeAttempts(snapshot, number, customerId).map((a) => finalAttempt(a));
 }

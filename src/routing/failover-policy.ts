@@ -1,5 +1,5 @@
 /**
- * Failover decision for one attempt's outcome (call-routing spec §4). Two configurable code lists
+ * Failover decision for one attempt's outcome (docs/routing.md §4). Two configurable code lists
  * such as "408,404,484,488,500-599,600-699" and "486,480,401,403,407,487,600,603,604,606":
  * a status in the no-failover list is passed to the platform even when the failover list also
  * covers it (so 603 Decline stops the plan although 600-699 fails over).

@@ -2,7 +2,7 @@ import { canonicalHeaderKey } from '../sip/header-names.ts';
 import type { ProviderRecord } from './model.ts';
 
 /**
- * Which headers go on the INVITE toward the provider (call-routing spec §1 and §3):
+ * Which headers go on the INVITE toward the provider (docs/routing.md §1 and §3):
  * - every provider `tech_headers` entry, as given;
  * - P-Asserted-Identity (RFC 3325 §9.1) and Privacy (RFC 3323 §4.2) from the platform;
  * - other platform headers only when config `routing.passHeaders` names them (case-insensitive);

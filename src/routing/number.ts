@@ -1,5 +1,5 @@
 /**
- * Destination normalization (call-routing spec §1): the Request-URI's user part, or a tel: URI's
+ * Destination normalization (docs/routing.md §1): the Request-URI's user part, or a tel: URI's
  * number, reduced to `+` and 1..15 digits (E.164, ITU-T E.164 §6: at most 15 digits).
  *
  * Decided: a number without a leading `+` (national or local dialling such as `5551234567` or

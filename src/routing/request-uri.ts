@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import type { ProviderRecord } from './model.ts';
 
 /**
- * Request-URI of one attempt (call-routing spec §3):
+ * Request-URI of one attempt (docs/routing.md §3):
  * `sip:<tech_prefix><+E164 number><tech_postfix>@<hostname>`.
  */
 

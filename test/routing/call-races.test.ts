@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, invitesReceived, startRoutingHarness, type RoutingHarness } from './support/routing-harness.ts';
 
-/** Messages that cross each other on the wire (routing spec §4 with RFC 3261 §9.1 and §15). */
+/** Messages that cross each other on the wire (docs/routing.md §4–§5 with RFC 3261 §9.1 and §15). */
 describe('crossing messages', () => {
   let h: RoutingHarness;
 

@@ -10,7 +10,7 @@ interface Preview {
 }
 
 /**
- * `GET /v1.0/dialroutes` over real HTTP (admin API spec, "Dial plan preview"): the attempts it
+ * `GET /v1.0/dialroutes` over real HTTP (docs/api.md, "Dial plan preview"): the attempts it
  * lists are the attempts a SIP call to the same number makes, in the same order.
  */
 describe('GET /v1.0/dialroutes', () => {

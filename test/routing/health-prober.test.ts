@@ -7,7 +7,7 @@ const ROW_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /**
  * Provider health from real OPTIONS probes through the engine's drachtio-srf app and embedded
- * edge (call-routing spec §2, admin spec `health_status`): a sipp carrier that answers, a port
+ * edge (docs/routing.md §2, docs/api.md `health_status`): a sipp carrier that answers, a port
  * where nothing listens, and the dial plan reordering as their health changes.
  */
 describe('provider health probing (SIP OPTIONS)', () => {

@@ -2,9 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeRun, startRoutingHarness, type RoutingHarness } from './support/routing-harness.ts';
 
 /**
- * Routing spec §4: once the call is up, re-INVITE and UPDATE from either side reach the other;
+ * docs/routing.md §5: once the call is up, re-INVITE and UPDATE from either side reach the other;
  * toward the carrier the offer goes through the provider's codec filter, toward the platform it
- * is passed as the carrier sent it.
+ * is passed as the carrier sent it. INFO, MESSAGE, NOTIFY and OPTIONS are relayed with their
+ * bodies and the other side's answer; REFER is refused.
  */
 describe('re-INVITE and UPDATE after connect', () => {
   let h: RoutingHarness;
@@ -52,5 +53,17 @@ describe('re-INVITE and UPDATE after connect', () => {
     const carrierResult = await carrier.done;
     expect(platform.code, describeRun('platform', platform)).toBe(0);
     expect(carrierResult.code, describeRun('carrier', carrierResult)).toBe(0);
+  });
+
+  it('relays INFO (dtmf-relay), MESSAGE, OPTIONS and NOTIFY both ways with bodies, reason phrases and headers; refuses REFER with 603', async () => {
+    const carrier = await h.carrier('carrier-in-dialog.xml');
+    await h.provision(carrier, { target: '+1' }, { codecs: 'PCMA,PCMU' });
+    const platform = await h.platform('platform-in-dialog.xml', '+15551234567');
+    const carrierResult = await carrier.done;
+    expect(platform.code, describeRun('platform', platform)).toBe(0);
+    expect(carrierResult.code, describeRun('carrier', carrierResult)).toBe(0);
+    // the REFER never reached the carrier
+    expect(carrierResult.messages).not.toMatch(/^REFER /m);
+    expect(platform.messages).toMatch(/^SIP\/2\.0 603 Decline\r?$/m);
   });
 });

@@ -9,7 +9,7 @@ import {
 } from './support/routing-harness.ts';
 
 /**
- * Routing spec end to end at the SIP level: sipp is the media platform and every carrier, outdial
+ * docs/routing.md end to end at the SIP level: sipp is the media platform and every carrier, outdial
  * runs whole (admin API + call routing + embedded edge) with a 1 s connect timeout.
  */
 describe('outbound call routing over SIP', () => {

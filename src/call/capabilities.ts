@@ -1,0 +1,44 @@
+/**
+ * What outdial's routing app takes and supports, said the same way everywhere it is said: the
+ * 200 to the platform (RFC 3261 §13.3.1.4: Allow and Supported SHOULD be there), the 200 to an
+ * OPTIONS (§11.2), and the 405 to a method it does not take (§8.2.1, §21.4.6). docs/routing.md §7.
+ */
+import { hasOptionTag } from './session-timer.ts';
+
+/** Methods usable in a call's dialog: REFER is refused (docs/routing.md §5), so not listed. */
+export const ALLOW_IN_DIALOG = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, NOTIFY';
+
+/** Methods a new request to outdial may use (the 405's Allow). */
+export const ALLOW_OUTSIDE_DIALOG = 'INVITE, ACK, CANCEL, OPTIONS';
+
+/** Option tags outdial implements for the platform (RFC 4028 session timers). */
+export const SUPPORTED = 'timer';
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/** The option tags of a Require outdial does not implement (answered 420 with Unsupported, §8.2.2.3). */
+export function unsupportedRequires(require: string | undefined): readonly string[] {
+  if (require === undefined) return NONE;
+  const out: string[] = [];
+  for (const raw of require.split(',')) {
+    const tag = raw.trim().toLowerCase();
+    if (tag !== '' && !hasOptionTag(SUPPORTED, tag) && !out.includes(tag)) out.push(tag);
+  }
+  return out;
+}
+
+export interface MethodRefusal {
+  readonly status: 405 | 481;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * A request for a method the app does not take, outside any dialog it knows. One the SIP stack
+ * placed in a dialog, or with a To tag, names a dialog that does not exist here (481, §12.2.2);
+ * otherwise the method is not allowed (405 with Allow, §8.2.1). Never 503: that tells the peer
+ * outdial is down (RFC 3263 §4.3).
+ */
+export function refuseMethod(toHeader: string | undefined, inStackDialog: boolean): MethodRefusal {
+  if (inStackDialog || (toHeader !== undefined && /;\s*tag\s*=/i.test(toHeader))) return { status: 481, headers: {} };
+  return { status: 405, headers: { Allow: ALLOW_OUTSIDE_DIALOG } };
+}
