@@ -67,7 +67,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   app.get('/healthz', {
     schema: { tags: ['health'], summary: '200 while the database answers', response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses } },
   }, async () => {
-    if (!deps.store.healthy()) throw new ApiError('INTERNAL', 'the database is not usable');
+    if (!(await deps.store.healthy())) throw new ApiError('INTERNAL', 'the database is not usable');
     return { status: 'ok' as const };
   });
 

@@ -24,7 +24,7 @@ export function loginEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebox {
         schema: { tags: ['auth'], summary: 'Log in; returns a token and sets the token cookie', body: LoginBody, response: { 200: LoginResult, ...errorResponses } },
       }, async (request, reply) => {
         const { username, password } = request.body;
-        const agent = store.agents.findByUsername(username);
+        const agent = await store.agents.findByUsername(username);
         decoyHash ??= hashPassword('decoy password');
         const ok = await verifyPassword(password, agent?.password_hash ?? (await decoyHash));
         if (!agent || !ok) {

@@ -71,7 +71,7 @@ export function providerSetupEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebo
         throw err;
       }
       try {
-        const provider = store.providers.create({
+        const provider = await store.providers.create({
           type: 'sip',
           hostname: result.hostname,
           tech_prefix: '',

@@ -12,13 +12,13 @@ export function routeEndpoints(deps: AdminDeps): FastifyPluginAsyncTypebox {
     app.get('/routes', {
       schema: { tags: TAGS, summary: 'List live routes, newest first', security: SECURITY, querystring: RouteListQuery, response: { 200: ListOf(Route), ...errorResponses } },
     }, async (request) =>
-      listResponse(store.routes.list({ ...pageRequestOf(request.query), customerId: request.query.customer_id?.toLowerCase() })),
+      listResponse(await store.routes.list({ ...pageRequestOf(request.query), customerId: request.query.customer_id?.toLowerCase() })),
     );
 
     app.get('/routes/:id', {
       schema: { tags: TAGS, summary: 'Get a route (deleted ones too)', security: SECURITY, params: IdParams, querystring: AuthQuery, response: { 200: Route, ...errorResponses } },
     }, async (request) => {
-      const route = store.routes.get(request.params.id.toLowerCase());
+      const route = await store.routes.get(request.params.id.toLowerCase());
       if (!route) throw new ApiError('ROUTE_NOT_FOUND');
       return route;
     });
@@ -27,7 +27,7 @@ export function routeEndpoints(deps: AdminDeps): FastifyPluginAsyncTypebox {
       schema: { tags: TAGS, summary: 'Create a route', security: SECURITY, querystring: AuthQuery, body: RouteCreateBody, response: { 200: Route, ...errorResponses } },
     }, async (request) => {
       const b = request.body;
-      const route = store.routes.create({
+      const route = await store.routes.create({
         customer_id: b.customer_id.toLowerCase(),
         name: b.name ?? '',
         detail: b.detail ?? '',
@@ -43,7 +43,7 @@ export function routeEndpoints(deps: AdminDeps): FastifyPluginAsyncTypebox {
       schema: { tags: TAGS, summary: 'Replace name, detail, provider_id, priority and target of a route', security: SECURITY, params: IdParams, querystring: AuthQuery, body: RouteUpdateBody, response: { 200: Route, ...errorResponses } },
     }, async (request) => {
       const b = request.body;
-      const route = store.routes.replace(request.params.id.toLowerCase(), {
+      const route = await store.routes.replace(request.params.id.toLowerCase(), {
         name: b.name ?? '',
         detail: b.detail ?? '',
         provider_id: b.provider_id.toLowerCase(),
@@ -57,7 +57,7 @@ export function routeEndpoints(deps: AdminDeps): FastifyPluginAsyncTypebox {
     app.delete('/routes/:id', {
       schema: { tags: TAGS, summary: 'Soft-delete a route', security: SECURITY, params: IdParams, querystring: AuthQuery, response: { 200: Route, ...errorResponses } },
     }, async (request) => {
-      const route = store.routes.softDelete(request.params.id.toLowerCase());
+      const route = await store.routes.softDelete(request.params.id.toLowerCase());
       request.log.info({ route_id: route.id }, 'route deleted');
       return route;
     });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestEngine, type TestEngine } from './support/admin-harness.ts';
+import { sqliteDb } from './support/sqlite-db.ts';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -59,7 +60,7 @@ describe('credentials', () => {
 
   it('stores only a scrypt hash of the password', async () => {
     t = await startTestEngine();
-    const agent = t.engine.store.agents.findByUsername('admin')!;
+    const agent = (await t.engine.store.agents.findByUsername('admin'))!;
     expect(agent.password_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
     expect(agent.password_hash).not.toContain(ADMIN_PASSWORD);
   });
@@ -86,7 +87,7 @@ describe('health', () => {
   it('GET /healthz answers 200 without auth while the database works, 500 when it does not', async () => {
     t = await startTestEngine();
     expect((await t.request('GET', '/healthz', { token: null })).body).toEqual({ status: 'ok' });
-    t.engine.store.db.close();
+    sqliteDb(t.engine.store).close();
     const r = await t.request('GET', '/healthz', { token: null });
     expect([r.status, r.body.error.reason]).toEqual([500, 'INTERNAL']);
   });

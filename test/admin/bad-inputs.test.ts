@@ -1,8 +1,9 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/admin/auth/password.ts';
-import { Permission } from '../../src/store/agent-store.ts';
+import { Permission } from '../../src/store/store.ts';
 import { providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
+import { sqliteDb } from './support/sqlite-db.ts';
 
 const SECRET = 'bad-inputs-test-secret-0123456789';
 const UNKNOWN_ID = '11111111-2222-4333-8444-555555555555';
@@ -19,7 +20,7 @@ async function sign(secret: string, sub: string, exp: number | string): Promise<
 
 /** Every table row a bad request is held to: nothing in the store changed. */
 function fingerprint(): string {
-  const db = t.engine.store.db;
+  const db = sqliteDb(t.engine.store);
   return JSON.stringify([
     db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM providers').get(),
     db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM routes').get(),
@@ -33,8 +34,8 @@ beforeAll(async () => {
   deleted = (await t.request('POST', '/v1.0/providers', { body: providerBody({ name: 'gone' }) })).body;
   expect((await t.request('DELETE', `/v1.0/providers/${deleted.id}`)).status).toBe(200);
   route = (await t.request('POST', '/v1.0/routes', { body: routeBody(live.id) })).body;
-  const admin = t.engine.store.agents.findByUsername('admin')!;
-  t.engine.store.agents.create({ username: 'customer-admin', passwordHash: await hashPassword('pw-customer'), permission: Permission.CustomerAll });
+  const admin = (await t.engine.store.agents.findByUsername('admin'))!;
+  await t.engine.store.agents.create({ username: 'customer-admin', passwordHash: await hashPassword('pw-customer'), permission: Permission.CustomerAll });
   tokens.admin = await t.login();
   tokens.notSuperAdmin = await t.login('customer-admin', 'pw-customer');
   tokens.expired = await sign(SECRET, admin.id, Math.floor(Date.now() / 1000) - 60);

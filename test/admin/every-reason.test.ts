@@ -3,6 +3,7 @@ import { CarrierError, type CarrierAdapter } from '../../src/carrier/carrier.ts'
 import { ERRORS } from '../../src/errors.ts';
 import { SPEC_REASONS } from './support/spec-reasons.ts';
 import { providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
+import { sqliteDb } from './support/sqlite-db.ts';
 
 /** A carrier whose outcome is chosen by the API key, for provoking each carrier reason. */
 const scripted: CarrierAdapter = {
@@ -37,7 +38,7 @@ describe('every reason in the registry is reachable over HTTP', () => {
 
     const p = (await t.request('POST', '/v1.0/providers', { body: providerBody() })).body;
     await t.request('POST', '/v1.0/routes', { body: routeBody(p.id) });
-    const noSuper = t.engine.store.agents.create({ username: 'agent', passwordHash: t.engine.store.agents.findByUsername('admin')!.password_hash, permission: 0x0010 });
+    const noSuper = await t.engine.store.agents.create({ username: 'agent', passwordHash: (await t.engine.store.agents.findByUsername('admin'))!.password_hash, permission: 0x0010 });
     expect(noSuper.permission).toBe(0x0010);
     const agentToken = await t.login('agent');
 
@@ -60,7 +61,7 @@ describe('every reason in the registry is reachable over HTTP', () => {
     note(await t.request('GET', '/v1.0/providers', { token: 'x.y.z' }));
     note(await t.request('GET', '/v1.0/providers', { token: agentToken }));
     for (let i = 0; i < 3; i++) note(await t.request('POST', '/auth/login', { token: null, body: { username: 'admin', password: 'nope' } }));
-    t.engine.store.db.close();
+    sqliteDb(t.engine.store).close();
     note(await t.request('GET', '/healthz', { token: null }));
 
     expect([...seen.keys()].sort()).toEqual(Object.keys(ERRORS).sort());

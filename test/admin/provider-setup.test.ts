@@ -4,6 +4,7 @@ import type { DeepPartial } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/config-schema.ts';
 import { startFakeTelnyx, type FakeTelnyx, type FakeTelnyxStep } from '../support/fake-telnyx.ts';
 import { startTestEngine, type TestEngine } from './support/admin-harness.ts';
+import { sqliteDb } from './support/sqlite-db.ts';
 
 const KEY = 'KEY_setup_test_0123456789abcdef';
 const PUBLIC = { host: '203.0.113.7', port: 5080 };
@@ -35,7 +36,7 @@ const setupBody = (over: Record<string, unknown> = {}) => ({
 });
 
 const calls = (f: FakeTelnyx) => f.requests.map((r) => `${r.method} ${r.path.replace(/\/\d+$/, '/:id')}`);
-const providerCount = (e: TestEngine) => (e.engine.store.db.prepare('SELECT count(*) AS n FROM providers').get() as { n: number }).n;
+const providerCount = (e: TestEngine) => (sqliteDb(e.engine.store).prepare('SELECT count(*) AS n FROM providers').get() as { n: number }).n;
 
 describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
   it('creates profile, connection and fqdn, then stores the provider with their ids', async () => {
@@ -66,7 +67,7 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     });
     const stored = await t.request('GET', `/v1.0/providers/${r.body.id}`);
     expect(stored.body).toEqual(r.body);
-    expect(JSON.stringify(t.engine.store.db.prepare('SELECT * FROM providers').all())).not.toContain(KEY);
+    expect(JSON.stringify(sqliteDb(t.engine.store).prepare('SELECT * FROM providers').all())).not.toContain(KEY);
     expect(t.logs.text()).not.toContain(KEY);
   });
 
@@ -132,7 +133,7 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
 
   it('storing the provider failing after Telnyx succeeded → 500 INTERNAL, the carrier ids logged', async () => {
     const { t, fake } = await start();
-    t.engine.store.db.exec("CREATE TRIGGER refuse_providers BEFORE INSERT ON providers BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    sqliteDb(t.engine.store).exec("CREATE TRIGGER refuse_providers BEFORE INSERT ON providers BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody() });
     expect([r.status, r.body.error.reason]).toEqual([500, 'INTERNAL']);
     const line = t.logs.lines.find((l) => l.msg === 'carrier setup succeeded but storing the provider failed');

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.ts';
-import { Permission, type AgentRecord, type AgentStore } from '../../store/agent-store.ts';
+import { Permission, type AgentRecord, type AgentStore } from '../../store/store.ts';
 import type { TokenSigner } from './token.ts';
 
 declare module 'fastify' {
@@ -29,7 +29,7 @@ export function requireSuperAdmin(tokens: TokenSigner, agents: AgentStore) {
     const token = credentialOf(request);
     if (token === undefined) throw new ApiError('AUTHENTICATION_REQUIRED');
     const agentId = await tokens.verify(token);
-    const agent = agentId === undefined ? undefined : agents.get(agentId);
+    const agent = agentId === undefined ? undefined : await agents.get(agentId);
     if (!agent) throw new ApiError('INVALID_CREDENTIALS', 'the token is invalid or expired');
     if ((agent.permission & Permission.ProjectSuperAdmin) === 0) {
       throw new ApiError('PERMISSION_DENIED', 'this endpoint needs the ProjectSuperAdmin permission');
