@@ -115,7 +115,7 @@ async function startSip(
 
 /** The composition root: store, dial plan, SIP edge, call routing and the admin API. */
 export async function startEngine(config: Readonly<Config>, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
-  const store = await openStore({ path: config.db.path, logger, ...(options.micros ? { micros: options.micros } : {}) });
+  const store = await openStore({ path: config.db.path, busyTimeoutMs: config.db.busyTimeoutMs, logger, ...(options.micros ? { micros: options.micros } : {}) });
   let admin: FastifyInstance | undefined;
   let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;

@@ -1,33 +1,40 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { onRequestHookHandler } from 'fastify';
 import { ApiError } from '../errors.ts';
 import type { AdminDeps } from './admin-deps.ts';
 import { hashPassword, verifyPassword } from './auth/password.ts';
-import { LoginBody, LoginResult, errorResponses } from './schemas.ts';
+import { LOGIN_CACHE_CONTROL, LoginBody, LoginResult, errorResponses } from './schemas.ts';
+
+/** One scrypt hash to check unknown user names against, made once. */
+let decoyHash: Promise<string> | undefined;
 
 /**
- * POST /auth/login and /v1.0/auth/login. An unknown user costs the same scrypt work as a wrong
- * password, so response time does not reveal which user names exist.
+ * Verifies a password against an agent's hash, or against a decoy when there is no agent, so an
+ * unknown user name costs the same scrypt work as a wrong password and response time does not
+ * reveal which user names exist.
  */
-export function loginEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebox {
-  const { store, tokens, config } = deps;
-  const rate = config.auth.loginRatePerSecond;
-  const burst = config.auth.loginBurst;
-  // @fastify/rate-limit counts in fixed windows: `burst` per (burst / rate) seconds averages
-  // `rate` per second while letting a burst through.
-  const rateLimit = { max: burst, timeWindow: Math.max(1000, Math.ceil((burst / rate) * 1000)) };
-  let decoyHash: Promise<string> | undefined;
+export async function passwordMatches(password: string, storedHash: string | undefined): Promise<boolean> {
+  decoyHash ??= hashPassword('decoy password');
+  const ok = await verifyPassword(password, storedHash ?? (await decoyHash));
+  return storedHash !== undefined && ok;
+}
 
+/**
+ * POST /auth/login and /v1.0/auth/login. Both paths share one rate-limit bucket per client
+ * (`loginLimit`, made once by the app), so alternating between them buys no extra attempts.
+ */
+export function loginEndpoint(deps: AdminDeps, loginLimit: onRequestHookHandler): FastifyPluginAsyncTypebox {
+  const { store, tokens, config } = deps;
   return async (app) => {
     for (const url of ['/auth/login', '/v1.0/auth/login']) {
       app.post(url, {
-        config: { rateLimit },
+        onRequest: loginLimit,
         schema: { tags: ['auth'], summary: 'Log in; returns a token and sets the token cookie', body: LoginBody, response: { 200: LoginResult, ...errorResponses } },
       }, async (request, reply) => {
         const { username, password } = request.body;
         const agent = await store.agents.findByUsername(username);
-        decoyHash ??= hashPassword('decoy password');
-        const ok = await verifyPassword(password, agent?.password_hash ?? (await decoyHash));
-        if (!agent || !ok) {
+        reply.header('Cache-Control', LOGIN_CACHE_CONTROL);
+        if (!(await passwordMatches(password, agent?.password_hash)) || !agent) {
           request.log.info({ username }, 'login refused');
           throw new ApiError('INVALID_CREDENTIALS', 'wrong username or password');
         }

@@ -3,13 +3,16 @@ import type { ProviderInput } from '../store/store.ts';
 import type { AdminDeps } from './admin-deps.ts';
 import { listResponse, pageRequestOf } from './pagination.ts';
 import { normalizeCodecs, validateHostname, validateTechHeaders } from './provider-fields.ts';
-import { AuthQuery, IdParams, ListOf, PageQuery, Provider, ProviderBody, errorResponses, SECURITY } from './schemas.ts';
+import { AuthQuery, IdParams, ListOf, PageQuery, Provider, ProviderBody, ProviderReplaceBody, errorResponses, SECURITY } from './schemas.ts';
 import { ApiError } from '../errors.ts';
 
 const TAGS = ['providers'];
 
-/** Body → store input: defaults for omitted fields (PUT is a full replace), semantic checks. */
-export function providerInputOf(body: ProviderBody, customerHeader: string): ProviderInput {
+/**
+ * Body → store input: defaults for omitted fields (PUT is a full replace), semantic checks. Only
+ * the settable fields are read; read-only ones a PUT body may carry are ignored here.
+ */
+export function providerInputOf(body: ProviderBody | ProviderReplaceBody, customerHeader: string): ProviderInput {
   return {
     type: body.type,
     hostname: validateHostname(body.hostname),
@@ -49,11 +52,11 @@ export function providerEndpoints(deps: AdminDeps): FastifyPluginAsyncTypebox {
     app.put('/providers/:id', {
       schema: {
         tags: TAGS,
-        summary: 'Replace a provider (omitted fields take their defaults; a hostname change resets health)',
+        summary: 'Replace a provider (omitted fields take their defaults; read-only fields of a GET are accepted and ignored; a hostname change resets health)',
         security: SECURITY,
         params: IdParams,
         querystring: AuthQuery,
-        body: ProviderBody,
+        body: ProviderReplaceBody,
         response: { 200: Provider, ...errorResponses },
       },
     }, async (request) => {

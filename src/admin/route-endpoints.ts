@@ -40,10 +40,19 @@ export function routeEndpoints(deps: AdminDeps): FastifyPluginAsyncTypebox {
     });
 
     app.put('/routes/:id', {
-      schema: { tags: TAGS, summary: 'Replace name, detail, provider_id, priority and target of a route', security: SECURITY, params: IdParams, querystring: AuthQuery, body: RouteUpdateBody, response: { 200: Route, ...errorResponses } },
+      schema: { tags: TAGS, summary: 'Replace name, detail, provider_id, priority and target of a route (read-only fields of a GET, and an unchanged customer_id, are accepted and ignored)', security: SECURITY, params: IdParams, querystring: AuthQuery, body: RouteUpdateBody, response: { 200: Route, ...errorResponses } },
     }, async (request) => {
       const b = request.body;
-      const route = await store.routes.replace(request.params.id.toLowerCase(), {
+      const id = request.params.id.toLowerCase();
+      if (b.customer_id !== undefined) {
+        // A round trip carries the route's own customer_id; a different one would be a move,
+        // which a route does not do (docs/api.md, "Routes").
+        const current = await store.routes.get(id);
+        if (current && current.customer_id !== b.customer_id.toLowerCase()) {
+          throw new ApiError('INVALID_ARGUMENT', 'customer_id is fixed at creation; create a new route for another customer');
+        }
+      }
+      const route = await store.routes.replace(id, {
         name: b.name ?? '',
         detail: b.detail ?? '',
         provider_id: b.provider_id.toLowerCase(),

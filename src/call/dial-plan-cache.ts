@@ -9,7 +9,7 @@ import type { RoutingChange } from '../routing/model.ts';
 import type { RoutingSource } from '../store/store-types.ts';
 
 /**
- * The in-memory dial plan the per-call path reads (routing spec §2: never a database query per
+ * The in-memory dial plan the per-call path reads (docs/routing.md: never a database query per
  * call). Committed admin changes arrive with their rows and are applied to the snapshot soon
  * after (a route change re-indexes only its customer); a call that arrives first applies them
  * itself, so "the very next call" always sees the change. Only a change the store cannot name

@@ -52,8 +52,12 @@ export const Permission = {
 export interface AgentRecord {
   id: string;
   username: string;
+  name: string;
+  detail: string;
   /** scrypt hash in the format of admin/auth/password.ts; never leaves the server. */
   password_hash: string;
+  /** Raised by every password change; a token carries the version it was issued under. */
+  password_version: number;
   permission: number;
   tm_create: string;
   tm_update: string;
@@ -62,8 +66,42 @@ export interface AgentRecord {
 
 export interface AgentInput {
   username: string;
+  name?: string;
+  detail?: string;
   passwordHash: string;
   permission: number;
+}
+
+export interface AgentUpdate {
+  name: string;
+  detail: string;
+  permission: number;
+}
+
+export interface AccessKeyRecord {
+  id: string;
+  agent_id: string;
+  name: string;
+  detail: string;
+  /** SHA-256 of the key (hex); the key itself is shown once and never stored. */
+  token_hash: string;
+  /** The key's first characters, so a person can tell keys apart. */
+  token_prefix: string;
+  /** When the key stops working; LIVE_SENTINEL = never. */
+  tm_expire: string;
+  tm_create: string;
+  tm_update: string;
+  tm_delete: string;
+}
+
+export interface AccessKeyInput {
+  agentId: string;
+  name: string;
+  detail: string;
+  tokenHash: string;
+  tokenPrefix: string;
+  /** Seconds from now, or undefined for a key that does not expire. */
+  expiresInSeconds: number | undefined;
 }
 
 export interface ProviderStore {
@@ -95,15 +133,37 @@ export interface RouteStore {
 export interface AgentStore {
   /** Every row ever created, deleted ones too (first-start bootstrap runs on an empty table only). */
   count(): Promise<number>;
-  /** A live agent by id. */
+  /** By id, deleted ones too; authentication checks tm_delete. */
   get(id: string): Promise<AgentRecord | undefined>;
+  /** The live agent with this username. */
   findByUsername(username: string): Promise<AgentRecord | undefined>;
+  list(page: PageRequest): Promise<Page<AgentRecord>>;
+  /** AGENT_EXISTS while a live agent has the username. */
   create(input: AgentInput): Promise<AgentRecord>;
   /**
    * First-start bootstrap: creates the agent only while the table is empty, inside one write
    * transaction, so two processes starting together cannot both create one.
    */
   createIfNoAgents(input: AgentInput): Promise<AgentRecord | undefined>;
+  /** AGENT_NOT_FOUND; LAST_PROJECT_SUPER_ADMIN when it would leave no live ProjectSuperAdmin. */
+  update(id: string, update: AgentUpdate): Promise<AgentRecord>;
+  /** A new hash and a higher password_version: tokens issued before stop working. */
+  setPassword(id: string, passwordHash: string): Promise<AgentRecord>;
+  /** Soft delete, with the agent's access keys; LAST_PROJECT_SUPER_ADMIN for the last one. */
+  softDelete(id: string): Promise<AgentRecord>;
+}
+
+export interface AccessKeyStore {
+  /** By id, deleted ones too. */
+  get(id: string): Promise<AccessKeyRecord | undefined>;
+  /** Live keys, newest first; only one agent's when agentId is given. */
+  list(page: PageRequest & { agentId?: string | undefined }): Promise<Page<AccessKeyRecord>>;
+  /** AGENT_NOT_FOUND when the agent is not live. */
+  create(input: AccessKeyInput): Promise<AccessKeyRecord>;
+  update(id: string, update: { name: string; detail: string }): Promise<AccessKeyRecord>;
+  softDelete(id: string): Promise<AccessKeyRecord>;
+  /** The live key with this hash (expired ones too: the caller tells expired from unknown). */
+  findByTokenHash(tokenHash: string): Promise<AccessKeyRecord | undefined>;
 }
 
 export interface SettingsStore {
@@ -127,13 +187,23 @@ export interface RoutingSource {
   onChange(listener: (change: RoutingChange) => void): () => void;
 }
 
+/** What GET /healthz reports about the store. */
+export interface StoreHealth {
+  /** A query is answered. */
+  readable: boolean;
+  /** A write would commit now (checked without changing data, or by a real write after a fault). */
+  writable: boolean;
+  /** The last storage fault, while it lasts (e.g. "database or disk is full"). */
+  problem?: string;
+}
+
 export interface Store extends RoutingSource {
   readonly providers: ProviderStore;
   readonly routes: RouteStore;
   readonly agents: AgentStore;
+  readonly accessKeys: AccessKeyStore;
   readonly settings: SettingsStore;
-  /** True when the database answers a query (GET /healthz). */
-  healthy(): Promise<boolean>;
+  health(): Promise<StoreHealth>;
   /** Also announce commits made by other processes on the same database (as `reload`). */
   watchExternalChanges(intervalMs?: number): void;
   close(): Promise<void>;

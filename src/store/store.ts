@@ -12,6 +12,8 @@ export interface StoreOptions {
   logger: Logger;
   /** Injected in tests to create many rows in the same microsecond. */
   micros?: MicrosSource;
+  /** How long a write waits for another writer's lock (config db.busyTimeoutMs). */
+  busyTimeoutMs?: number;
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { Logger } from '../../log/logger.ts';
 import type { ProviderRecord, RouteRecord, RoutingChange } from '../../routing/model.ts';
 import { createMonotonicClock, type MicrosSource } from '../clock.ts';
-import type { Store } from '../store-types.ts';
+import type { Store, StoreHealth } from '../store-types.ts';
+import { SqliteAccessKeyStore } from './sqlite-access-key-store.ts';
 import { SqliteAgentStore } from './sqlite-agent-store.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
-import { openDatabase, type Db } from './sqlite-db.ts';
+import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase, type Db } from './sqlite-db.ts';
 import { SqliteProviderStore } from './sqlite-provider-store.ts';
 import { SqliteRouteStore } from './sqlite-route-store.ts';
 import { SqliteSettingsStore } from './sqlite-settings-store.ts';
@@ -14,6 +15,8 @@ export interface SqliteStoreOptions {
   logger: Logger;
   /** Injected in tests to create many rows in the same microsecond. */
   micros?: MicrosSource;
+  /** How long a write waits for another writer's lock (config db.busyTimeoutMs). */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -25,6 +28,7 @@ export class SqliteStore implements Store {
   readonly providers: SqliteProviderStore;
   readonly routes: SqliteRouteStore;
   readonly agents: SqliteAgentStore;
+  readonly accessKeys: SqliteAccessKeyStore;
   readonly settings: SqliteSettingsStore;
   private readonly conn: SqliteConnection;
   private readonly listeners = new Set<(change: RoutingChange) => void>();
@@ -34,12 +38,13 @@ export class SqliteStore implements Store {
   constructor(
     readonly db: Db,
     private readonly logger: Logger,
-    micros?: MicrosSource,
+    options: { micros?: MicrosSource | undefined; busyTimeoutMs?: number | undefined } = {},
   ) {
-    this.conn = new SqliteConnection(db, createMonotonicClock(micros));
+    this.conn = new SqliteConnection(db, createMonotonicClock(options.micros), options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     this.providers = new SqliteProviderStore(this.conn, (row) => this.emitChange({ kind: 'provider', row }));
     this.routes = new SqliteRouteStore(this.conn, (row) => this.emitChange({ kind: 'route', row }));
     this.agents = new SqliteAgentStore(this.conn);
+    this.accessKeys = new SqliteAccessKeyStore(this.conn);
     this.settings = new SqliteSettingsStore(this.conn);
   }
 
@@ -54,13 +59,8 @@ export class SqliteStore implements Store {
     return () => this.listeners.delete(listener);
   }
 
-  async healthy(): Promise<boolean> {
-    try {
-      this.db.prepare('SELECT 1').get();
-      return true;
-    } catch {
-      return false;
-    }
+  async health(): Promise<StoreHealth> {
+    return this.conn.health();
   }
 
   /**
@@ -111,5 +111,6 @@ export class SqliteStore implements Store {
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  return new SqliteStore(openDatabase(options.path, options.logger), options.logger, options.micros);
+  const db = openDatabase(options.path, options.logger, { busyTimeoutMs: options.busyTimeoutMs });
+  return new SqliteStore(db, options.logger, { micros: options.micros, busyTimeoutMs: options.busyTimeoutMs });
 }

@@ -26,7 +26,7 @@ export interface TestEngine {
   config: Readonly<Config>;
   logs: ReturnType<typeof createCapturingLogger>;
   printed: string[];
-  request(method: string, path: string, opts?: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> }): Promise<Reply>;
+  request(method: string, path: string, opts?: { body?: unknown; raw?: string | Buffer; token?: string | null; headers?: Record<string, string> }): Promise<Reply>;
   login(username?: string, password?: string): Promise<string>;
   /** Stops the engine and removes the temp dir unless `keepDir`. */
   close(keepDir?: boolean): Promise<void>;
@@ -46,8 +46,8 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
   const dbPath = join(dir, 'outdial.db');
   const config = loadConfig({}, {
     ...opts.overrides,
-    http: { host: '127.0.0.1', port: 0 },
-    db: { path: dbPath },
+    http: { ...opts.overrides?.http, host: '127.0.0.1', port: 0 },
+    db: { ...opts.overrides?.db, path: dbPath },
     admin: { username: ADMIN_USER, password: ADMIN_PASSWORD, ...opts.overrides?.admin },
     // The engine also starts the embedded SIP edge: keep it on loopback and free ports.
     sip: { host: '127.0.0.1', port: 0, ...opts.overrides?.sip },
@@ -76,7 +76,7 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
     printed,
     async request(method, path, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
-      let body: string | undefined;
+      let body: string | Buffer | undefined;
       if (o.raw !== undefined) body = o.raw;
       else if (o.body !== undefined) body = JSON.stringify(o.body);
       if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
