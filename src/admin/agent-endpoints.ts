@@ -4,8 +4,7 @@ import { ApiError } from '../errors.ts';
 import type { AgentRecord } from '../store/store.ts';
 import type { AdminDeps } from './admin-deps.ts';
 import { isSuperAdmin } from './auth/authenticate.ts';
-import { hashPassword } from './auth/password.ts';
-import { passwordMatches } from './login-endpoint.ts';
+import { hashPassword, passwordMatches } from './auth/password.ts';
 import { listResponse, pageRequestOf } from './pagination.ts';
 import {
   Agent,

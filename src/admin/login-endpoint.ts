@@ -2,22 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { onRequestHookHandler } from 'fastify';
 import { ApiError } from '../errors.ts';
 import type { AdminDeps } from './admin-deps.ts';
-import { hashPassword, verifyPassword } from './auth/password.ts';
+import { passwordMatches } from './auth/password.ts';
 import { LOGIN_CACHE_CONTROL, LoginBody, LoginResult, errorResponses } from './schemas.ts';
-
-/** One scrypt hash to check unknown user names against, made once. */
-let decoyHash: Promise<string> | undefined;
-
-/**
- * Verifies a password against an agent's hash, or against a decoy when there is no agent, so an
- * unknown user name costs the same scrypt work as a wrong password and response time does not
- * reveal which user names exist.
- */
-export async function passwordMatches(password: string, storedHash: string | undefined): Promise<boolean> {
-  decoyHash ??= hashPassword('decoy password');
-  const ok = await verifyPassword(password, storedHash ?? (await decoyHash));
-  return storedHash !== undefined && ok;
-}
 
 /**
  * POST /auth/login and /v1.0/auth/login. Both paths share one rate-limit bucket per client

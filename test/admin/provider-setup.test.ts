@@ -73,6 +73,19 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     expect(t.logs.text()).not.toContain(KEY);
   });
 
+  it('keeps dropping the countries a 422 "... following countries: XX, YY" names until Telnyx accepts the profile', async () => {
+    const { t, fake } = await start();
+    fake.refuseCountries(['CU', 'IR', 'KP', 'SY'], { wording: 'following-countries', perAnswer: 1 });
+    const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody() });
+    expect(r.status).toBe(200);
+    const posts = fake.requests.filter((q) => q.path === '/outbound_voice_profiles');
+    expect(posts).toHaveLength(5);
+    const whitelist = fake.objects().profiles[0]!.whitelisted_destinations as string[];
+    for (const c of ['CU', 'IR', 'KP', 'SY']) expect(whitelist).not.toContain(c);
+    expect(whitelist).toContain('US');
+    expect(r.body.metadata.telnyx_profile_id).toBe(fake.objects().profiles[0]!.id);
+  });
+
   it.each([401, 403])('an API key refused with %i → 422 CARRIER_CREDENTIALS_REJECTED, nothing created', async (status) => {
     const { t, fake } = await start();
     if (status === 403) fake.failNext('whoami', 403);
