@@ -21,7 +21,8 @@ export function loginEndpoint(deps: AdminDeps, loginLimit: onRequestHookHandler)
         const agent = await store.agents.findByUsername(username);
         reply.header('Cache-Control', LOGIN_CACHE_CONTROL);
         if (!(await passwordMatches(password, agent?.password_hash)) || !agent) {
-          request.log.info({ username }, 'login refused');
+          // An unknown "user name" is often a password typed into the wrong field: not logged.
+          request.log.info(agent ? { username, agent_id: agent.id } : { username_known: false }, 'login refused');
           throw new ApiError('INVALID_CREDENTIALS', 'wrong username or password');
         }
         const token = await tokens.sign(agent);

@@ -96,7 +96,7 @@ describe('logs, captured at debug level and below', () => {
     expect(connectionPasswords.length).toBeGreaterThan(0);
     const secrets = [
       KEY, `${KEY}x`, KEY.slice(0, 12), KEY.slice(12), JWT_SECRET,
-      ADMIN_PASSWORD, 'a wrong password!', 'agent password one', 'agent password two', 'agent password three', 'a wrong old password',
+      ADMIN_PASSWORD, 'a wrong password!', 'a wrong password as user name?', 'agent password one', 'agent password two', 'agent password three', 'a wrong old password',
       token, token.split('.')[2]!, agentToken, agentToken.split('.')[2]!, accessKey, accessKey.slice(11),
       `admin:${ADMIN_PASSWORD}`, ...connectionPasswords,
     ];
