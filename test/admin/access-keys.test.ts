@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LIVE_SENTINEL } from '../../src/routing/model.ts';
 import { parseMicros } from '../../src/store/clock.ts';
 import { Permission } from '../../src/store/store.ts';
-import { providerBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
+import { ADMIN_PASSWORD, providerBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
 import { sqliteDb } from './support/sqlite-db.ts';
 
 let t: TestEngine | undefined;
@@ -46,16 +46,21 @@ describe('access keys end to end', () => {
     expect((await get(t, `/v1.0/providers?accesskey=${key}`)).status).toBe(200);
     expect((await get(t, '/v1.0/providers', { cookie: `accesskey=${key}` })).status).toBe(200);
     expect((await t.request('POST', `/v1.0/providers?accesskey=${key}`, { token: null, body: providerBody() })).status).toBe(200);
+    // A password change ends the agent's tokens, not its keys.
+    const changed = await t.request('PUT', `/v1.0/agents/${admin.id}/password`, { body: { old_password: ADMIN_PASSWORD, password: 'the next admin password' } });
+    expect(changed.status).toBe(200);
+    expect((await get(t, `/v1.0/providers?accesskey=${key}`)).status).toBe(200);
+    const fresh = await t.login('admin', 'the next admin password');
 
-    const renamed = await t.request('PUT', `/v1.0/accesskeys/${created.body.id}`, { body: { ...got.body, name: 'ci (renamed)' } });
+    const renamed = await t.request('PUT', `/v1.0/accesskeys/${created.body.id}`, { token: fresh, body: { ...got.body, name: 'ci (renamed)' } });
     expect(renamed.status).toBe(200);
     expect(renamed.body).toMatchObject({ name: 'ci (renamed)', detail: 'for the pipeline', token_prefix: key.slice(0, 11) });
 
-    const deleted = await t.request('DELETE', `/v1.0/accesskeys/${created.body.id}`);
+    const deleted = await t.request('DELETE', `/v1.0/accesskeys/${created.body.id}`, { token: fresh });
     expect(deleted.body.tm_delete).not.toBe(LIVE_SENTINEL);
     const after = await get(t, `/v1.0/providers?accesskey=${key}`);
     expect([after.status, after.body.error?.reason]).toEqual([401, 'INVALID_CREDENTIALS']);
-    expect((await t.request('GET', '/v1.0/accesskeys')).body.result).toEqual([]);
+    expect((await t.request('GET', '/v1.0/accesskeys', { token: fresh })).body.result).toEqual([]);
   });
 
   it('carries its agent’s permission: a CustomerAdmin key manages its own keys, gets 403 elsewhere', async () => {
