@@ -18,7 +18,7 @@ import { applyRoutingChanges, buildDialPlanSnapshot, planAttempts, type Candidat
 import { computeAttempts } from '../src/routing/dial-route-preview.ts';
 import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord } from '../src/routing/model.ts';
 import { formatMicros } from '../src/store/clock.ts';
-import { openStore, type Store } from '../src/store/store.ts';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { spawnTracked } from './child-processes.ts';
 import { median } from './summary-stats.ts';
 
@@ -125,10 +125,10 @@ interface Fixture {
 }
 
 /** Inserts the providers and `routeCount` routes into a fresh store; returns what lookups need. */
-function populate(store: Store, routeCount: number, rand: () => number): Fixture & { distinctTargets: number } {
+async function populate(store: SqliteStore, routeCount: number, rand: () => number): Promise<Fixture & { distinctTargets: number }> {
   const providerIds: string[] = [];
   for (let i = 0; i < PROVIDERS; i++) {
-    const p = store.providers.create({
+    const p = await store.providers.create({
       type: 'sip',
       hostname: `carrier${i}.example.net:5060`,
       tech_prefix: i % 3 === 0 ? '00' : '',
@@ -233,20 +233,26 @@ function timeNs(fn: () => void): number {
   return Number(process.hrtime.bigint() - t);
 }
 
+async function timeNsAsync(fn: () => Promise<void>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t);
+}
+
 /** A sink the optimiser cannot see through, so lookups are not dead code. */
 let sink = 0;
 
-function measureScale(routeCount: number): DialPlanScaleResult {
+async function measureScale(routeCount: number): Promise<DialPlanScaleResult> {
   const rand = prng(0x5eed + routeCount);
   const dir = mkdtempSync(path.join(tmpdir(), 'outdial-bench-dialplan-'));
-  const store = openStore({ path: path.join(dir, 'routes.db'), logger: createLogger('silent') });
+  const store = openSqliteStore({ path: path.join(dir, 'routes.db'), logger: createLogger('silent') });
   try {
     const insertStart = process.hrtime.bigint();
-    const fixture = populate(store, routeCount, rand);
+    const fixture = await populate(store, routeCount, rand);
     const sqliteInsertSec = Number(process.hrtime.bigint() - insertStart) / 1e9;
 
     const heap0 = heapAfterGc();
-    let live = store.readLive();
+    let live = await store.readLive();
     const heap1 = heapAfterGc();
     let snapshot: DialPlanSnapshot = buildDialPlanSnapshot(live.providers, live.routes);
     const heap2 = heapAfterGc();
@@ -256,8 +262,8 @@ function measureScale(routeCount: number): DialPlanScaleResult {
     const buildMs: number[] = [];
     const totalMs: number[] = [];
     for (let i = 0; i < reps; i++) {
-      let fresh!: ReturnType<Store['readLive']>;
-      const r = timeNs(() => (fresh = store.readLive())) / 1e6;
+      let fresh!: Awaited<ReturnType<SqliteStore['readLive']>>;
+      const r = (await timeNsAsync(async () => void (fresh = await store.readLive()))) / 1e6;
       let snap!: DialPlanSnapshot;
       const b = timeNs(() => (snap = buildDialPlanSnapshot(fresh.providers, fresh.routes))) / 1e6;
       readMs.push(r);
@@ -344,7 +350,7 @@ function measureScale(routeCount: number): DialPlanScaleResult {
       naiveScan: { ns: Math.round(naiveMedian), perRepetition: naivePerRep, repetitions: naiveReps, ratio: Math.round(naiveMedian / planMedian), agrees, checked },
     };
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -376,7 +382,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const results: DialPlanScaleResult[] = [];
   for (const n of counts.length > 0 ? counts : [1_000, 100_000, 1_000_000]) {
     process.stderr.write(`dial-plan-scale: ${n} routes\n`);
-    results.push(measureScale(n));
+    results.push(await measureScale(n));
   }
   if (sink === -1) process.stderr.write('');
   process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load-config.ts';
+import { StartupError } from './errors.ts';
 import { ENV_VARS } from './config/config-schema.ts';
 import { createLogger } from './log/logger.ts';
 
@@ -45,10 +46,21 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.log.level);
-  const running =
-    command === 'start'
-      ? await (await import('./engine.ts')).startEngine(config, logger)
-      : await (await import('./edge/edge-command.ts')).runEdgeCommand(config, logger);
+  let running;
+  try {
+    running =
+      command === 'start'
+        ? await (await import('./engine.ts')).startEngine(config, logger)
+        : await (await import('./edge/edge-command.ts')).runEdgeCommand(config, logger);
+  } catch (err) {
+    if (err instanceof StartupError) {
+      // A condition the operator must fix (the message names the file): no stack trace.
+      process.stderr.write(`outdial: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

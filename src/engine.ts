@@ -11,9 +11,8 @@ import type { CarrierAdapter } from './carrier/carrier.ts';
 import { createTelnyxAdapter } from './carrier/telnyx.ts';
 import type { Config } from './config/config-schema.ts';
 import type { Logger } from './log/logger.ts';
-import { Permission } from './store/agent-store.ts';
 import type { MicrosSource } from './store/clock.ts';
-import { openStore, type Store } from './store/store.ts';
+import { openStore, Permission, type Store } from './store/store.ts';
 
 export interface EngineOptions {
   /** Where the generated first-start password is printed (default: stdout). */
@@ -50,10 +49,10 @@ export function defaultCarriers(config: Readonly<Config>): Map<string, CarrierAd
  * printed once (never logged); later starts leave the agents alone.
  */
 export async function bootstrapAdmin(store: Store, config: Readonly<Config>, logger: Logger, print: (text: string) => void): Promise<void> {
-  if (store.agents.count() > 0) return;
+  if ((await store.agents.count()) > 0) return;
   const generated = config.admin.password === '';
   const password = generated ? generatePassword() : config.admin.password;
-  const created = store.agents.createIfNoAgents({
+  const created = await store.agents.createIfNoAgents({
     username: config.admin.username,
     passwordHash: await hashPassword(password),
     permission: Permission.ProjectSuperAdmin,
@@ -101,7 +100,12 @@ async function startSip(
       drachtio,
       dialPlan,
       logger,
-      setHealth: (id, status, checkedAt) => store.providers.setHealth(id, status, checkedAt),
+      // The prober does not wait for the write; a failed one is logged and the next probe retries.
+      setHealth: (id, status, checkedAt) => {
+        store.providers.setHealth(id, status, checkedAt).catch((err: unknown) => {
+          logger.warn({ err, provider_id: id }, 'provider health not recorded');
+        });
+      },
     });
     return { edge, calls };
   } catch (err) {
@@ -112,21 +116,23 @@ async function startSip(
 
 /** The composition root: store, dial plan, SIP edge, call routing and the admin API. */
 export async function startEngine(config: Readonly<Config>, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
-  const store = openStore({ path: config.db.path, logger, ...(options.micros ? { micros: options.micros } : {}) });
+  const store = await openStore({ path: config.db.path, busyTimeoutMs: config.db.busyTimeoutMs, logger, ...(options.micros ? { micros: options.micros } : {}) });
   let admin: FastifyInstance | undefined;
   let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
-  const dialPlan = new DialPlanCache(store, logger);
+  let dialPlan: DialPlanCache | undefined;
   try {
+    const plan = await DialPlanCache.load(store, logger);
+    dialPlan = plan;
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
-    sip = await startSip(config, logger, dialPlan, store);
-    const tokens = createTokenSigner(config.auth.jwtSecret || store.settings.jwtSecret(), config.auth.tokenTtlSeconds);
+    sip = await startSip(config, logger, plan, store);
+    const tokens = createTokenSigner(config.auth.jwtSecret || (await store.settings.jwtSecret()), config.auth.tokenTtlSeconds);
     admin = await buildAdminApp({
       config,
       logger,
       store,
       tokens,
       carriers: options.carriers ?? defaultCarriers(config),
-      extraEndpoints: [dialRouteEndpoints(() => dialPlan.current()), ...(options.extraEndpoints ?? [])],
+      extraEndpoints: [dialRouteEndpoints(() => plan.current()), ...(options.extraEndpoints ?? [])],
       metrics: sip.calls.metrics.registry,
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);
@@ -141,7 +147,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       store,
       admin: app,
       calls: running.calls,
-      dialPlan,
+      dialPlan: plan,
       edgeStats: () => running.edge?.stats(),
       async close() {
         if (closed) return;
@@ -149,16 +155,16 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
         await app.close();
         await running.calls.close();
         await running.edge?.close();
-        dialPlan.close();
-        store.close();
+        plan.close();
+        await store.close();
       },
     };
   } catch (err) {
     await admin?.close();
     await sip?.calls.close();
     await sip?.edge?.close();
-    dialPlan.close();
-    store.close();
+    dialPlan?.close();
+    await store.close();
     throw err;
   }
 }

@@ -129,7 +129,7 @@ export function consoleEndpoint(options: ConsoleEndpointOptions): FastifyPluginA
     // A JSON body is required, so a cross-site form (which cannot send one) cannot log the admin out.
     app.post('/console/logout', { schema: { hide: true } }, async (request, reply) => {
       if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
-        throw new ApiError('INVALID_ARGUMENT', 'logout takes a JSON request body (Content-Type: application/json)');
+        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'logout takes a JSON request body (Content-Type: application/json)');
       }
       reply.clearCookie('token', { path: '/', httpOnly: true, sameSite: 'strict' }).header('Cache-Control', 'no-store');
       request.log.info('logout succeeded');

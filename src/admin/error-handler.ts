@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorReason } from '../errors.ts';
+import { redactUrl } from './log-redaction.ts';
 
-/** The envelope every error leaves in (admin API contract, "Transport and shape"). */
+/** The envelope every error leaves in (docs/api.md, "Errors"). */
 export function envelopeOf(err: ApiError, requestId: string) {
   return {
     error: {
@@ -22,13 +23,20 @@ interface AjvError {
 }
 
 /** A schema failure on these body fields has the field's own reason. */
-const BODY_FIELD_REASONS: Record<string, ErrorReason> = {
-  hostname: 'INVALID_HOSTNAME',
-  codecs: 'INVALID_CODECS',
-  tech_headers: 'INVALID_TECH_HEADERS',
-  provider_id: 'INVALID_ID',
-  customer_id: 'INVALID_ID',
-};
+const BODY_FIELD_REASONS: ReadonlyMap<string, ErrorReason> = new Map([
+  ['hostname', 'INVALID_HOSTNAME'],
+  ['codecs', 'INVALID_CODECS'],
+  ['tech_headers', 'INVALID_TECH_HEADERS'],
+  ['provider_id', 'INVALID_ID'],
+  ['customer_id', 'INVALID_ID'],
+  ['agent_id', 'INVALID_ID'],
+  ['password', 'INVALID_PASSWORD'],
+]);
+
+/** The reason for a bad value in a top-level body field, when the field has its own. */
+export function fieldReason(field: string): ErrorReason | undefined {
+  return BODY_FIELD_REASONS.get(field);
+}
 
 function fromValidation(err: FastifyError & { validation: AjvError[]; validationContext?: string }, request: FastifyRequest): ApiError {
   const first = err.validation[0];
@@ -44,7 +52,7 @@ function fromValidation(err: FastifyError & { validation: AjvError[]; validation
     return new ApiError('INVALID_JSON_BODY', 'a JSON request body is required');
   }
   if (first.keyword === 'required') return new ApiError('INVALID_ARGUMENT', `${where}.${String(first.params.missingProperty)} is required`);
-  const reason = field !== undefined && (context === 'body' || field === 'customer_id') ? BODY_FIELD_REASONS[field] : undefined;
+  const reason = field !== undefined && (context === 'body' || field === 'customer_id') ? fieldReason(field) : undefined;
   return new ApiError(reason ?? 'INVALID_ARGUMENT', `${where} ${first.message ?? 'is invalid'}`);
 }
 
@@ -57,6 +65,7 @@ export function toApiError(err: unknown, request: FastifyRequest): ApiError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('BODY_TOO_LARGE');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ApiError('INVALID_JSON_BODY');
@@ -81,7 +90,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     return reply.code(apiError.httpCode).type('application/json').send(envelopeOf(apiError, request.id));
   });
   app.setNotFoundHandler((request, reply) => {
-    const apiError = new ApiError('ROUTE_NOT_FOUND', `no endpoint ${request.method} ${request.url.split('?')[0]}`);
+    const apiError = new ApiError('ROUTE_NOT_FOUND', `no endpoint ${request.method} ${redactUrl(request.url.split('?')[0] ?? '')}`);
     request.log.info({ reason: apiError.reason, status: 404 }, 'request refused');
     return reply.code(404).type('application/json').send(envelopeOf(apiError, request.id));
   });

@@ -1,34 +1,28 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { onRequestHookHandler } from 'fastify';
 import { ApiError } from '../errors.ts';
 import type { AdminDeps } from './admin-deps.ts';
-import { hashPassword, verifyPassword } from './auth/password.ts';
-import { LoginBody, LoginResult, errorResponses } from './schemas.ts';
+import { passwordMatches } from './auth/password.ts';
+import { LOGIN_CACHE_CONTROL, LoginBody, LoginResult, errorResponses } from './schemas.ts';
 
 /**
- * POST /auth/login and /v1.0/auth/login. An unknown user costs the same scrypt work as a wrong
- * password, so response time does not reveal which user names exist.
+ * POST /auth/login and /v1.0/auth/login. Both paths share one rate-limit bucket per client
+ * (`loginLimit`, made once by the app), so alternating between them buys no extra attempts.
  */
-export function loginEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebox {
+export function loginEndpoint(deps: AdminDeps, loginLimit: onRequestHookHandler): FastifyPluginAsyncTypebox {
   const { store, tokens, config } = deps;
-  const rate = config.auth.loginRatePerSecond;
-  const burst = config.auth.loginBurst;
-  // @fastify/rate-limit counts in fixed windows: `burst` per (burst / rate) seconds averages
-  // `rate` per second while letting a burst through.
-  const rateLimit = { max: burst, timeWindow: Math.max(1000, Math.ceil((burst / rate) * 1000)) };
-  let decoyHash: Promise<string> | undefined;
-
   return async (app) => {
     for (const url of ['/auth/login', '/v1.0/auth/login']) {
       app.post(url, {
-        config: { rateLimit },
+        onRequest: loginLimit,
         schema: { tags: ['auth'], summary: 'Log in; returns a token and sets the token cookie', body: LoginBody, response: { 200: LoginResult, ...errorResponses } },
       }, async (request, reply) => {
         const { username, password } = request.body;
-        const agent = store.agents.findByUsername(username);
-        decoyHash ??= hashPassword('decoy password');
-        const ok = await verifyPassword(password, agent?.password_hash ?? (await decoyHash));
-        if (!agent || !ok) {
-          request.log.info({ username }, 'login refused');
+        const agent = await store.agents.findByUsername(username);
+        reply.header('Cache-Control', LOGIN_CACHE_CONTROL);
+        if (!(await passwordMatches(password, agent?.password_hash)) || !agent) {
+          // An unknown "user name" is often a password typed into the wrong field: not logged.
+          request.log.info(agent ? { username, agent_id: agent.id } : { username_known: false }, 'login refused');
           throw new ApiError('INVALID_CREDENTIALS', 'wrong username or password');
         }
         const token = await tokens.sign(agent);

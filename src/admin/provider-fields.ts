@@ -5,7 +5,7 @@ import { canonicalHeaderKey } from '../sip/header-names.ts';
 
 /**
  * Semantic checks of provider fields that a JSON schema cannot express (or express clearly):
- * each failure carries its own reason (admin API contract, "Providers", Validation).
+ * each failure carries its own reason (docs/api.md §9, "Validation").
  */
 
 /** RFC 3261 §25.1 hostname: labels of alphanum and inner hyphens; the top label is not numeric. */

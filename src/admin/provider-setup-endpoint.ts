@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CarrierError } from '../carrier/carrier.ts';
+import { CarrierError, type CarrierLeftover, type CarrierSetupResult } from '../carrier/carrier.ts';
 import { ApiError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AdminDeps } from './admin-deps.ts';
@@ -22,6 +22,17 @@ function publicSipAddressOf(text: string): { host: string; port: number } {
   return { host: parsed.host, port: parsed.port ?? DEFAULT_SIP_PORT };
 }
 
+/**
+ * The key as pasted has had its surrounding blanks and line breaks trimmed (route config
+ * `trimStrings`) and control characters refused (string-checks.ts). What is left must be one
+ * printable ASCII word: a space inside is a bad paste, and the key is never echoed back.
+ */
+function checkApiKey(key: string): string {
+  if (key === '') throw new ApiError('INVALID_API_KEY', 'credentials.api_key is empty once surrounding blanks are trimmed');
+  if (!/^[\x21-\x7e]+$/.test(key)) throw new ApiError('INVALID_API_KEY');
+  return key;
+}
+
 function fromCarrierError(err: CarrierError): ApiError {
   switch (err.kind) {
     case 'credentials_rejected':
@@ -33,14 +44,23 @@ function fromCarrierError(err: CarrierError): ApiError {
   }
 }
 
+function rolledBackNote(left: CarrierLeftover[]): string {
+  return left.length === 0
+    ? 'the carrier objects created were deleted again'
+    : `deleting the carrier objects failed for ${left.map((l) => `${l.resource} ${l.id}`).join(', ')}: delete them by hand`;
+}
+
 /**
  * POST /v1.0/providers/setup: the carrier adapter creates the carrier-side trunk (rolling back
- * on failure); only then is the provider stored. The API key is passed on and forgotten.
+ * on failure); only then is the provider stored. If storing fails, the carrier objects are
+ * deleted again, so a failed setup leaves nothing behind on either side (docs/api.md,
+ * "Provider setup"). The API key is passed on and forgotten.
  */
 export function providerSetupEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebox {
   const { store, carriers, config } = deps;
   return async (app) => {
     app.post('/providers/setup', {
+      config: { trimStrings: ['credentials.api_key'] },
       schema: {
         tags: ['providers'],
         summary: 'Create the carrier-side SIP trunk from a carrier API key and store the provider (carriers: telnyx)',
@@ -51,18 +71,16 @@ export function providerSetupEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebo
       },
     }, async (request) => {
       const body = request.body;
+      const apiKey = checkApiKey(body.credentials.api_key);
       const adapter = carriers.get(body.carrier.toLowerCase());
       if (!adapter) {
         throw new ApiError('UNSUPPORTED_CARRIER', `carrier ${JSON.stringify(body.carrier)} is not supported; supported: ${[...carriers.keys()].join(', ') || 'none'}`);
       }
       const publicSipAddress = publicSipAddressOf(config.publicSipAddress);
       const log = request.log.child({ carrier: adapter.carrier }) as Logger;
-      let result;
+      let result: CarrierSetupResult;
       try {
-        result = await adapter.setup(
-          { name: body.name ?? '', detail: body.detail ?? '', apiKey: body.credentials.api_key, publicSipAddress },
-          log,
-        );
+        result = await adapter.setup({ name: body.name, detail: body.detail ?? '', apiKey, publicSipAddress }, log);
       } catch (err) {
         if (err instanceof CarrierError) {
           log.warn({ kind: err.kind, reason: err.message }, 'carrier setup failed');
@@ -71,13 +89,13 @@ export function providerSetupEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebo
         throw err;
       }
       try {
-        const provider = store.providers.create({
+        const provider = await store.providers.create({
           type: 'sip',
           hostname: result.hostname,
           tech_prefix: '',
           tech_postfix: '',
           tech_headers: {},
-          name: body.name ?? '',
+          name: body.name,
           detail: body.detail ?? '',
           codecs: '',
           metadata: result.metadata,
@@ -85,9 +103,12 @@ export function providerSetupEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebo
         log.info({ provider_id: provider.id, metadata: result.metadata }, 'provider set up');
         return provider;
       } catch (err) {
-        // The carrier-side trunk exists but we could not record it: say which ids to clean up.
         log.error({ err, metadata: result.metadata }, 'carrier setup succeeded but storing the provider failed');
-        throw new ApiError('INTERNAL', 'the carrier trunk was created but the provider could not be stored', { cause: err });
+        const note = rolledBackNote(await result.rollback(log));
+        if (err instanceof ApiError && err.reason === 'STORAGE_UNAVAILABLE') {
+          throw new ApiError('STORAGE_UNAVAILABLE', `${err.message}; ${note}`, { cause: err });
+        }
+        throw new ApiError('INTERNAL', `the provider could not be stored; ${note}`, { cause: err });
       }
     });
   };

@@ -14,7 +14,10 @@ const Time = (description: string) =>
 export const IdParams = Type.Object({ id: Uuid('resource id') }, { additionalProperties: false });
 
 /** Query strings are permissive (unknown parameters are ignored, as VoIPBIN does). */
-const TokenQuery = { token: Type.Optional(Type.String({ description: 'auth token (alternative to the cookie and the Bearer header)' })) };
+const TokenQuery = {
+  token: Type.Optional(Type.String({ description: 'auth token (alternative to the Bearer header and the cookie; see docs/api.md for the order)' })),
+  accesskey: Type.Optional(Type.String({ description: 'access key (alternative to a token)' })),
+};
 export const AuthQuery = Type.Object(TokenQuery);
 export const PageQuery = Type.Object({
   ...TokenQuery,
@@ -29,7 +32,7 @@ export const RouteListQuery = Type.Object({
 export const ErrorEnvelope = Type.Object(
   {
     error: Type.Object({
-      status: Type.String({ description: 'INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION, UNPROCESSABLE, RESOURCE_EXHAUSTED, UNAVAILABLE, INTERNAL' }),
+      status: Type.String({ description: 'INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, DEADLINE_EXCEEDED, ALREADY_EXISTS, FAILED_PRECONDITION, UNPROCESSABLE, RESOURCE_EXHAUSTED, UNAVAILABLE, INTERNAL' }),
       reason: Type.String({ description: 'stable machine-readable reason, e.g. INVALID_CODECS' }),
       message: Type.String(),
       request_id: Type.String(),
@@ -41,8 +44,21 @@ export const ErrorEnvelope = Type.Object(
 
 export const errorResponses = { '4xx': ErrorEnvelope, '5xx': ErrorEnvelope };
 
-/** Any one of the three credential carriers (admin API contract, "Transport and shape"). */
-export const SECURITY: Array<Record<string, string[]>> = [{ cookieToken: [] }, { queryToken: [] }, { bearerToken: [] }];
+/** Any one of the credential carriers, in the order they are looked at (docs/api.md, "Credentials"). */
+export const SECURITY: Array<Record<string, string[]>> = [
+  { bearerToken: [] },
+  { queryToken: [] },
+  { queryAccessKey: [] },
+  { cookieToken: [] },
+  { cookieAccessKey: [] },
+];
+
+/**
+ * Fields a GET returns that a client cannot set. A PUT body may carry them (GET → edit → PUT
+ * round trip, docs/api.md "Updating with PUT"); they are ignored.
+ */
+const readOnly = (names: readonly string[]) =>
+  Object.fromEntries(names.map((n) => [n, Type.Optional(Type.Unknown({ description: 'read-only: accepted in a PUT body and ignored' }))]));
 
 // --- providers -------------------------------------------------------------------------------
 
@@ -71,6 +87,14 @@ const ProviderFields = {
 export const ProviderBody = Type.Object(ProviderFields, { additionalProperties: false });
 export type ProviderBody = Static<typeof ProviderBody>;
 
+/** What GET returns beside the settable fields (including those the carrier-credentials work adds). */
+const PROVIDER_READ_ONLY = [
+  'id', 'metadata', 'health_status', 'health_checked_at', 'registration_status', 'registration_checked_at', 'auth_password_set',
+  'tm_create', 'tm_update', 'tm_delete',
+] as const;
+export const ProviderReplaceBody = Type.Object({ ...ProviderFields, ...readOnly(PROVIDER_READ_ONLY) }, { additionalProperties: false });
+export type ProviderReplaceBody = Static<typeof ProviderReplaceBody>;
+
 export const Provider = Type.Object({
   id: Type.String(),
   type: Type.Literal('sip'),
@@ -92,9 +116,12 @@ export const Provider = Type.Object({
 export const SetupBody = Type.Object(
   {
     carrier: Type.String({ description: 'supported: telnyx' }),
-    name: Type.Optional(Type.String({ maxLength: 255 })),
+    name: Type.String({ minLength: 1, maxLength: 255, description: 'required (as in VoIPBIN): names the provider and the carrier-side objects' }),
     detail: Type.Optional(Type.String({ maxLength: 1024 })),
-    credentials: Type.Object({ api_key: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false }),
+    credentials: Type.Object(
+      { api_key: Type.String({ maxLength: 512, description: 'write-only; surrounding blanks and line breaks are trimmed, inner ones refused (INVALID_API_KEY)' }) },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -115,7 +142,14 @@ export const RouteCreateBody = Type.Object(
   { additionalProperties: false },
 );
 export type RouteCreateBody = Static<typeof RouteCreateBody>;
-export const RouteUpdateBody = Type.Object(RouteUpdateFields, { additionalProperties: false });
+export const RouteUpdateBody = Type.Object(
+  {
+    ...RouteUpdateFields,
+    customer_id: Type.Optional(Uuid('fixed at creation: accepted only when unchanged (round trip)')),
+    ...readOnly(['id', 'tm_create', 'tm_update', 'tm_delete']),
+  },
+  { additionalProperties: false },
+);
 export type RouteUpdateBody = Static<typeof RouteUpdateBody>;
 
 export const Route = Type.Object({
@@ -142,3 +176,102 @@ export const LoginBody = Type.Object(
 );
 export type LoginBody = Static<typeof LoginBody>;
 export const LoginResult = Type.Object({ username: Type.String(), token: Type.String() });
+
+/** No-store: a token must not sit in a browser or proxy cache (docs/api.md, "Auth"). */
+export const LOGIN_CACHE_CONTROL = 'no-store';
+
+// --- agents ----------------------------------------------------------------------------------
+
+const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', description: 'login name, unique among live agents; no spaces' });
+export const MIN_PASSWORD_CHARS = 12;
+const NewPassword = Type.String({ minLength: MIN_PASSWORD_CHARS, maxLength: 256, description: `write-only; ${MIN_PASSWORD_CHARS} to 256 characters` });
+const PERMISSION_BITS = 'bit flags: ProjectSuperAdmin 0x0001, ProjectAll 0x000F, CustomerAgent 0x0010, CustomerAdmin 0x0020, CustomerManager 0x0040, CustomerAll 0x00F0, All 0xFFFF';
+const permissionBits = (note = '') => Type.Integer({ minimum: 0, maximum: 0xffff, description: `${PERMISSION_BITS}${note}` });
+
+export const Agent = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  name: Type.String(),
+  detail: Type.String(),
+  permission: Type.Integer(),
+  tm_create: Time('creation time'),
+  tm_update: Time('last change'),
+  tm_delete: Time(`deletion time; ${LIVE_SENTINEL} while live`),
+});
+
+export const AgentCreateBody = Type.Object(
+  {
+    username: Username,
+    password: NewPassword,
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    detail: Type.Optional(Type.String({ maxLength: 1024 })),
+    permission: permissionBits(),
+  },
+  { additionalProperties: false },
+);
+export type AgentCreateBody = Static<typeof AgentCreateBody>;
+
+export const AgentUpdateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    detail: Type.Optional(Type.String({ maxLength: 1024 })),
+    permission: Type.Optional(permissionBits('; omitted = unchanged')),
+    username: Type.Optional(Type.String({ description: 'fixed at creation: accepted only when unchanged (round trip)' })),
+    ...readOnly(['id', 'tm_create', 'tm_update', 'tm_delete']),
+  },
+  { additionalProperties: false },
+);
+export type AgentUpdateBody = Static<typeof AgentUpdateBody>;
+
+export const AgentPermissionBody = Type.Object({ permission: permissionBits() }, { additionalProperties: false });
+export type AgentPermissionBody = Static<typeof AgentPermissionBody>;
+
+export const AgentPasswordBody = Type.Object(
+  {
+    password: NewPassword,
+    old_password: Type.Optional(Type.String({ maxLength: 256, description: 'the current password; required when changing one\'s own' })),
+  },
+  { additionalProperties: false },
+);
+export type AgentPasswordBody = Static<typeof AgentPasswordBody>;
+
+// --- access keys -----------------------------------------------------------------------------
+
+const ACCESS_KEY_FIELDS = {
+  id: Type.String(),
+  agent_id: Type.String({ description: 'the agent whose permission the key carries' }),
+  name: Type.String(),
+  detail: Type.String(),
+  token_prefix: Type.String({ description: 'the first characters of the key, to tell keys apart' }),
+  tm_expire: Time(`when the key stops working; ${LIVE_SENTINEL} = never`),
+  tm_create: Time('creation time'),
+  tm_update: Time('last change'),
+  tm_delete: Time(`deletion time; ${LIVE_SENTINEL} while live`),
+};
+export const AccessKey = Type.Object(ACCESS_KEY_FIELDS);
+export const AccessKeyCreated = Type.Object({
+  ...ACCESS_KEY_FIELDS,
+  token: Type.String({ description: 'the key itself: shown in this response only, stored as a hash' }),
+});
+
+export const MAX_ACCESS_KEY_SECONDS = 10 * 366 * 24 * 3600;
+export const AccessKeyCreateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    detail: Type.Optional(Type.String({ maxLength: 1024 })),
+    expire: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ACCESS_KEY_SECONDS, description: 'lifetime in seconds; omitted = does not expire' })),
+    agent_id: Type.Optional(Uuid('whose permission the key carries; default: the caller. Another agent\'s needs ProjectSuperAdmin')),
+  },
+  { additionalProperties: false },
+);
+export type AccessKeyCreateBody = Static<typeof AccessKeyCreateBody>;
+
+export const AccessKeyUpdateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    detail: Type.Optional(Type.String({ maxLength: 1024 })),
+    ...readOnly(['id', 'agent_id', 'token_prefix', 'tm_expire', 'tm_create', 'tm_update', 'tm_delete']),
+  },
+  { additionalProperties: false },
+);
+export type AccessKeyUpdateBody = Static<typeof AccessKeyUpdateBody>;

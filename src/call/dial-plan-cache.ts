@@ -5,43 +5,54 @@ import {
   type DialPlanSnapshot,
   type RoutingRowChange,
 } from '../routing/dial-plan.ts';
-import type { RoutingChange, RoutingSource } from '../routing/model.ts';
+import type { RoutingChange } from '../routing/model.ts';
+import type { RoutingSource } from '../store/store-types.ts';
 
 /**
- * The in-memory dial plan the per-call path reads (routing spec §2: never a database query per
+ * The in-memory dial plan the per-call path reads (docs/routing.md: never a database query per
  * call). Committed admin changes arrive with their rows and are applied to the snapshot soon
  * after (a route change re-indexes only its customer); a call that arrives first applies them
  * itself, so "the very next call" always sees the change. Only a change the store cannot name
- * (another process wrote the file) reads everything again.
+ * (another process wrote the file) reads everything again, in the background: until that read
+ * is back, calls use the current snapshot with the named changes applied.
  */
 export class DialPlanCache {
-  private snapshot: DialPlanSnapshot;
   private pending: RoutingRowChange[] = [];
-  private reloadNeeded = false;
+  /** Named changes seen since the running full read started: applied again on its result. */
+  private sinceReload: RoutingRowChange[] | undefined;
+  private reloadAgain = false;
+  private reloadScheduled = false;
   private scheduled = false;
+  private closed = false;
   private readonly unsubscribe: () => void;
 
-  constructor(
+  /** Reads the whole plan once; the returned cache then follows the source's change feed. */
+  static async load(source: RoutingSource, logger: Logger): Promise<DialPlanCache> {
+    const early: RoutingChange[] = [];
+    // Subscribe before reading, so nothing committed during the read is missed.
+    const off = source.onChange((change) => early.push(change));
+    let snapshot: DialPlanSnapshot;
+    try {
+      snapshot = await DialPlanCache.read(source, logger);
+    } finally {
+      off();
+    }
+    const cache = new DialPlanCache(source, logger, snapshot);
+    for (const change of early) cache.accept(change);
+    return cache;
+  }
+
+  private constructor(
     private readonly source: RoutingSource,
     private readonly logger: Logger,
+    private snapshot: DialPlanSnapshot,
   ) {
-    this.snapshot = this.rebuild();
-    this.unsubscribe = source.onChange((change: RoutingChange) => {
-      if (change.kind === 'reload') this.reloadNeeded = true;
-      else this.pending.push(change);
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => this.current());
-    });
+    this.unsubscribe = source.onChange((change) => this.accept(change));
   }
 
   current(): DialPlanSnapshot {
     this.scheduled = false;
-    if (this.reloadNeeded) {
-      this.reloadNeeded = false;
-      this.pending = [];
-      this.snapshot = this.rebuild();
-    } else if (this.pending.length > 0) {
+    if (this.pending.length > 0) {
       const started = process.hrtime.bigint();
       const changes = this.pending;
       this.pending = [];
@@ -51,15 +62,74 @@ export class DialPlanCache {
     return this.snapshot;
   }
 
+  /** Resolves when no full read is running (tests and shutdown wait on it). */
+  async settled(): Promise<void> {
+    while (this.reloadScheduled || this.sinceReload !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   close(): void {
+    this.closed = true;
     this.unsubscribe();
   }
 
-  private rebuild(): DialPlanSnapshot {
+  private accept(change: RoutingChange): void {
+    if (change.kind === 'reload') {
+      this.reload();
+      return;
+    }
+    this.pending.push(change);
+    this.sinceReload?.push(change);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.current());
+  }
+
+  /**
+   * One full read at a time: signals in the same tick share one read, and signals while a read
+   * runs cost one more read after it (what they announce may have missed the running one).
+   */
+  private reload(): void {
+    if (this.sinceReload !== undefined) {
+      this.reloadAgain = true;
+      return;
+    }
+    if (this.reloadScheduled) return;
+    this.reloadScheduled = true;
+    setImmediate(() => {
+      this.reloadScheduled = false;
+      if (!this.closed) this.startReload();
+    });
+  }
+
+  private startReload(): void {
+    this.sinceReload = [];
+    DialPlanCache.read(this.source, this.logger).then(
+      (fresh) => {
+        const replay = this.sinceReload ?? [];
+        this.sinceReload = undefined;
+        if (this.closed) return;
+        // Changes announced before the read began are in `fresh`; later ones are in `replay`.
+        this.pending = [];
+        this.snapshot = replay.length > 0 ? applyRoutingChanges(fresh, replay) : fresh;
+        if (this.reloadAgain) {
+          this.reloadAgain = false;
+          this.reload();
+        }
+      },
+      (err: unknown) => {
+        this.sinceReload = undefined;
+        this.reloadAgain = false;
+        // Calls go on with the snapshot they have; the next reload signal tries again.
+        this.logger.error({ err }, 'dial plan reload failed');
+      },
+    );
+  }
+
+  private static async read(source: RoutingSource, logger: Logger): Promise<DialPlanSnapshot> {
     const started = process.hrtime.bigint();
-    const { providers, routes } = this.source.readLive();
+    const { providers, routes } = await source.readLive();
     const snapshot = buildDialPlanSnapshot(providers, routes);
-    this.logger.debug(
+    logger.debug(
       { providers: providers.length, routes: routes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 },
       'dial plan rebuilt',
     );

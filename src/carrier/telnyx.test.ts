@@ -4,7 +4,7 @@ import { getCountries } from 'libphonenumber-js';
 import { createCapturingLogger } from '../log/logger.ts';
 import { startFakeTelnyx, type FakeTelnyx, type FakeTelnyxStep } from '../../test/support/fake-telnyx.ts';
 import { CarrierError, type CarrierErrorKind, type CarrierSetupInput } from './carrier.ts';
-import { createTelnyxAdapter, refusedDestinations, type TelnyxApiError } from './telnyx.ts';
+import { createTelnyxAdapter, MAX_PROFILE_ATTEMPTS, refusedDestinations, type TelnyxApiError } from './telnyx.ts';
 
 const KEY = 'KEY_0190aa55_SECRET_do_not_log_7f3c';
 
@@ -79,10 +79,34 @@ describe('createTelnyxAdapter setup', () => {
 
     expect(fqdnReq!.body).toEqual({ connection_id: connections[0]!.id, fqdn: 'sip.example.net', port: 5080, dns_record_type: 'a' });
 
-    expect(result).toEqual({
-      hostname: 'sip.telnyx.com',
-      metadata: { carrier: 'telnyx', outbound_voice_profile_id: profiles[0]!.id, connection_id: connections[0]!.id, fqdn_id: fqdns[0]!.id },
+    expect(result.hostname).toBe('sip.telnyx.com');
+    // VoIPBIN's metadata keys.
+    expect(result.metadata).toEqual({
+      carrier: 'telnyx',
+      telnyx_profile_id: profiles[0]!.id,
+      telnyx_connection_id: connections[0]!.id,
+      telnyx_fqdn_id: fqdns[0]!.id,
+      telnyx_fqdn: 'sip.example.net:5080',
     });
+  });
+
+  it('deletes everything it created when asked to roll back a finished setup', async () => {
+    const { logger } = createCapturingLogger();
+    const result = await adapter().setup(input(), logger);
+    fake.requests.length = 0;
+    expect(await result.rollback(logger)).toEqual([]);
+    expect(calls()).toEqual(['DELETE /fqdns/:id', 'DELETE /fqdn_connections/:id', 'DELETE /outbound_voice_profiles/:id']);
+    expectNothingLeft();
+  });
+
+  it('reports what a finished setup could not delete again', async () => {
+    const { logger } = createCapturingLogger();
+    const result = await adapter().setup(input(), logger);
+    const connectionId = fake.objects().connections[0]!.id;
+    fake.failNext('deleteConnection', 500);
+    const left = await result.rollback(logger);
+    expect(left.map((l) => l.resource)).toEqual(['fqdn_connection', 'outbound_voice_profile']);
+    expect(left[0]!.id).toBe(connectionId);
   });
 
   it('generates a different user name and password for every setup', async () => {
@@ -138,7 +162,7 @@ describe('createTelnyxAdapter setup', () => {
     expectNothingLeft();
   });
 
-  it('drops the countries a 422 refuses and retries the profile once', async () => {
+  it('drops the countries a 422 refuses and retries the profile', async () => {
     const { logger, lines } = createCapturingLogger();
     fake.refuseCountries(['AC', 'TA', 'XK']);
     const result = await adapter().setup(input(), logger);
@@ -148,22 +172,58 @@ describe('createTelnyxAdapter setup', () => {
     const second = (profileReqs[1]!.body as { whitelisted_destinations: string[] }).whitelisted_destinations;
     expect(second).toEqual(getCountries().filter((c) => !['AC', 'TA', 'XK'].includes(c)));
     expect(fake.objects().profiles[0]!.whitelisted_destinations).toEqual(second);
-    expect(result.metadata.outbound_voice_profile_id).toBe(fake.objects().profiles[0]!.id);
+    expect(result.metadata.telnyx_profile_id).toBe(fake.objects().profiles[0]!.id);
     expect(lines.find((l) => l.msg === 'telnyx refused destinations')?.refused).toEqual(['AC', 'TA', 'XK']);
   });
 
-  it('retries the profile only once when the retry is refused too', async () => {
+  it('keeps dropping refused countries while each answer names new ones', async () => {
     const { logger } = createCapturingLogger();
     fake.failNext('profile', 422, 'Destination AC cannot be whitelisted.');
     fake.refuseCountries(['TA']);
-    const err = await setupError(adapter({ whitelistedDestinations: ['US', 'AC', 'TA', 'GB'] }).setup(input(), logger));
-    expect(err.kind).toBe('request_failed');
-    expect(err.message).toContain('TA is not a destination');
+    await adapter({ whitelistedDestinations: ['US', 'AC', 'TA', 'GB'] }).setup(input(), logger);
     const bodies = fake.requests.filter((r) => r.path === '/outbound_voice_profiles').map((r) => (r.body as { whitelisted_destinations: string[] }).whitelisted_destinations);
     expect(bodies).toEqual([
       ['US', 'AC', 'TA', 'GB'],
       ['US', 'TA', 'GB'],
+      ['US', 'GB'],
     ]);
+    expect(fake.objects().profiles[0]!.whitelisted_destinations).toEqual(['US', 'GB']);
+  });
+
+  it('understands "... following countries: XX, YY", over as many rounds as Telnyx needs', async () => {
+    const { logger, lines } = createCapturingLogger();
+    const refused = ['CU', 'IR', 'KP', 'SY', 'AC'];
+    fake.refuseCountries(refused, { wording: 'following-countries', perAnswer: 2 });
+    const result = await adapter().setup(input(), logger);
+    const bodies = fake.requests.filter((r) => r.path === '/outbound_voice_profiles').map((r) => (r.body as { whitelisted_destinations: string[] }).whitelisted_destinations);
+    // Two countries named per answer: three refusals, then the fourth post is accepted.
+    expect(bodies).toHaveLength(4);
+    expect(bodies.at(-1)).toEqual(getCountries().filter((c) => !refused.includes(c)));
+    expect(lines.filter((l) => l.msg === 'telnyx refused destinations').map((l) => l.refused)).toEqual([
+      getCountries().filter((c) => refused.includes(c)).slice(0, 2),
+      getCountries().filter((c) => refused.includes(c)).slice(2, 4),
+      getCountries().filter((c) => refused.includes(c)).slice(4),
+    ]);
+    expect(result.metadata.telnyx_profile_id).toBe(fake.objects().profiles[0]!.id);
+  });
+
+  it('stops when an answer names no country it sent (nothing would change)', async () => {
+    const { logger } = createCapturingLogger();
+    fake.failNext('profile', 422, 'Outbound calls cannot be enabled for the following countries: ZZ');
+    const err = await setupError(adapter({ whitelistedDestinations: ['US', 'GB'] }).setup(input(), logger));
+    expect(err.kind).toBe('request_failed');
+    expect(err.message).toContain('following countries: ZZ');
+    expect(fake.requests.filter((r) => r.path === '/outbound_voice_profiles')).toHaveLength(1);
+    expectNothingLeft();
+  });
+
+  it(`gives up after ${MAX_PROFILE_ATTEMPTS} posts of the profile`, async () => {
+    const { logger } = createCapturingLogger();
+    const many = getCountries().slice(0, 40);
+    fake.refuseCountries(many, { wording: 'following-countries', perAnswer: 1 });
+    const err = await setupError(adapter({ whitelistedDestinations: [...many, 'US'] }).setup(input(), logger));
+    expect(err.kind).toBe('request_failed');
+    expect(fake.requests.filter((r) => r.path === '/outbound_voice_profiles')).toHaveLength(MAX_PROFILE_ATTEMPTS);
     expectNothingLeft();
   });
 
@@ -261,6 +321,8 @@ describe('refusedDestinations', () => {
     ['codes never requested are ignored', [{ detail: 'Destination ZZ cannot be whitelisted.' }], []],
     ['errors about other fields are ignored', [{ title: 'Invalid ID', detail: 'ID GB is bad', source: { pointer: '/name' } }], []],
     ['no errors', [], []],
+    ['"following countries:" list', [{ title: 'Unprocessable Entity', detail: 'Outbound calls cannot be enabled for the following countries: AC, TA and GB.' }], ['AC', 'TA', 'GB']],
+    ['"following countries:" list, only codes asked for', [{ detail: 'the following countries: ZZ, ID' }], ['ID']],
   ])('%s', (_label, errors, expected) => {
     expect(refusedDestinations(errors, asked)).toEqual(expected);
   });

@@ -1,7 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { getCountries } from 'libphonenumber-js';
 import type { Logger } from '../log/logger.ts';
-import { CarrierError, type CarrierAdapter, type CarrierErrorKind, type CarrierSetupInput, type CarrierSetupResult } from './carrier.ts';
+import {
+  CarrierError,
+  type CarrierAdapter,
+  type CarrierErrorKind,
+  type CarrierLeftover,
+  type CarrierSetupInput,
+  type CarrierSetupResult,
+} from './carrier.ts';
 
 /** Where Telnyx expects outbound SIP from an FQDN connection to be sent. */
 export const TELNYX_SIP_HOSTNAME = 'sip.telnyx.com';
@@ -45,6 +52,12 @@ interface CreatedResource {
   id: string;
   path: string;
 }
+
+/**
+ * How many times the outbound voice profile is posted while Telnyx keeps refusing countries of
+ * its whitelist (each answer may name only some of them).
+ */
+export const MAX_PROFILE_ATTEMPTS = 10;
 
 export function createTelnyxAdapter(opts: TelnyxAdapterOptions): CarrierAdapter {
   const apiUrl = opts.apiUrl.replace(/\/+$/, '');
@@ -107,15 +120,16 @@ export function createTelnyxAdapter(opts: TelnyxAdapterOptions): CarrierAdapter 
     const created: CreatedResource[] = [];
     try {
       let destinations = [...defaultDestinations];
-      let profileOutcome = await call(input.apiKey, 'POST', '/outbound_voice_profiles', profileBody(input.name, destinations));
-      if (profileOutcome.kind === 'http' && profileOutcome.status === 422) {
+      let profileOutcome: CallOutcome;
+      for (let attempt = 1; ; attempt++) {
+        profileOutcome = await call(input.apiKey, 'POST', '/outbound_voice_profiles', profileBody(input.name, destinations));
+        if (profileOutcome.kind !== 'http' || profileOutcome.status !== 422 || attempt >= MAX_PROFILE_ATTEMPTS) break;
+        // Drop what this answer refuses and ask again, until Telnyx accepts or names nothing new.
         const refused = refusedDestinations(profileOutcome.errors, destinations);
-        if (refused.length > 0 && refused.length < destinations.length) {
-          log.warn({ refused }, 'telnyx refused destinations');
-          const drop = new Set(refused);
-          destinations = destinations.filter((c) => !drop.has(c));
-          profileOutcome = await call(input.apiKey, 'POST', '/outbound_voice_profiles', profileBody(input.name, destinations));
-        }
+        if (refused.length === 0 || refused.length >= destinations.length) break;
+        log.warn({ refused, attempt }, 'telnyx refused destinations');
+        const drop = new Set(refused);
+        destinations = destinations.filter((c) => !drop.has(c));
       }
       if (profileOutcome.kind !== 'ok') throw fail('profile', profileOutcome);
       const profileId = requireId('profile', profileOutcome);
@@ -148,9 +162,18 @@ export function createTelnyxAdapter(opts: TelnyxAdapterOptions): CarrierAdapter 
       created.push({ resource: 'fqdn', id: fqdnId, path: `/fqdns/${encodeURIComponent(fqdnId)}` });
       log.info({ fqdn_id: fqdnId, fqdn: input.publicSipAddress.host, port: input.publicSipAddress.port }, 'telnyx fqdn created');
 
+      const { host, port } = input.publicSipAddress;
       return {
         hostname: TELNYX_SIP_HOSTNAME,
-        metadata: { carrier: 'telnyx', outbound_voice_profile_id: profileId, connection_id: connectionId, fqdn_id: fqdnId },
+        // VoIPBIN's keys, so scripts reading a setup provider's metadata work on both.
+        metadata: {
+          carrier: 'telnyx',
+          telnyx_profile_id: profileId,
+          telnyx_connection_id: connectionId,
+          telnyx_fqdn_id: fqdnId,
+          telnyx_fqdn: `${host}:${port}`,
+        },
+        rollback: (rollbackLog) => rollback(input.apiKey, created, rollbackLog.child({ carrier: 'telnyx' }), secrets),
       };
     } catch (err) {
       await rollback(input.apiKey, created, log, secrets);
@@ -158,13 +181,18 @@ export function createTelnyxAdapter(opts: TelnyxAdapterOptions): CarrierAdapter 
     }
   }
 
-  /** Best effort, newest first: a connection cannot go while an fqdn uses it, nor a profile while a connection does. */
-  async function rollback(apiKey: string, created: CreatedResource[], log: Logger, secrets: string[]): Promise<void> {
-    if (created.length === 0) return;
+  /**
+   * Best effort, newest first: a connection cannot go while an fqdn uses it, nor a profile while
+   * a connection does. Returns what could not be deleted (to be removed by hand).
+   */
+  async function rollback(apiKey: string, created: CreatedResource[], log: Logger, secrets: string[]): Promise<CarrierLeftover[]> {
+    const left: CarrierLeftover[] = [];
+    if (created.length === 0) return left;
     const budget = AbortSignal.timeout(rollbackTimeoutMs);
     for (const item of [...created].reverse()) {
       if (budget.aborted) {
         log.error({ resource: item.resource, id: item.id }, 'telnyx rollback skipped');
+        left.push({ resource: item.resource, id: item.id });
         continue;
       }
       const outcome = await call(apiKey, 'DELETE', item.path, undefined, budget);
@@ -172,8 +200,10 @@ export function createTelnyxAdapter(opts: TelnyxAdapterOptions): CarrierAdapter 
         log.info({ resource: item.resource, id: item.id }, 'telnyx rollback deleted');
       } else {
         log.error({ resource: item.resource, id: item.id, ...describeOutcome(outcome, secrets) }, 'telnyx rollback failed');
+        left.push({ resource: item.resource, id: item.id });
       }
     }
+    return left;
   }
 
   return { carrier: 'telnyx', setup };
@@ -186,20 +216,29 @@ function profileBody(name: string, destinations: string[]): Record<string, unkno
 /**
  * Country codes a 422 from POST /outbound_voice_profiles says cannot be whitelisted. Only errors
  * about whitelisted_destinations count; a code is taken from the JSON pointer index
- * (`/whitelisted_destinations/3`) or from two-letter words in the detail, and kept only if it
- * was in the request, so a stray "ID" in prose cannot remove a country we never sent.
+ * (`/whitelisted_destinations/3`), from the list after "following countries:" (the wording
+ * VoIPBIN handles), or from two-letter words in a detail about destinations, and kept only if
+ * it was in the request, so a stray "ID" in prose cannot remove a country we never sent.
  */
 export function refusedDestinations(errors: readonly TelnyxApiError[], requested: readonly string[]): string[] {
   const asked = new Set(requested);
   const found = new Set<string>();
+  const codesIn = (text: string) => {
+    for (const word of text.match(/\b[A-Z]{2}\b/g) ?? []) if (asked.has(word)) found.add(word);
+  };
   for (const e of errors) {
     const pointer = e.source?.pointer ?? e.source?.parameter ?? '';
     const text = `${e.title ?? ''} ${e.detail ?? ''}`;
+    const list = /following countries:\s*([^.;\n]*)/i.exec(text)?.[1];
+    if (list !== undefined) {
+      codesIn(list);
+      continue;
+    }
     if (!pointer.includes('whitelisted_destinations') && !/whitelist|destination/i.test(text)) continue;
     const index = /whitelisted_destinations\/(\d+)/.exec(pointer)?.[1];
     const byIndex = index === undefined ? undefined : requested[Number(index)];
     if (byIndex !== undefined) found.add(byIndex);
-    for (const word of (e.detail ?? '').match(/\b[A-Z]{2}\b/g) ?? []) if (asked.has(word)) found.add(word);
+    codesIn(e.detail ?? '');
   }
   return [...found];
 }

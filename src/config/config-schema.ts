@@ -9,8 +9,23 @@ const LogLevel = Type.Union(
 /** The whole configuration, validated once at start-up (every problem reported together). */
 export const ConfigSchema = Type.Object(
   {
-    http: Type.Object({ host: Type.String({ minLength: 1 }), port: Port }, { additionalProperties: false }),
-    db: Type.Object({ path: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    http: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        /** the headers and the whole body of a request must arrive within this; else 408 and the connection is closed. */
+        requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+      },
+      { additionalProperties: false },
+    ),
+    db: Type.Object(
+      {
+        path: Type.String({ minLength: 1 }),
+        /** how long a write waits for another connection's lock before it answers 503 STORAGE_UNAVAILABLE. */
+        busyTimeoutMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+      },
+      { additionalProperties: false },
+    ),
     admin: Type.Object(
       { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ maxLength: 256 }) },
       { additionalProperties: false },
@@ -91,10 +106,12 @@ type Kind = 'string' | 'int' | 'list';
 export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; doc: string }> = [
   { name: 'OUTDIAL_HTTP_HOST', path: 'http.host', kind: 'string', doc: 'admin API listen address' },
   { name: 'OUTDIAL_HTTP_PORT', path: 'http.port', kind: 'int', doc: 'admin API port (0 = any free port)' },
+  { name: 'OUTDIAL_HTTP_REQUEST_TIMEOUT_MS', path: 'http.requestTimeoutMs', kind: 'int', doc: 'a request whose headers and body have not arrived within this gets 408 and is closed' },
   { name: 'OUTDIAL_DB_PATH', path: 'db.path', kind: 'string', doc: 'SQLite database file' },
+  { name: 'OUTDIAL_DB_BUSY_TIMEOUT_MS', path: 'db.busyTimeoutMs', kind: 'int', doc: 'a write waits this long for another writer\'s lock, then answers 503 STORAGE_UNAVAILABLE' },
   { name: 'OUTDIAL_ADMIN_USERNAME', path: 'admin.username', kind: 'string', doc: 'first-start admin user name' },
-  { name: 'OUTDIAL_ADMIN_PASSWORD', path: 'admin.password', kind: 'string', doc: 'first-start admin password (random and printed once when empty)' },
-  { name: 'OUTDIAL_JWT_SECRET', path: 'auth.jwtSecret', kind: 'string', doc: 'token signing key (generated once and stored when empty)' },
+  { name: 'OUTDIAL_ADMIN_PASSWORD', path: 'admin.password', kind: 'string', doc: 'first-start admin password, at least 12 characters (random and printed once when empty)' },
+  { name: 'OUTDIAL_JWT_SECRET', path: 'auth.jwtSecret', kind: 'string', doc: 'token signing key, at least 32 bytes (generated once and stored when empty)' },
   { name: 'OUTDIAL_TOKEN_TTL_SECONDS', path: 'auth.tokenTtlSeconds', kind: 'int', doc: 'token lifetime' },
   { name: 'OUTDIAL_LOGIN_RATE', path: 'auth.loginRatePerSecond', kind: 'int', doc: 'login attempts per second per client IP' },
   { name: 'OUTDIAL_LOGIN_BURST', path: 'auth.loginBurst', kind: 'int', doc: 'login burst per client IP' },

@@ -7,8 +7,8 @@ import { ConfigError, loadConfig } from './load-config.ts';
 describe('loadConfig', () => {
   it('takes the defaults from config/default.json', () => {
     const c = loadConfig({});
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
-    expect(c.db.path).toBe('./data/outdial.db');
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080, requestTimeoutMs: 10000 });
+    expect(c.db).toEqual({ path: './data/outdial.db', busyTimeoutMs: 5000 });
     expect(c.telnyx.apiUrl).toBe('https://api.telnyx.com/v2');
     expect(c.sip).toMatchObject({ host: '0.0.0.0', port: 5060, t1Ms: 500 });
     expect(c.edge).toMatchObject({ host: '127.0.0.1', port: 9022 });
@@ -50,6 +50,27 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.routing.trustedSources)).toBe(true);
+  });
+
+  it.each([
+    ['a token signing key shorter than 32 bytes', { OUTDIAL_JWT_SECRET: 'short-secret-31-bytes-long-xxxx' }, /OUTDIAL_JWT_SECRET .*31 bytes.*at least 32 bytes/],
+    ['a multi-byte key counted in bytes', { OUTDIAL_JWT_SECRET: 'é'.repeat(15) }, /OUTDIAL_JWT_SECRET .*30 bytes/],
+    ['a first-start password shorter than 12 characters', { OUTDIAL_ADMIN_PASSWORD: 'change-me' }, /OUTDIAL_ADMIN_PASSWORD .*9 characters.*at least 12/],
+  ])('refuses %s, naming the variable but not the value', (_label, env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(message);
+    for (const value of Object.values(env)) expect((error as ConfigError).message).not.toContain(value);
+  });
+
+  it('accepts a 32-byte key, a 12-character password, and empty ones (generated)', () => {
+    expect(loadConfig({ OUTDIAL_JWT_SECRET: 'k'.repeat(32), OUTDIAL_ADMIN_PASSWORD: 'twelve chars' }).auth.jwtSecret).toHaveLength(32);
+    expect(loadConfig({ OUTDIAL_JWT_SECRET: '', OUTDIAL_ADMIN_PASSWORD: '' }).admin.password).toBe('');
   });
 
   it('accepts overrides from code (tests, flags) over the environment', () => {

@@ -60,8 +60,37 @@ export function loadConfig(
   for (const e of Value.Errors(ConfigSchema, merged)) {
     problems.push(`${e.path || '/'}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`);
   }
+  if (problems.length === 0) problems.push(...secretProblems(merged as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(merged as Config);
+}
+
+export const MIN_JWT_SECRET_BYTES = 32;
+export const MIN_ADMIN_PASSWORD_CHARS = 12;
+
+/**
+ * Weak secrets are refused before anything starts: an HS256 key shorter than its 32-byte hash
+ * output can be brute-forced offline from any token (RFC 7518 §3.2 requires a key of at least
+ * the hash size), and the first-start password guards every provider and route. The values
+ * themselves never appear in the message.
+ */
+function secretProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const secretBytes = Buffer.byteLength(config.auth.jwtSecret, 'utf8');
+  if (secretBytes > 0 && secretBytes < MIN_JWT_SECRET_BYTES) {
+    problems.push(
+      `OUTDIAL_JWT_SECRET (auth.jwtSecret) is ${secretBytes} bytes; it must be at least ${MIN_JWT_SECRET_BYTES} bytes ` +
+        '(e.g. `openssl rand -base64 48`), or empty to let outdial generate and keep one',
+    );
+  }
+  const passwordChars = [...config.admin.password].length;
+  if (passwordChars > 0 && passwordChars < MIN_ADMIN_PASSWORD_CHARS) {
+    problems.push(
+      `OUTDIAL_ADMIN_PASSWORD (admin.password) is ${passwordChars} characters; it must be at least ${MIN_ADMIN_PASSWORD_CHARS}, ` +
+        'or empty to have a random one generated and printed once',
+    );
+  }
+  return problems;
 }
 
 function deepFreeze<T>(o: T): T {

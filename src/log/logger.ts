@@ -22,6 +22,14 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
   'secret',
   '*.secret',
+  'accesskey',
+  '*.accesskey',
+  'old_password',
+  '*.old_password',
+  'password_hash',
+  '*.password_hash',
+  'token_hash',
+  '*.token_hash',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -1,5 +1,5 @@
 /**
- * Row timestamps: UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ` (admin API contract). The store issues them
+ * Row timestamps: UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ` (docs/api.md §5). The store issues them
  * from a monotonic microsecond clock so that two rows never share a `tm_create`: the page token
  * is a plain `tm_create` value, and only unique values make "older than the token" exact.
  */

@@ -1,4 +1,4 @@
-/** One page of a list, newest first (admin API contract, "Pagination"). */
+/** One page of a list, newest first (docs/api.md §5, "Pagination"). */
 export interface Page<T> {
   items: T[];
   /** The last item's tm_create; "" when the page is empty. */

@@ -1,8 +1,9 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/admin/auth/password.ts';
-import { Permission } from '../../src/store/agent-store.ts';
+import { Permission } from '../../src/store/store.ts';
 import { providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
+import { sqliteDb } from './support/sqlite-db.ts';
 
 const SECRET = 'bad-inputs-test-secret-0123456789';
 const UNKNOWN_ID = '11111111-2222-4333-8444-555555555555';
@@ -11,7 +12,11 @@ let t: TestEngine;
 let live: { id: string };
 let deleted: { id: string };
 let route: { id: string };
+let adminId: string;
+let other: { id: string };
+let accessKey: { id: string };
 const tokens: Record<string, string> = {};
+const CUSTOMER_PASSWORD = 'pw-customer-admin';
 
 async function sign(secret: string, sub: string, exp: number | string): Promise<string> {
   return new SignJWT({ username: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer('outdial').setIssuedAt().setExpirationTime(exp).sign(new TextEncoder().encode(secret));
@@ -19,11 +24,12 @@ async function sign(secret: string, sub: string, exp: number | string): Promise<
 
 /** Every table row a bad request is held to: nothing in the store changed. */
 function fingerprint(): string {
-  const db = t.engine.store.db;
+  const db = sqliteDb(t.engine.store);
   return JSON.stringify([
     db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM providers').get(),
     db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM routes').get(),
-    db.prepare('SELECT count(*) AS n FROM agents').get(),
+    db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM agents').get(),
+    db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM access_keys').get(),
   ]);
 }
 
@@ -33,10 +39,13 @@ beforeAll(async () => {
   deleted = (await t.request('POST', '/v1.0/providers', { body: providerBody({ name: 'gone' }) })).body;
   expect((await t.request('DELETE', `/v1.0/providers/${deleted.id}`)).status).toBe(200);
   route = (await t.request('POST', '/v1.0/routes', { body: routeBody(live.id) })).body;
-  const admin = t.engine.store.agents.findByUsername('admin')!;
-  t.engine.store.agents.create({ username: 'customer-admin', passwordHash: await hashPassword('pw-customer'), permission: Permission.CustomerAll });
+  const admin = (await t.engine.store.agents.findByUsername('admin'))!;
+  adminId = admin.id;
+  await t.engine.store.agents.create({ username: 'customer-admin', passwordHash: await hashPassword(CUSTOMER_PASSWORD), permission: Permission.CustomerAll });
   tokens.admin = await t.login();
-  tokens.notSuperAdmin = await t.login('customer-admin', 'pw-customer');
+  tokens.notSuperAdmin = await t.login('customer-admin', CUSTOMER_PASSWORD);
+  other = (await t.request('POST', '/v1.0/agents', { body: { username: 'other', password: 'other agent password', permission: Permission.CustomerAdmin } })).body;
+  accessKey = (await t.request('POST', '/v1.0/accesskeys', { body: { name: 'k' } })).body;
   tokens.expired = await sign(SECRET, admin.id, Math.floor(Date.now() / 1000) - 60);
   tokens.forged = await sign('some-other-secret-0123456789abcdef', admin.id, '1h');
   tokens.unknownAgent = await sign(SECRET, UNKNOWN_ID, '1h');
@@ -45,7 +54,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-type Case = [label: string, method: string, path: () => string, body: unknown, status: number, reason: string, opts?: { raw?: string; token?: string | null; headers?: Record<string, string> }];
+type Case = [label: string, method: string, path: () => string, body: unknown, status: number, reason: string, opts?: { raw?: string | Buffer; token?: string | null; headers?: Record<string, string> }];
 
 const big = 'x'.repeat(70 * 1024);
 
@@ -81,7 +90,23 @@ const PROVIDER_CASES: Case[] = [
   ['PUT reserved header', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ tech_headers: { Contact: 'x' } }), 400, 'INVALID_TECH_HEADERS'],
   ['PUT bad codecs', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ codecs: ',' }), 400, 'INVALID_CODECS'],
   ['PUT bad hostname', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ hostname: 'a..b' }), 400, 'INVALID_HOSTNAME'],
-  ['PUT unknown field', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ id: UNKNOWN_ID }), 400, 'INVALID_ARGUMENT'],
+  ['PUT unknown field', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ id: UNKNOWN_ID, colour: 'blue' }), 400, 'INVALID_ARGUMENT'],
+  ['POST with a read-only field', 'POST', () => '/v1.0/providers', providerBody({ health_status: 'healthy' }), 400, 'INVALID_ARGUMENT'],
+  ['text/plain body (CSRF form)', 'POST', () => '/v1.0/providers', undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: JSON.stringify(providerBody()), headers: { 'content-type': 'text/plain' } }],
+  ['form-urlencoded body', 'POST', () => '/v1.0/providers', undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: 'type=sip&hostname=a.com', headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+  ['multipart body', 'POST', () => '/v1.0/providers', undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: '--x\r\n\r\n--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' } }],
+  ['JSON in Latin-1', 'POST', () => '/v1.0/providers', undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: JSON.stringify(providerBody()), headers: { 'content-type': 'application/json; charset=iso-8859-1' } }],
+  ['PUT as text/plain', 'PUT', () => `/v1.0/providers/${live.id}`, undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: JSON.stringify(providerBody()), headers: { 'content-type': 'text/plain;charset=UTF-8' } }],
+  ['control character in a name', 'POST', () => '/v1.0/providers', providerBody({ name: 'a\u0007b' }), 400, 'INVALID_ARGUMENT'],
+  ['line break in a detail', 'POST', () => '/v1.0/providers', providerBody({ detail: 'line one\nline two' }), 400, 'INVALID_ARGUMENT'],
+  ['C1 control character in a detail', 'POST', () => '/v1.0/providers', providerBody({ detail: 'x\u0085y' }), 400, 'INVALID_ARGUMENT'],
+  ['tab in a tech header value', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'X-A': 'a\tb' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['NUL in a tech header value', 'POST', () => '/v1.0/providers', providerBody({ tech_headers: { 'X-A': 'a\u0000b' } }), 400, 'INVALID_TECH_HEADERS'],
+  ['lone surrogate in a tech header value', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_TECH_HEADERS', { raw: '{"type":"sip","hostname":"a.com","tech_headers":{"X-A":"\\ud800"}}' }],
+  ['lone surrogate in a name', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_ARGUMENT', { raw: '{"type":"sip","hostname":"a.com","name":"x\\udc00y"}' }],
+  ['invalid UTF-8 in a name', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_ARGUMENT', { raw: Buffer.concat([Buffer.from('{"type":"sip","hostname":"a.com","name":"x'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]) }],
+  ['invalid UTF-8 in a header value', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_TECH_HEADERS', { raw: Buffer.concat([Buffer.from('{"type":"sip","hostname":"a.com","tech_headers":{"X-A":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}}')]) }],
+  ['control character in a key', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_ARGUMENT', { raw: '{"type":"sip","hostname":"a.com","na\\u0001me":"x"}' }],
   ['PUT deleted provider', 'PUT', () => `/v1.0/providers/${deleted.id}`, providerBody(), 404, 'PROVIDER_NOT_FOUND'],
   ['GET bad UUID', 'GET', () => '/v1.0/providers/not-a-uuid', undefined, 400, 'INVALID_ID'],
   ['PUT bad UUID', 'PUT', () => '/v1.0/providers/1234', providerBody(), 400, 'INVALID_ID'],
@@ -106,7 +131,11 @@ const ROUTE_CASES: Case[] = [
   ['provider_id unknown', 'POST', () => '/v1.0/routes', routeBody(UNKNOWN_ID), 400, 'PROVIDER_NOT_FOUND'],
   ['route to a deleted provider', 'POST', () => '/v1.0/routes', () => routeBody(deleted.id), 400, 'PROVIDER_NOT_FOUND'],
   ['PUT route to a deleted provider', 'PUT', () => `/v1.0/routes/${route.id}`, () => ({ name: 'r', detail: '', provider_id: deleted.id, priority: 1, target: 'all' }), 400, 'PROVIDER_NOT_FOUND'],
-  ['PUT route with customer_id', 'PUT', () => `/v1.0/routes/${route.id}`, () => routeBody(live.id), 400, 'INVALID_ARGUMENT'],
+  ['PUT route moving it to another customer', 'PUT', () => `/v1.0/routes/${route.id}`, () => routeBody(live.id, { customer_id: UNKNOWN_ID }), 400, 'INVALID_ARGUMENT'],
+  ['PUT route with an unknown field', 'PUT', () => `/v1.0/routes/${route.id}`, () => ({ ...routeBody(live.id), colour: 'blue' }), 400, 'INVALID_ARGUMENT'],
+  ['PUT route customer_id not a UUID', 'PUT', () => `/v1.0/routes/${route.id}`, () => routeBody(live.id, { customer_id: 'acme' }), 400, 'INVALID_ID'],
+  ['route name with a line break', 'POST', () => '/v1.0/routes', () => routeBody(live.id, { name: 'a\r\nb' }), 400, 'INVALID_ARGUMENT'],
+  ['route as text/plain', 'POST', () => '/v1.0/routes', undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: '{}', headers: { 'content-type': 'text/plain' } }],
   ['PUT route unknown id', 'PUT', () => `/v1.0/routes/${UNKNOWN_ID}`, () => ({ provider_id: live.id, priority: 1, target: 'all' }), 404, 'ROUTE_NOT_FOUND'],
   ['GET route bad UUID', 'GET', () => '/v1.0/routes/42', undefined, 400, 'INVALID_ID'],
   ['GET route unknown id', 'GET', () => `/v1.0/routes/${UNKNOWN_ID}`, undefined, 404, 'ROUTE_NOT_FOUND'],
@@ -135,10 +164,85 @@ const AUTH_CASES: Case[] = [
   ['unknown method', 'PATCH', () => '/v1.0/providers', undefined, 404, 'ROUTE_NOT_FOUND', { token: null }],
 ];
 
+const AGENT_CASES: Case[] = [
+  ['missing password', 'POST', () => '/v1.0/agents', { username: 'x1', permission: 1 }, 400, 'INVALID_ARGUMENT'],
+  ['password of 11 characters', 'POST', () => '/v1.0/agents', { username: 'x2', password: '12345678901', permission: 1 }, 400, 'INVALID_PASSWORD'],
+  ['password of 257 characters', 'POST', () => '/v1.0/agents', { username: 'x3', password: 'p'.repeat(257), permission: 1 }, 400, 'INVALID_PASSWORD'],
+  ['password with a line break', 'POST', () => '/v1.0/agents', { username: 'x4', password: 'twelve chars\nplus', permission: 1 }, 400, 'INVALID_PASSWORD'],
+  ['username with a space', 'POST', () => '/v1.0/agents', { username: 'a b', password: 'long enough password', permission: 1 }, 400, 'INVALID_ARGUMENT'],
+  ['empty username', 'POST', () => '/v1.0/agents', { username: '', password: 'long enough password', permission: 1 }, 400, 'INVALID_ARGUMENT'],
+  ['username of 65 characters', 'POST', () => '/v1.0/agents', { username: 'u'.repeat(65), password: 'long enough password', permission: 1 }, 400, 'INVALID_ARGUMENT'],
+  ['username with a control character', 'POST', () => '/v1.0/agents', { username: 'a\u0000', password: 'long enough password', permission: 1 }, 400, 'INVALID_ARGUMENT'],
+  ['permission above 0xFFFF', 'POST', () => '/v1.0/agents', { username: 'x5', password: 'long enough password', permission: 0x10000 }, 400, 'INVALID_ARGUMENT'],
+  ['permission negative', 'POST', () => '/v1.0/agents', { username: 'x6', password: 'long enough password', permission: -1 }, 400, 'INVALID_ARGUMENT'],
+  ['permission as a string', 'POST', () => '/v1.0/agents', { username: 'x7', password: 'long enough password', permission: '1' }, 400, 'INVALID_ARGUMENT'],
+  ['VoIPBIN-only field ring_method', 'POST', () => '/v1.0/agents', { username: 'x8', password: 'long enough password', permission: 1, ring_method: 'ringall' }, 400, 'INVALID_ARGUMENT'],
+  ['username already live', 'POST', () => '/v1.0/agents', { username: 'admin', password: 'long enough password', permission: 1 }, 409, 'AGENT_EXISTS'],
+  ['agents as text/plain', 'POST', () => '/v1.0/agents', undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: '{}', headers: { 'content-type': 'text/plain' } }],
+  ['GET bad UUID', 'GET', () => '/v1.0/agents/nope', undefined, 400, 'INVALID_ID'],
+  ['GET unknown agent', 'GET', () => `/v1.0/agents/${UNKNOWN_ID}`, undefined, 404, 'AGENT_NOT_FOUND'],
+  ['PUT unknown agent', 'PUT', () => `/v1.0/agents/${UNKNOWN_ID}`, { name: 'x' }, 404, 'AGENT_NOT_FOUND'],
+  ['PUT changing the username', 'PUT', () => `/v1.0/agents/${other.id}`, { username: 'renamed', name: 'x' }, 400, 'INVALID_ARGUMENT'],
+  ['PUT with a password (write-only, own endpoint)', 'PUT', () => `/v1.0/agents/${other.id}`, { name: 'x', password: 'long enough password' }, 400, 'INVALID_ARGUMENT'],
+  ['PUT unknown field', 'PUT', () => `/v1.0/agents/${other.id}`, { name: 'x', colour: 'blue' }, 400, 'INVALID_ARGUMENT'],
+  ['PUT permission missing', 'PUT', () => `/v1.0/agents/${other.id}/permission`, {}, 400, 'INVALID_ARGUMENT'],
+  ['PUT permission 1.5', 'PUT', () => `/v1.0/agents/${other.id}/permission`, { permission: 1.5 }, 400, 'INVALID_ARGUMENT'],
+  ['demote the last ProjectSuperAdmin', 'PUT', () => `/v1.0/agents/${adminId}/permission`, { permission: 0x0020 }, 409, 'LAST_PROJECT_SUPER_ADMIN'],
+  ['demote the last ProjectSuperAdmin by PUT', 'PUT', () => `/v1.0/agents/${adminId}`, { name: 'admin', permission: 0 }, 409, 'LAST_PROJECT_SUPER_ADMIN'],
+  ['delete the last ProjectSuperAdmin', 'DELETE', () => `/v1.0/agents/${adminId}`, undefined, 409, 'LAST_PROJECT_SUPER_ADMIN'],
+  ['DELETE unknown agent', 'DELETE', () => `/v1.0/agents/${UNKNOWN_ID}`, undefined, 404, 'AGENT_NOT_FOUND'],
+  ['own password without old_password', 'PUT', () => `/v1.0/agents/${adminId}/password`, { password: 'a new long password' }, 400, 'INVALID_OLD_PASSWORD'],
+  ['own password with a wrong old_password', 'PUT', () => `/v1.0/agents/${adminId}/password`, { password: 'a new long password', old_password: 'not the password' }, 400, 'INVALID_OLD_PASSWORD'],
+  ['new password too short', 'PUT', () => `/v1.0/agents/${other.id}/password`, { password: 'short' }, 400, 'INVALID_PASSWORD'],
+  ['password of an unknown agent', 'PUT', () => `/v1.0/agents/${UNKNOWN_ID}/password`, { password: 'a new long password' }, 404, 'AGENT_NOT_FOUND'],
+  ['password body unknown field', 'PUT', () => `/v1.0/agents/${other.id}/password`, { password: 'a new long password', otp: 1 }, 400, 'INVALID_ARGUMENT'],
+  ["another agent's password, not a ProjectSuperAdmin", 'PUT', () => `/v1.0/agents/${other.id}/password`, { password: 'a new long password' }, 403, 'PERMISSION_DENIED', { token: 'notSuperAdmin' }],
+];
+
+const ACCESS_KEY_CASES: Case[] = [
+  ['expire 0', 'POST', () => '/v1.0/accesskeys', { name: 'k', expire: 0 }, 400, 'INVALID_ARGUMENT'],
+  ['expire negative', 'POST', () => '/v1.0/accesskeys', { name: 'k', expire: -5 }, 400, 'INVALID_ARGUMENT'],
+  ['expire over ten years', 'POST', () => '/v1.0/accesskeys', { name: 'k', expire: 400_000_000 }, 400, 'INVALID_ARGUMENT'],
+  ['expire as a string', 'POST', () => '/v1.0/accesskeys', { name: 'k', expire: '3600' }, 400, 'INVALID_ARGUMENT'],
+  ['unknown field', 'POST', () => '/v1.0/accesskeys', { name: 'k', token: 'mine' }, 400, 'INVALID_ARGUMENT'],
+  ['agent_id not a UUID', 'POST', () => '/v1.0/accesskeys', { agent_id: 'me' }, 400, 'INVALID_ID'],
+  ['agent_id of no agent', 'POST', () => '/v1.0/accesskeys', { agent_id: UNKNOWN_ID }, 400, 'AGENT_NOT_FOUND'],
+  ["a key for another agent, not a ProjectSuperAdmin", 'POST', () => '/v1.0/accesskeys', () => ({ agent_id: adminId }), 403, 'PERMISSION_DENIED', { token: 'notSuperAdmin' }],
+  ['name with a line break', 'POST', () => '/v1.0/accesskeys', { name: 'a\nb' }, 400, 'INVALID_ARGUMENT'],
+  ['as text/plain', 'POST', () => '/v1.0/accesskeys', undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: '{}', headers: { 'content-type': 'text/plain' } }],
+  ['GET bad UUID', 'GET', () => '/v1.0/accesskeys/x', undefined, 400, 'INVALID_ID'],
+  ['GET unknown key', 'GET', () => `/v1.0/accesskeys/${UNKNOWN_ID}`, undefined, 404, 'ACCESS_KEY_NOT_FOUND'],
+  ["GET another agent's key", 'GET', () => `/v1.0/accesskeys/${accessKey.id}`, undefined, 404, 'ACCESS_KEY_NOT_FOUND', { token: 'notSuperAdmin' }],
+  ["DELETE another agent's key", 'DELETE', () => `/v1.0/accesskeys/${accessKey.id}`, undefined, 404, 'ACCESS_KEY_NOT_FOUND', { token: 'notSuperAdmin' }],
+  ['PUT unknown field', 'PUT', () => `/v1.0/accesskeys/${accessKey.id}`, { name: 'x', expire: 60 }, 400, 'INVALID_ARGUMENT'],
+  ['DELETE unknown key', 'DELETE', () => `/v1.0/accesskeys/${UNKNOWN_ID}`, undefined, 404, 'ACCESS_KEY_NOT_FOUND'],
+  ['no credential', 'GET', () => '/v1.0/accesskeys', undefined, 401, 'AUTHENTICATION_REQUIRED', { token: null }],
+  ['unknown access key', 'GET', () => '/v1.0/providers?accesskey=od_not-a-key', undefined, 401, 'INVALID_CREDENTIALS', { token: null }],
+  ['unknown access key cookie', 'GET', () => '/v1.0/providers', undefined, 401, 'INVALID_CREDENTIALS', { token: null, headers: { cookie: 'accesskey=od_not-a-key' } }],
+];
+
+const setupBody = (over: Record<string, unknown> = {}) => ({ carrier: 'telnyx', name: 'n', detail: 'd', credentials: { api_key: 'KEY_0123456789' }, ...over });
+const SETUP_CASES: Case[] = [
+  ['no name', 'POST', () => '/v1.0/providers/setup', { carrier: 'telnyx', credentials: { api_key: 'KEY_0123456789' } }, 400, 'INVALID_ARGUMENT'],
+  ['an empty name', 'POST', () => '/v1.0/providers/setup', setupBody({ name: '' }), 400, 'INVALID_ARGUMENT'],
+  ['a name with a line break', 'POST', () => '/v1.0/providers/setup', setupBody({ name: 'a\nb' }), 400, 'INVALID_ARGUMENT'],
+  ['a line break inside the key', 'POST', () => '/v1.0/providers/setup', setupBody({ credentials: { api_key: 'KEY_0123\n456789' } }), 400, 'INVALID_API_KEY'],
+  ['a blank inside the key', 'POST', () => '/v1.0/providers/setup', setupBody({ credentials: { api_key: 'KEY_0123 456789' } }), 400, 'INVALID_API_KEY'],
+  ['a key of blanks', 'POST', () => '/v1.0/providers/setup', setupBody({ credentials: { api_key: '  ' } }), 400, 'INVALID_API_KEY'],
+  ['a key with a lone surrogate', 'POST', () => '/v1.0/providers/setup', undefined, 400, 'INVALID_API_KEY', { raw: '{"carrier":"telnyx","name":"n","credentials":{"api_key":"KEY\\ud800"}}' }],
+  ['codecs', 'POST', () => '/v1.0/providers/setup', setupBody({ codecs: 'PCMU' }), 400, 'INVALID_ARGUMENT'],
+  ['metadata', 'POST', () => '/v1.0/providers/setup', setupBody({ metadata: {} }), 400, 'INVALID_ARGUMENT'],
+  ['as text/plain', 'POST', () => '/v1.0/providers/setup', undefined, 415, 'UNSUPPORTED_MEDIA_TYPE', { raw: JSON.stringify(setupBody()), headers: { 'content-type': 'text/plain' } }],
+  ['no carrier adapter for it', 'POST', () => '/v1.0/providers/setup', setupBody({ carrier: 'bandwidth' }), 400, 'UNSUPPORTED_CARRIER'],
+];
+
 describe.each([
+  ['provider setup', SETUP_CASES],
   ['providers', PROVIDER_CASES],
   ['routes', ROUTE_CASES],
   ['auth', AUTH_CASES],
+  ['agents', AGENT_CASES],
+  ['access keys', ACCESS_KEY_CASES],
 ])('bad %s input', (_group, cases) => {
   it.each(cases)('%s: refused, nothing written', async (_label, method, path, body, status, reason, opts = {}) => {
     const before = fingerprint();

@@ -21,6 +21,9 @@ describe('GET /v1.0/openapi.json', () => {
       'DELETE /v1.0/providers/{id}', 'DELETE /v1.0/routes/{id}', 'GET /healthz', 'GET /metrics', 'GET /v1.0/dialroutes', 'GET /v1.0/providers', 'GET /v1.0/providers/{id}',
       'GET /v1.0/routes', 'GET /v1.0/routes/{id}', 'POST /auth/login', 'POST /v1.0/auth/login', 'POST /v1.0/providers',
       'POST /v1.0/providers/setup', 'POST /v1.0/routes', 'PUT /v1.0/providers/{id}', 'PUT /v1.0/routes/{id}',
+      'GET /v1.0/agents', 'GET /v1.0/agents/{id}', 'POST /v1.0/agents', 'PUT /v1.0/agents/{id}', 'PUT /v1.0/agents/{id}/permission',
+      'PUT /v1.0/agents/{id}/password', 'DELETE /v1.0/agents/{id}',
+      'GET /v1.0/accesskeys', 'GET /v1.0/accesskeys/{id}', 'POST /v1.0/accesskeys', 'PUT /v1.0/accesskeys/{id}', 'DELETE /v1.0/accesskeys/{id}',
     ].sort());
     expect(doc.openapi).toMatch(/^3\./);
   });
@@ -36,12 +39,37 @@ describe('GET /v1.0/openapi.json', () => {
     expect(route.properties.priority.type).toBe('integer');
     const setup = doc.paths['/v1.0/providers/setup'].post.requestBody.content['application/json'].schema;
     expect(Object.keys(setup.properties).sort()).toEqual(['carrier', 'credentials', 'detail', 'name']);
+    expect(setup.required).toEqual(expect.arrayContaining(['carrier', 'name', 'credentials']));
   });
 
-  it('documents the error envelope and the three credential carriers', () => {
+  it('describes the round-trip PUT: read-only fields accepted, still no others', () => {
+    const put = doc.paths['/v1.0/providers/{id}'].put.requestBody.content['application/json'].schema;
+    expect(put.additionalProperties).toBe(false);
+    for (const f of ['id', 'metadata', 'health_status', 'health_checked_at', 'registration_status', 'registration_checked_at', 'auth_password_set', 'tm_create', 'tm_update', 'tm_delete']) {
+      expect(put.properties[f]?.description, f).toMatch(/read-only/);
+    }
+    const route = doc.paths['/v1.0/routes/{id}'].put.requestBody.content['application/json'].schema;
+    expect(Object.keys(route.properties)).toEqual(expect.arrayContaining(['customer_id', 'id', 'tm_create']));
+  });
+
+  it('uses the same schemas for agents and access keys: write-only password, key shown only on create', () => {
+    const create = doc.paths['/v1.0/agents'].post.requestBody.content['application/json'].schema;
+    expect(create.required).toEqual(expect.arrayContaining(['username', 'password', 'permission']));
+    expect(create.properties.password.minLength).toBe(12);
+    const agent = doc.paths['/v1.0/agents/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(agent.properties)).not.toContain('password');
+    expect(Object.keys(agent.properties)).not.toContain('password_hash');
+    const created = doc.paths['/v1.0/accesskeys'].post.responses['200'].content['application/json'].schema;
+    expect(Object.keys(created.properties)).toContain('token');
+    const got = doc.paths['/v1.0/accesskeys/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(got.properties)).not.toContain('token');
+    expect(Object.keys(got.properties)).toContain('token_prefix');
+  });
+
+  it('documents the error envelope and the credential carriers in the order they are looked at', () => {
     const err = doc.paths['/v1.0/providers/{id}'].get.responses['4XX'] ?? doc.paths['/v1.0/providers/{id}'].get.responses['4xx'];
     expect(err.content['application/json'].schema.properties.error.required).toEqual(expect.arrayContaining(['status', 'reason', 'message', 'request_id']));
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['bearerToken', 'cookieToken', 'queryToken']);
-    expect(doc.paths['/v1.0/providers'].get.security).toHaveLength(3);
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(['bearerToken', 'queryToken', 'queryAccessKey', 'cookieToken', 'cookieAccessKey']);
+    expect(doc.paths['/v1.0/providers'].get.security.map((s: Record<string, unknown>) => Object.keys(s)[0])).toEqual(Object.keys(doc.components.securitySchemes));
   });
 });

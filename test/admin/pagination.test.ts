@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ProviderInput } from '../../src/store/provider-store.ts';
+import type { ProviderInput } from '../../src/store/store.ts';
 import { providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
 
 const storeInput = (name: string): ProviderInput => ({
@@ -40,7 +40,7 @@ describe('pagination', () => {
     const created: string[] = [];
     for (let i = 0; i < 137; i++) {
       // Half through HTTP, half straight into the store: the same clock serves both.
-      created.push(i % 2 ? t.engine.store.providers.create(storeInput(`p${i}`)).id
+      created.push(i % 2 ? (await t.engine.store.providers.create(storeInput(`p${i}`))).id
         : (await t.request('POST', '/v1.0/providers', { body: providerBody({ name: `p${i}` }) })).body.id);
     }
     for (const size of [1, 7, 50, 100]) {
@@ -51,7 +51,7 @@ describe('pagination', () => {
 
   it('defaults to 100 and treats an out-of-range page_size as 100', async () => {
     t = await startTestEngine();
-    for (let i = 0; i < 105; i++) t.engine.store.providers.create(storeInput(`p${i}`));
+    for (let i = 0; i < 105; i++) await t.engine.store.providers.create(storeInput(`p${i}`));
     for (const q of ['', '?page_size=0', '?page_size=101', '?page_size=-3', '?page_size=abc', '?page_size=2.5']) {
       const r = await t.request('GET', `/v1.0/providers${q}`);
       expect([q, r.body.result.length]).toEqual([q, 100]);

@@ -3,7 +3,8 @@ import { createTelnyxAdapter } from '../../src/carrier/telnyx.ts';
 import type { DeepPartial } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/config-schema.ts';
 import { startFakeTelnyx, type FakeTelnyx, type FakeTelnyxStep } from '../support/fake-telnyx.ts';
-import { startTestEngine, type TestEngine } from './support/admin-harness.ts';
+import { providerBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
+import { fillDatabase, sqliteDb } from './support/sqlite-db.ts';
 
 const KEY = 'KEY_setup_test_0123456789abcdef';
 const PUBLIC = { host: '203.0.113.7', port: 5080 };
@@ -35,7 +36,7 @@ const setupBody = (over: Record<string, unknown> = {}) => ({
 });
 
 const calls = (f: FakeTelnyx) => f.requests.map((r) => `${r.method} ${r.path.replace(/\/\d+$/, '/:id')}`);
-const providerCount = (e: TestEngine) => (e.engine.store.db.prepare('SELECT count(*) AS n FROM providers').get() as { n: number }).n;
+const providerCount = (e: TestEngine) => (sqliteDb(e.engine.store).prepare('SELECT count(*) AS n FROM providers').get() as { n: number }).n;
 
 describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
   it('creates profile, connection and fqdn, then stores the provider with their ids', async () => {
@@ -59,15 +60,30 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
       type: 'sip', hostname: 'sip.telnyx.com', tech_prefix: '', tech_postfix: '', tech_headers: {}, codecs: '',
       name: 'My Telnyx Trunk', detail: 'Primary outbound Telnyx SIP trunk', health_status: 'unknown',
     });
-    expect(r.body.metadata).toMatchObject({
-      outbound_voice_profile_id: objects.profiles[0]!.id,
-      connection_id: objects.connections[0]!.id,
-      fqdn_id: objects.fqdns[0]!.id,
+    expect(r.body.metadata).toEqual({
+      carrier: 'telnyx',
+      telnyx_profile_id: objects.profiles[0]!.id,
+      telnyx_connection_id: objects.connections[0]!.id,
+      telnyx_fqdn_id: objects.fqdns[0]!.id,
+      telnyx_fqdn: `${PUBLIC.host}:${PUBLIC.port}`,
     });
     const stored = await t.request('GET', `/v1.0/providers/${r.body.id}`);
     expect(stored.body).toEqual(r.body);
-    expect(JSON.stringify(t.engine.store.db.prepare('SELECT * FROM providers').all())).not.toContain(KEY);
+    expect(JSON.stringify(sqliteDb(t.engine.store).prepare('SELECT * FROM providers').all())).not.toContain(KEY);
     expect(t.logs.text()).not.toContain(KEY);
+  });
+
+  it('keeps dropping the countries a 422 "... following countries: XX, YY" names until Telnyx accepts the profile', async () => {
+    const { t, fake } = await start();
+    fake.refuseCountries(['CU', 'IR', 'KP', 'SY'], { wording: 'following-countries', perAnswer: 1 });
+    const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody() });
+    expect(r.status).toBe(200);
+    const posts = fake.requests.filter((q) => q.path === '/outbound_voice_profiles');
+    expect(posts).toHaveLength(5);
+    const whitelist = fake.objects().profiles[0]!.whitelisted_destinations as string[];
+    for (const c of ['CU', 'IR', 'KP', 'SY']) expect(whitelist).not.toContain(c);
+    expect(whitelist).toContain('US');
+    expect(r.body.metadata.telnyx_profile_id).toBe(fake.objects().profiles[0]!.id);
   });
 
   it.each([401, 403])('an API key refused with %i → 422 CARRIER_CREDENTIALS_REJECTED, nothing created', async (status) => {
@@ -122,6 +138,11 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     ['codecs (not accepted by setup)', setupBody({ codecs: 'PCMU' }), 400, 'INVALID_ARGUMENT'],
     ['no credentials', { carrier: 'telnyx', name: 'x', detail: 'x' }, 400, 'INVALID_ARGUMENT'],
     ['unknown credential field', setupBody({ credentials: { api_key: KEY, secret: 'x' } }), 400, 'INVALID_ARGUMENT'],
+    ['no name (required, as in VoIPBIN)', { carrier: 'telnyx', detail: 'x', credentials: { api_key: KEY } }, 400, 'INVALID_ARGUMENT'],
+    ['an empty name', setupBody({ name: '' }), 400, 'INVALID_ARGUMENT'],
+    ['a line break inside the key', setupBody({ credentials: { api_key: `${KEY.slice(0, 10)}\n${KEY.slice(10)}` } }), 400, 'INVALID_API_KEY'],
+    ['a space inside the key', setupBody({ credentials: { api_key: `${KEY.slice(0, 10)} ${KEY.slice(10)}` } }), 400, 'INVALID_API_KEY'],
+    ['a key of blanks only', setupBody({ credentials: { api_key: ' \n\t ' } }), 400, 'INVALID_API_KEY'],
   ])('%s → %i %s, Telnyx not called', async (_label, body, status, reason) => {
     const { t, fake } = await start();
     const r = await t.request('POST', '/v1.0/providers/setup', { body });
@@ -130,14 +151,60 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     expect(providerCount(t)).toBe(0);
   });
 
-  it('storing the provider failing after Telnyx succeeded → 500 INTERNAL, the carrier ids logged', async () => {
+  it('storing the provider failing after Telnyx succeeded → 500 INTERNAL, and the Telnyx objects are deleted again', async () => {
     const { t, fake } = await start();
-    t.engine.store.db.exec("CREATE TRIGGER refuse_providers BEFORE INSERT ON providers BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    sqliteDb(t.engine.store).exec("CREATE TRIGGER refuse_providers BEFORE INSERT ON providers BEGIN SELECT RAISE(ABORT, 'refused'); END");
     const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody() });
     expect([r.status, r.body.error.reason]).toEqual([500, 'INTERNAL']);
+    expect(r.body.error.message).toContain('deleted again');
     const line = t.logs.lines.find((l) => l.msg === 'carrier setup succeeded but storing the provider failed');
-    expect(line?.metadata).toMatchObject({ connection_id: fake.objects().connections[0]!.id });
+    const created = line?.metadata as Record<string, string>;
+    expect(created).toMatchObject({ carrier: 'telnyx', telnyx_connection_id: expect.any(String) });
     expect(line?.request_id).toBe(r.body.error.request_id);
+    // The rollback rule: the fake recorded the DELETEs of exactly what setup created, newest first.
+    expect(fake.requests.filter((q) => q.method === 'DELETE').map((q) => q.path)).toEqual([
+      `/fqdns/${created.telnyx_fqdn_id}`,
+      `/fqdn_connections/${created.telnyx_connection_id}`,
+      `/outbound_voice_profiles/${created.telnyx_profile_id}`,
+    ]);
+    expect(fake.objects()).toEqual({ profiles: [], connections: [], fqdns: [] });
+    expect(providerCount(t)).toBe(0);
     expect(t.logs.text()).not.toContain(KEY);
+  });
+
+  it('a full disk while storing → 503 STORAGE_UNAVAILABLE, the Telnyx objects deleted again; setup works once there is room', async () => {
+    const { t, fake } = await start();
+    const big = { detail: 'x'.repeat(1024) };
+    const makeRoom = await fillDatabase(sqliteDb(t.engine.store), async () => {
+      const w = await t.request('POST', '/v1.0/providers', { body: providerBody(big) });
+      if (w.status === 200) return true;
+      expect([w.status, w.body.error.reason]).toEqual([503, 'STORAGE_UNAVAILABLE']);
+      return false;
+    });
+    const before = providerCount(t);
+    const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody(big) });
+    expect([r.status, r.body.error.reason]).toEqual([503, 'STORAGE_UNAVAILABLE']);
+    expect(r.body.error.message).toContain('deleted again');
+    expect(fake.requests.filter((q) => q.method === 'DELETE')).toHaveLength(3);
+    expect(fake.objects()).toEqual({ profiles: [], connections: [], fqdns: [] });
+    expect(providerCount(t)).toBe(before);
+
+    makeRoom();
+    const again = await t.request('POST', '/v1.0/providers/setup', { body: setupBody(big) });
+    expect(again.status).toBe(200);
+    expect(fake.objects().fqdns).toHaveLength(1);
+  });
+
+  it('an API key pasted with blanks and a line break around it is trimmed; no spelling of it is logged or echoed', async () => {
+    const { t, fake } = await start();
+    const pasted = `  ${KEY}\r\n`;
+    const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody({ credentials: { api_key: pasted } }) });
+    expect(r.status).toBe(200);
+    for (const req of fake.requests) expect(req.headers.authorization).toBe(`Bearer ${KEY}`);
+    const bad = await t.request('POST', '/v1.0/providers/setup', { body: setupBody({ credentials: { api_key: `${KEY.slice(0, 8)}\n${KEY.slice(8)}` } }) });
+    expect([bad.status, bad.body.error.reason]).toEqual([400, 'INVALID_API_KEY']);
+    expect(bad.body.error.message).toContain('credentials.api_key');
+    const everything = `${t.logs.text()}\n${bad.text}`;
+    for (const piece of [KEY, KEY.slice(0, 8), KEY.slice(8), JSON.stringify(pasted).slice(1, -1)]) expect(everything).not.toContain(piece);
   });
 });

@@ -89,8 +89,8 @@ describe('POST /console/logout', () => {
     for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, {} as Record<string, string>]) {
       // a JSON text, so it is the content type alone that is refused
       const r = await fetch(`${t.base}/console/logout`, { method: 'POST', headers, body: '{}' });
-      expect(r.status).toBe(400);
-      expect(((await r.json()) as { error: { reason: string } }).error.reason).toBe('INVALID_ARGUMENT');
+      expect(r.status).toBe(415);
+      expect(((await r.json()) as { error: { reason: string } }).error.reason).toBe('UNSUPPORTED_MEDIA_TYPE');
       expect(r.headers.get('set-cookie')).toBeNull();
     }
   });

@@ -4,7 +4,7 @@ import { DialPlanCache } from '../../src/call/dial-plan-cache.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { startEdge, type RunningEdge } from '../../src/edge/edge.ts';
 import { createCapturingLogger } from '../../src/log/logger.ts';
-import type { RoutingSource } from '../../src/routing/model.ts';
+import type { RoutingSource } from '../../src/store/store-types.ts';
 import { describeRun, startRoutingHarness, type RoutingHarness } from './support/routing-harness.ts';
 
 /**
@@ -74,8 +74,8 @@ describe('external drachtio server', () => {
     const edge = await edgeOn();
     cleanup.push(() => edge.close());
     const log = createCapturingLogger('info');
-    const source: RoutingSource = { readLive: () => ({ providers: [], routes: [] }), onChange: () => () => undefined };
-    const dialPlan = new DialPlanCache(source, log.logger);
+    const source: RoutingSource = { readLive: async () => ({ providers: [], routes: [] }), onChange: () => () => undefined };
+    const dialPlan = await DialPlanCache.load(source, log.logger);
     cleanup.push(async () => dialPlan.close());
     const refusals = () => edgeLog.lines.filter((l) => l.msg === 'app authentication failed').length;
     const before = refusals();
@@ -107,8 +107,8 @@ describe('external drachtio server', () => {
     const wire = edge.wireAddress;
     await edge.close();
     const log = createCapturingLogger('info');
-    const source: RoutingSource = { readLive: () => ({ providers: [], routes: [] }), onChange: () => () => undefined };
-    const dialPlan = new DialPlanCache(source, log.logger);
+    const source: RoutingSource = { readLive: async () => ({ providers: [], routes: [] }), onChange: () => () => undefined };
+    const dialPlan = await DialPlanCache.load(source, log.logger);
     cleanup.push(async () => dialPlan.close());
     const app = await startCallApp({
       routing: loadConfig({}, {}).routing,

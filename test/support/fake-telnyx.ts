@@ -38,8 +38,13 @@ export interface FakeTelnyx {
   requests: RecordedRequest[];
   /** The next request to `step` (after authentication) fails with `status`, or is never answered. */
   failNext(step: FakeTelnyxStep, status: number | 'hang', detail?: string): void;
-  /** POST /outbound_voice_profiles answers 422 while its whitelisted_destinations hold any of these. */
-  refuseCountries(codes: string[]): void;
+  /**
+   * POST /outbound_voice_profiles answers 422 while its whitelisted_destinations hold any of
+   * these: one error per country with a JSON pointer (`pointer`, the default), or one error
+   * "... following countries: XX, YY" naming at most `perAnswer` of them (`following-countries`,
+   * the wording VoIPBIN handles), so several rounds are needed.
+   */
+  refuseCountries(codes: string[], opts?: { wording?: 'pointer' | 'following-countries'; perAnswer?: number }): void;
   objects(): { profiles: FakeRecord[]; connections: FakeRecord[]; fqdns: FakeRecord[] };
   close(): Promise<void>;
 }
@@ -94,6 +99,8 @@ export async function startFakeTelnyx(opts: { validKey?: string } = {}): Promise
   const requests: RecordedRequest[] = [];
   const failures = new Map<FakeTelnyxStep, Array<{ status: number | 'hang'; detail?: string }>>();
   const refused = new Set<string>();
+  let refusalWording: 'pointer' | 'following-countries' = 'pointer';
+  let refusalsPerAnswer = Infinity;
   const profiles = new Map<string, FakeRecord>();
   const connections = new Map<string, FakeRecord>();
   const fqdns = new Map<string, FakeRecord>();
@@ -114,6 +121,11 @@ export async function startFakeTelnyx(opts: { validKey?: string } = {}): Promise
     if (dest !== undefined) {
       if (!Array.isArray(dest) || dest.some((c) => typeof c !== 'string' || !/^[A-Z]{2}$/.test(c))) {
         errors.push(invalid('/whitelisted_destinations', 'Must be a list of ISO 3166-1 alpha-2 country codes.'));
+      } else if (refusalWording === 'following-countries') {
+        const named = dest.filter((c: string) => refused.has(c)).slice(0, refusalsPerAnswer);
+        if (named.length > 0) {
+          errors.push({ code: '10015', title: 'Unprocessable Entity', detail: `Outbound calls cannot be enabled for the following countries: ${named.join(', ')}` });
+        }
       } else {
         dest.forEach((c: string, i) => {
           if (refused.has(c)) {
@@ -333,8 +345,10 @@ export async function startFakeTelnyx(opts: { validKey?: string } = {}): Promise
       queue.push(detail === undefined ? { status } : { status, detail });
       failures.set(step, queue);
     },
-    refuseCountries(codes) {
+    refuseCountries(codes, opts = {}) {
       for (const c of codes) refused.add(c);
+      refusalWording = opts.wording ?? refusalWording;
+      refusalsPerAnswer = opts.perAnswer ?? refusalsPerAnswer;
     },
     objects() {
       const copy = (m: Map<string, FakeRecord>): FakeRecord[] => [...m.values()].map((r) => structuredClone(r));

@@ -35,3 +35,17 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export function generatePassword(): string {
   return randomBytes(18).toString('base64url');
 }
+
+/** One scrypt hash to check unknown user names against, made once. */
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * Verifies a password against an agent's hash, or against a decoy when there is no agent, so an
+ * unknown user name costs the same scrypt work as a wrong password and response time does not
+ * reveal which user names exist.
+ */
+export async function passwordMatches(password: string, storedHash: string | undefined): Promise<boolean> {
+  decoyHash ??= hashPassword('decoy password');
+  const ok = await verifyPassword(password, storedHash ?? (await decoyHash));
+  return storedHash !== undefined && ok;
+}

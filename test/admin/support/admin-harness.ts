@@ -26,7 +26,7 @@ export interface TestEngine {
   config: Readonly<Config>;
   logs: ReturnType<typeof createCapturingLogger>;
   printed: string[];
-  request(method: string, path: string, opts?: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> }): Promise<Reply>;
+  request(method: string, path: string, opts?: { body?: unknown; raw?: string | Buffer; token?: string | null; headers?: Record<string, string> }): Promise<Reply>;
   login(username?: string, password?: string): Promise<string>;
   /** Stops the engine and removes the temp dir unless `keepDir`. */
   close(keepDir?: boolean): Promise<void>;
@@ -46,8 +46,8 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
   const dbPath = join(dir, 'outdial.db');
   const config = loadConfig({}, {
     ...opts.overrides,
-    http: { host: '127.0.0.1', port: 0 },
-    db: { path: dbPath },
+    http: { ...opts.overrides?.http, host: '127.0.0.1', port: 0 },
+    db: { ...opts.overrides?.db, path: dbPath },
     admin: { username: ADMIN_USER, password: ADMIN_PASSWORD, ...opts.overrides?.admin },
     // The engine also starts the embedded SIP edge: keep it on loopback and free ports.
     sip: { host: '127.0.0.1', port: 0, ...opts.overrides?.sip },
@@ -76,7 +76,7 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
     printed,
     async request(method, path, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
-      let body: string | undefined;
+      let body: string | Buffer | undefined;
       if (o.raw !== undefined) body = o.raw;
       else if (o.body !== undefined) body = JSON.stringify(o.body);
       if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
@@ -86,7 +86,10 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
       } else if (o.token !== null) {
         headers.authorization = `Bearer ${o.token}`;
       }
-      const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      // A Buffer body goes as a plain Uint8Array copy: fetch's DOM typing (pulled in by the console's
+      // preact types) does not take a Node Buffer.
+      const payload = body === undefined || typeof body === 'string' ? body : Uint8Array.from(body);
+      const res = await fetch(`${base}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
       const text = await res.text();
       let parsed: unknown;
       try {

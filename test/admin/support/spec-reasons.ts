@@ -1,4 +1,4 @@
-/** Every reason named in spec/admin-api.md ("Transport and shape" and the setup section). */
+/** Every reason the original admin API contract named (docs/api.md keeps them all, with more). */
 export const SPEC_REASONS = [
   'INVALID_JSON_BODY', 'INVALID_ID', 'INVALID_ARGUMENT', 'INVALID_CODECS', 'INVALID_TECH_HEADERS', 'INVALID_HOSTNAME',
   'PROVIDER_NOT_FOUND', 'ROUTE_NOT_FOUND', 'PROVIDER_IN_USE', 'CARRIER_CREDENTIALS_REJECTED', 'CARRIER_UNAVAILABLE',

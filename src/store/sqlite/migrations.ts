@@ -55,4 +55,43 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX routes_customer ON routes (customer_id, tm_delete, tm_create);
   CREATE INDEX routes_provider ON routes (provider_id, tm_delete);
   `,
+  // 2: agents get name, detail and a password version; a username is unique among live agents
+  // only (a deleted agent's name can be taken again); access keys; the health probe's table.
+  `
+  CREATE TABLE agents_v2 (
+    id               TEXT PRIMARY KEY,
+    username         TEXT NOT NULL,
+    name             TEXT NOT NULL DEFAULT '',
+    detail           TEXT NOT NULL DEFAULT '',
+    password_hash    TEXT NOT NULL,
+    password_version INTEGER NOT NULL DEFAULT 0,
+    permission       INTEGER NOT NULL,
+    tm_create        TEXT NOT NULL UNIQUE,
+    tm_update        TEXT NOT NULL,
+    tm_delete        TEXT NOT NULL
+  ) STRICT;
+  INSERT INTO agents_v2 (id, username, password_hash, permission, tm_create, tm_update, tm_delete)
+    SELECT id, username, password_hash, permission, tm_create, tm_update, tm_delete FROM agents;
+  DROP TABLE agents;
+  ALTER TABLE agents_v2 RENAME TO agents;
+  CREATE UNIQUE INDEX agents_live_username ON agents (username) WHERE tm_delete = '9999-01-01T00:00:00.000000Z';
+  CREATE INDEX agents_live ON agents (tm_delete, tm_create);
+
+  CREATE TABLE access_keys (
+    id           TEXT PRIMARY KEY,
+    agent_id     TEXT NOT NULL REFERENCES agents (id),
+    name         TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    token_prefix TEXT NOT NULL,
+    tm_expire    TEXT NOT NULL,
+    tm_create    TEXT NOT NULL UNIQUE,
+    tm_update    TEXT NOT NULL,
+    tm_delete    TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX access_keys_live ON access_keys (tm_delete, tm_create);
+  CREATE INDEX access_keys_agent ON access_keys (agent_id, tm_delete, tm_create);
+
+  CREATE TABLE store_probe (data BLOB) STRICT;
+  `,
 ];

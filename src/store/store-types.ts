@@ -1,0 +1,210 @@
+import type { HealthStatus, ProviderRecord, RouteRecord, RoutingChange } from '../routing/model.ts';
+import type { Page, PageRequest } from './page.ts';
+
+/**
+ * The store as the rest of outdial sees it: every operation returns a Promise, so the
+ * implementation behind it may run SQLite on the main thread (today), in a worker thread, or
+ * talk to PostgreSQL. Implementations keep the semantics written here; the admin API contract
+ * (docs/api.md) is what they serve.
+ *
+ * Errors: client mistakes are thrown as ApiError with their registry reason (PROVIDER_NOT_FOUND,
+ * PROVIDER_IN_USE, ...); a storage fault (disk full, locked past the busy timeout, read-only) is
+ * ApiError STORAGE_UNAVAILABLE. A failed write changes nothing.
+ */
+
+/** The client-settable provider fields; validated and normalized by the admin layer before they get here. */
+export interface ProviderInput {
+  type: 'sip';
+  hostname: string;
+  tech_prefix: string;
+  tech_postfix: string;
+  tech_headers: Record<string, string>;
+  name: string;
+  detail: string;
+  codecs: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Fields a route PUT replaces; customer_id is fixed at creation (docs/api.md, "Routes"). */
+export interface RouteUpdate {
+  name: string;
+  detail: string;
+  provider_id: string;
+  priority: number;
+  target: string;
+}
+
+export interface RouteInput extends RouteUpdate {
+  customer_id: string;
+}
+
+/** Permission bit flags (VoIPBIN agent permissions, docs/api.md "Agents"). */
+export const Permission = {
+  ProjectSuperAdmin: 0x0001,
+  ProjectAll: 0x000f,
+  CustomerAgent: 0x0010,
+  CustomerAdmin: 0x0020,
+  CustomerManager: 0x0040,
+  CustomerAll: 0x00f0,
+  All: 0xffff,
+} as const;
+
+export interface AgentRecord {
+  id: string;
+  username: string;
+  name: string;
+  detail: string;
+  /** scrypt hash in the format of admin/auth/password.ts; never leaves the server. */
+  password_hash: string;
+  /** Raised by every password change; a token carries the version it was issued under. */
+  password_version: number;
+  permission: number;
+  tm_create: string;
+  tm_update: string;
+  tm_delete: string;
+}
+
+export interface AgentInput {
+  username: string;
+  name?: string;
+  detail?: string;
+  passwordHash: string;
+  permission: number;
+}
+
+export interface AgentUpdate {
+  name: string;
+  detail: string;
+  permission: number;
+}
+
+export interface AccessKeyRecord {
+  id: string;
+  agent_id: string;
+  name: string;
+  detail: string;
+  /** SHA-256 of the key (hex); the key itself is shown once and never stored. */
+  token_hash: string;
+  /** The key's first characters, so a person can tell keys apart. */
+  token_prefix: string;
+  /** When the key stops working; LIVE_SENTINEL = never. */
+  tm_expire: string;
+  tm_create: string;
+  tm_update: string;
+  tm_delete: string;
+}
+
+export interface AccessKeyInput {
+  agentId: string;
+  name: string;
+  detail: string;
+  tokenHash: string;
+  tokenPrefix: string;
+  /** Seconds from now, or undefined for a key that does not expire. */
+  expiresInSeconds: number | undefined;
+}
+
+export interface ProviderStore {
+  /** By id, deleted ones too (a GET by id shows them). */
+  get(id: string): Promise<ProviderRecord | undefined>;
+  /** Live providers, newest first, one page. */
+  list(page: PageRequest): Promise<Page<ProviderRecord>>;
+  create(input: ProviderInput): Promise<ProviderRecord>;
+  /**
+   * Full replace (PUT). Metadata is kept unless given (it holds carrier ids from setup); a
+   * hostname change resets the health state, since it described the old host.
+   */
+  replace(id: string, input: ProviderInput): Promise<ProviderRecord>;
+  /** Soft delete; refused while live routes reference the provider (PROVIDER_IN_USE). */
+  softDelete(id: string): Promise<ProviderRecord>;
+  /** A probe result; announced as a provider change, so the dial plan orders by health. */
+  setHealth(id: string, status: HealthStatus, checkedAt: string): Promise<void>;
+}
+
+export interface RouteStore {
+  get(id: string): Promise<RouteRecord | undefined>;
+  list(page: PageRequest & { customerId?: string | undefined }): Promise<Page<RouteRecord>>;
+  /** A provider_id naming a missing or deleted provider is PROVIDER_NOT_FOUND with status INVALID_ARGUMENT. */
+  create(input: RouteInput): Promise<RouteRecord>;
+  replace(id: string, input: RouteUpdate): Promise<RouteRecord>;
+  softDelete(id: string): Promise<RouteRecord>;
+}
+
+export interface AgentStore {
+  /** Every row ever created, deleted ones too (first-start bootstrap runs on an empty table only). */
+  count(): Promise<number>;
+  /** By id, deleted ones too; authentication checks tm_delete. */
+  get(id: string): Promise<AgentRecord | undefined>;
+  /** The live agent with this username. */
+  findByUsername(username: string): Promise<AgentRecord | undefined>;
+  list(page: PageRequest): Promise<Page<AgentRecord>>;
+  /** AGENT_EXISTS while a live agent has the username. */
+  create(input: AgentInput): Promise<AgentRecord>;
+  /**
+   * First-start bootstrap: creates the agent only while the table is empty, inside one write
+   * transaction, so two processes starting together cannot both create one.
+   */
+  createIfNoAgents(input: AgentInput): Promise<AgentRecord | undefined>;
+  /** AGENT_NOT_FOUND; LAST_PROJECT_SUPER_ADMIN when it would leave no live ProjectSuperAdmin. */
+  update(id: string, update: AgentUpdate): Promise<AgentRecord>;
+  /** A new hash and a higher password_version: tokens issued before stop working. */
+  setPassword(id: string, passwordHash: string): Promise<AgentRecord>;
+  /** Soft delete, with the agent's access keys; LAST_PROJECT_SUPER_ADMIN for the last one. */
+  softDelete(id: string): Promise<AgentRecord>;
+}
+
+export interface AccessKeyStore {
+  /** By id, deleted ones too. */
+  get(id: string): Promise<AccessKeyRecord | undefined>;
+  /** Live keys, newest first; only one agent's when agentId is given. */
+  list(page: PageRequest & { agentId?: string | undefined }): Promise<Page<AccessKeyRecord>>;
+  /** AGENT_NOT_FOUND when the agent is not live. */
+  create(input: AccessKeyInput): Promise<AccessKeyRecord>;
+  update(id: string, update: { name: string; detail: string }): Promise<AccessKeyRecord>;
+  softDelete(id: string): Promise<AccessKeyRecord>;
+  /** The live key with this hash (expired ones too: the caller tells expired from unknown). */
+  findByTokenHash(tokenHash: string): Promise<AccessKeyRecord | undefined>;
+}
+
+export interface SettingsStore {
+  get(key: string): Promise<string | undefined>;
+  /** The token signing key: generated on first use and kept, so tokens stay valid across restarts. */
+  jwtSecret(): Promise<string>;
+}
+
+/**
+ * What the routing side needs from the store: the live rows, and a feed of committed changes.
+ *
+ * `readLive()` resolves with one consistent view that includes every change announced before it
+ * was called. `onChange` listeners are called after each commit with the row as committed (a
+ * soft-deleted row carries its real tm_delete), in commit order, or with `reload` when something
+ * changed that the store cannot name (another process wrote the file). A change announced while
+ * a `readLive()` is pending may or may not be in its result; applying it again is harmless,
+ * since it carries the whole row.
+ */
+export interface RoutingSource {
+  readLive(): Promise<{ providers: ProviderRecord[]; routes: RouteRecord[] }>;
+  onChange(listener: (change: RoutingChange) => void): () => void;
+}
+
+/** What GET /healthz reports about the store. */
+export interface StoreHealth {
+  /** A query is answered. */
+  readable: boolean;
+  /** A write would commit now (checked without changing data, or by a real write after a fault). */
+  writable: boolean;
+  /** The last storage fault, while it lasts (e.g. "database or disk is full"). */
+  problem?: string;
+}
+
+export interface Store extends RoutingSource {
+  readonly providers: ProviderStore;
+  readonly routes: RouteStore;
+  readonly agents: AgentStore;
+  readonly accessKeys: AccessKeyStore;
+  readonly settings: SettingsStore;
+  health(): Promise<StoreHealth>;
+  /** Also announce commits made by other processes on the same database (as `reload`). */
+  watchExternalChanges(intervalMs?: number): void;
+  close(): Promise<void>;
+}
