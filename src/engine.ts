@@ -4,6 +4,13 @@ import { buildAdminApp, listenAdmin, type AdminDeps } from './admin/admin-app.ts
 import { dialRouteEndpoints } from './admin/dialroute-endpoints.ts';
 import { startCallApp, type CallApp } from './call/call-app.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
+import { ProviderCredentials } from './call/provider-credentials.ts';
+import type { CallLimiter } from './cluster/call-limiter.ts';
+import { AlwaysHeldLease, type Lease } from './cluster/lease.ts';
+import { LocalCallLimiter } from './cluster/local-call-limiter.ts';
+import type { SecretBox } from './secrets/secret-box.ts';
+import { openSecretBox } from './secrets/secret-key.ts';
+import { storedSigningKey } from './secrets/signing-key.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
 import { generatePassword, hashPassword } from './admin/auth/password.ts';
 import { createTokenSigner } from './admin/auth/token.ts';
@@ -23,6 +30,10 @@ export interface EngineOptions {
   extraEndpoints?: AdminDeps['extraEndpoints'];
   /** Test hook: row timestamps from this clock. */
   micros?: MicrosSource;
+  /** Per-provider limits (docs/cluster.md §5); default a LocalCallLimiter (a cluster passes RedisCallLimiter). */
+  limiter?: CallLimiter;
+  /** The lease the registrar runs under (docs/cluster.md §4); default AlwaysHeldLease('registrations'). */
+  registrationLease?: Lease;
 }
 
 export interface Engine {
@@ -76,6 +87,7 @@ async function startSip(
   logger: Logger,
   dialPlan: DialPlanCache,
   store: Store,
+  carriers: { limiter: CallLimiter; secrets: SecretBox; lease: Lease },
 ): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
   let edge: RunningEdge | undefined;
   let drachtio: { host: string; port: number; secret: string };
@@ -93,6 +105,7 @@ async function startSip(
     logger.info({ sip: edge.sipAddress, wire: edge.wireAddress }, 'embedded SIP edge listening');
     drachtio = { ...edge.wireAddress, secret };
   }
+  const credentials = new ProviderCredentials(carriers.secrets, logger);
   try {
     const calls = await startCallApp({
       routing: config.routing,
@@ -105,6 +118,18 @@ async function startSip(
         store.providers.setHealth(id, status, checkedAt).catch((err: unknown) => {
           logger.warn({ err, provider_id: id }, 'provider health not recorded');
         });
+      },
+      limiter: carriers.limiter,
+      credentials: (p) => credentials.of(p),
+      registration: {
+        lease: carriers.lease,
+        retryMs: config.register.retryMs,
+        retryMaxMs: config.register.retryMaxMs,
+        setRegistration: (id, status, checkedAt) => {
+          store.providers.setRegistration(id, status, checkedAt).catch((err: unknown) => {
+            logger.warn({ err, provider_id: id }, 'provider registration not recorded');
+          });
+        },
       },
     });
     return { edge, calls };
@@ -120,19 +145,23 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
   let admin: FastifyInstance | undefined;
   let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;
+  const limiter = options.limiter ?? new LocalCallLimiter();
   try {
+    // Secrets at rest (docs/api.md §18): the key first, so nothing sealed is written without it.
+    const secrets = await openSecretBox({ key: config.secrets.key, keyFile: config.secrets.keyFile, dbPath: config.db.path }, store.settings, logger);
     const plan = await DialPlanCache.load(store, logger);
     dialPlan = plan;
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
-    sip = await startSip(config, logger, plan, store);
-    const tokens = createTokenSigner(config.auth.jwtSecret || (await store.settings.jwtSecret()), config.auth.tokenTtlSeconds);
+    sip = await startSip(config, logger, plan, store, { limiter, secrets, lease: options.registrationLease ?? new AlwaysHeldLease('registrations') });
+    const tokens = createTokenSigner(config.auth.jwtSecret || (await storedSigningKey(store.settings, secrets, logger)), config.auth.tokenTtlSeconds);
     admin = await buildAdminApp({
       config,
       logger,
       store,
       tokens,
+      secrets,
       carriers: options.carriers ?? defaultCarriers(config),
-      extraEndpoints: [dialRouteEndpoints(() => plan.current()), ...(options.extraEndpoints ?? [])],
+      extraEndpoints: [dialRouteEndpoints(() => plan.current(), limiter), ...(options.extraEndpoints ?? [])],
       metrics: sip.calls.metrics.registry,
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);
@@ -156,6 +185,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
         await running.calls.close();
         await running.edge?.close();
         plan.close();
+        if (!options.limiter) await limiter.close();
         await store.close();
       },
     };
@@ -164,6 +194,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     await sip?.calls.close();
     await sip?.edge?.close();
     dialPlan?.close();
+    if (!options.limiter) await limiter.close();
     await store.close();
     throw err;
   }

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { CarrierAdapter } from '../carrier/carrier.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { Logger } from '../log/logger.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 import type { Store } from '../store/store.ts';
 import type { TokenSigner } from './auth/token.ts';
 
@@ -12,6 +13,8 @@ export interface AdminDeps {
   logger: Logger;
   store: Store;
   tokens: TokenSigner;
+  /** seals carrier passwords before they reach the store (docs/api.md §18) */
+  secrets: SecretBox;
   /** Carrier adapters for POST /v1.0/providers/setup, keyed by the `carrier` field ("telnyx"). */
   carriers: ReadonlyMap<string, CarrierAdapter>;
   /**

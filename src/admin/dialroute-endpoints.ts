@@ -1,9 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { providerLimitKey } from '../call/provider-limits.ts';
+import type { CallLimiter } from '../cluster/call-limiter.ts';
 import { ApiError } from '../errors.ts';
 import type { DialPlanSnapshot } from '../routing/dial-plan.ts';
 import { previewAttempts } from '../routing/dial-route-preview.ts';
 import { DEFAULT_CUSTOMER_ID } from '../routing/model.ts';
+import { providerView } from './provider-view.ts';
 import { Provider, Route, SECURITY, Uuid, errorResponses } from './schemas.ts';
 
 const DialRouteQuery = Type.Object({
@@ -18,13 +21,14 @@ const DialRoute = Type.Object({
   request_uri: Type.String({ description: 'the Request-URI of this attempt' }),
   headers: Type.Record(Type.String(), Type.String(), { description: 'the provider tech headers added to the INVITE' }),
   codecs: Type.Array(Type.String(), { description: 'the codec filter applied to the SDP offer; [] = offer passed unchanged' }),
+  current_calls: Type.Integer({ description: "calls through this provider now (attempts in progress and connected calls; the cluster's count when limits are shared)" }),
 });
 
 /**
  * `GET /v1.0/dialroutes`: the attempts the SIP engine would make right now, finished by the same
  * `finalAttempt` over the same in-memory snapshot the call path uses.
  */
-export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot): FastifyPluginAsyncTypebox {
+export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot, limiter: Pick<CallLimiter, 'clusterHeld'>): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/dialroutes', {
       schema: {
@@ -41,12 +45,15 @@ export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot): FastifyPlu
         throw new ApiError('INVALID_ARGUMENT', 'target must be + and 1..15 digits');
       }
       const customer = request.query.customer_id?.toLowerCase() ?? DEFAULT_CUSTOMER_ID;
-      const result = previewAttempts(snapshot(), target, customer).map((a) => ({
+      const attempts = previewAttempts(snapshot(), target, customer);
+      const calls = await Promise.all(attempts.map((a) => limiter.clusterHeld(providerLimitKey(a.provider.id))));
+      const result = attempts.map((a, i) => ({
         route: a.route,
-        provider: a.provider,
+        provider: providerView(a.provider),
         request_uri: a.requestUri,
         headers: Object.fromEntries(a.headers.map((h) => [h.name, h.value])),
         codecs: [...a.codecs],
+        current_calls: calls[i]!,
       }));
       return { result };
     });

@@ -31,6 +31,14 @@ const BODY_FIELD_REASONS: ReadonlyMap<string, ErrorReason> = new Map([
   ['customer_id', 'INVALID_ID'],
   ['agent_id', 'INVALID_ID'],
   ['password', 'INVALID_PASSWORD'],
+  ['auth_username', 'INVALID_AUTH_USERNAME'],
+  ['auth_password', 'INVALID_AUTH_PASSWORD'],
+  ['register', 'INVALID_REGISTER'],
+  ['register_expires', 'INVALID_REGISTER_EXPIRES'],
+  ['leading_plus', 'INVALID_LEADING_PLUS'],
+  ['transport', 'INVALID_TRANSPORT'],
+  ['max_calls', 'INVALID_MAX_CALLS'],
+  ['max_cps', 'INVALID_MAX_CPS'],
 ]);
 
 /** The reason for a bad value in a top-level body field, when the field has its own. */

@@ -99,3 +99,13 @@ export function normalizeCodecs(codecs: string): string {
   }
   return names.join(',');
 }
+
+/**
+ * A digest user name (RFC 3261 §25.1 `username` is a quoted-string, and the REGISTER AOR puts it
+ * in a URI user part, escaped): no blanks, quotes or backslashes, which some carriers and tools
+ * mis-handle. Control characters were refused as unclean text already.
+ */
+export function validateAuthUsername(username: string): string {
+  if (/[\s"\\]/.test(username)) throw new ApiError('INVALID_AUTH_USERNAME', 'auth_username must not contain blanks, quotes or backslashes');
+  return username;
+}

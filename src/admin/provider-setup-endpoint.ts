@@ -4,6 +4,7 @@ import { ApiError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AdminDeps } from './admin-deps.ts';
 import { parseHostPort } from './provider-fields.ts';
+import { providerView } from './provider-view.ts';
 import { AuthQuery, Provider, SetupBody, errorResponses, SECURITY } from './schemas.ts';
 
 const DEFAULT_SIP_PORT = 5060;
@@ -101,7 +102,7 @@ export function providerSetupEndpoint(deps: AdminDeps): FastifyPluginAsyncTypebo
           metadata: result.metadata,
         });
         log.info({ provider_id: provider.id, metadata: result.metadata }, 'provider set up');
-        return provider;
+        return providerView(provider);
       } catch (err) {
         log.error({ err, metadata: result.metadata }, 'carrier setup succeeded but storing the provider failed');
         const note = rolledBackNote(await result.rollback(log));

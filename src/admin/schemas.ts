@@ -82,6 +82,19 @@ const ProviderFields = {
   name: Type.Optional(Type.String({ maxLength: 255 })),
   detail: Type.Optional(Type.String({ maxLength: 1024 })),
   codecs: Type.Optional(Type.String({ maxLength: 255, description: '"" (no restriction) or a comma list such as "PCMU,PCMA"; omitted = ""' })),
+  // Credential-based trunks (docs/api.md §9, "Carrier settings").
+  auth_username: Type.Optional(Type.String({ maxLength: 128, description: 'digest user name for the carrier\'s 401/407 challenges and REGISTER; "" = none' })),
+  auth_password: Type.Optional(
+    Type.Union([Type.String({ maxLength: 256 }), Type.Null()], {
+      description: 'write-only (never returned; see auth_password_set). On PUT: omitted = keep the stored one, "" or null = remove it',
+    }),
+  ),
+  register: Type.Optional(Type.Boolean({ description: 'REGISTER sip:<auth_username>@<hostname> with the credentials; default false' })),
+  register_expires: Type.Optional(Type.Integer({ minimum: 60, maximum: 86400, description: 'registration lifetime asked for, in seconds; default 3600' })),
+  leading_plus: Type.Optional(Type.Boolean({ description: 'false: the number without its + in the Request-URI, To and a +E.164 From / P-Asserted-Identity; default true' })),
+  transport: Type.Optional(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')], { description: 'default udp; tcp and tls add ;transport= to the Request-URI' })),
+  max_calls: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000, description: 'concurrent calls through this provider; 0 = unlimited (default)' })),
+  max_cps: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'new attempts per second through this provider (may be fractional); 0 = unlimited (default)' })),
 };
 
 export const ProviderBody = Type.Object(ProviderFields, { additionalProperties: false });
@@ -108,6 +121,18 @@ export const Provider = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown(), { description: 'carrier ids for providers made by setup' }),
   health_status: Type.Union([Type.Literal('unknown'), Type.Literal('healthy'), Type.Literal('unhealthy')]),
   health_checked_at: Type.Union([Type.String(), Type.Null()]),
+  auth_username: Type.String(),
+  auth_password_set: Type.Boolean({ description: 'whether a password is stored (the password itself is never returned)' }),
+  register: Type.Boolean(),
+  register_expires: Type.Integer(),
+  registration_status: Type.Union([Type.Literal('off'), Type.Literal('registering'), Type.Literal('registered'), Type.Literal('failed')], {
+    description: 'off unless register; failed providers are tried last, like unhealthy ones',
+  }),
+  registration_checked_at: Type.Union([Type.String(), Type.Null()], { description: 'time of the last REGISTER answer (UTC)' }),
+  leading_plus: Type.Boolean(),
+  transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')]),
+  max_calls: Type.Integer(),
+  max_cps: Type.Number(),
   tm_create: Time('creation time'),
   tm_update: Time('last change'),
   tm_delete: Time(`deletion time; ${LIVE_SENTINEL} while live`),

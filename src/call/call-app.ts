@@ -1,7 +1,11 @@
 import Srf from 'drachtio-srf';
+import type { CallLimiter } from '../cluster/call-limiter.ts';
+import { LocalCallLimiter } from '../cluster/local-call-limiter.ts';
+import type { Lease } from '../cluster/lease.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { Logger } from '../log/logger.ts';
-import type { HealthStatus } from '../routing/model.ts';
+import type { HealthStatus, ProviderRecord, RegistrationStatus } from '../routing/model.ts';
+import { ProviderRegistrar } from '../register/provider-registrar.ts';
 import { parseCustomerHeader } from '../routing/customer.ts';
 import { computeAttempts } from '../routing/dial-route-preview.ts';
 import { createFailoverPolicy } from '../routing/failover-policy.ts';
@@ -26,8 +30,10 @@ import {
   routeMethod,
   srfCarrierInviter,
   srfPlatformAnswerer,
+  srfRegisterSender,
   srfRequester,
   stackDialogId,
+  type DigestCredentials,
 } from './srf-adapter.ts';
 
 /** Methods the app takes out of a dialog; srf's other methods are answered 405 (docs/routing.md §7). */
@@ -55,6 +61,21 @@ export interface CallAppOptions {
   readonly setHealth?: (id: string, status: HealthStatus, checkedAt: string) => void;
   /** timers of the call path (tests pass a manual clock); default the system clock. */
   readonly clock?: Clock;
+  /**
+   * per-provider max_calls / max_cps (docs/cluster.md §5): the engine passes LocalCallLimiter or a
+   * cluster-wide one; default a LocalCallLimiter of this app's own
+   */
+  readonly limiter?: CallLimiter;
+  /** a provider's digest credentials (provider-credentials.ts); default: no provider has any */
+  readonly credentials?: (provider: ProviderRecord) => DigestCredentials | undefined;
+  /** REGISTER for providers with `register` (docs/routing.md §9); without it none is sent */
+  readonly registration?: {
+    /** the `registrations` lease (AlwaysHeldLease on a single instance) */
+    readonly lease: Lease;
+    readonly setRegistration: (id: string, status: RegistrationStatus, checkedAt: string) => void;
+    readonly retryMs: number;
+    readonly retryMaxMs: number;
+  };
 }
 
 export interface CallApp {
@@ -134,6 +155,8 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     });
   }
 
+  const limiter = opts.limiter ?? new LocalCallLimiter();
+  const credentials = opts.credentials ?? (() => undefined);
   const inviter = srfCarrierInviter(srf);
   const answerer = srfPlatformAnswerer(srf);
   const clock = opts.clock ?? systemClock;
@@ -168,7 +191,19 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
 
     active++;
     const call = new OutboundCall(
-      { inviter, answerer, clock, logger: log, failover, headerPolicy, connectTimeoutMs: routing.connectTimeoutMs, ackWaitMs: ackWait, report },
+      {
+        inviter,
+        answerer,
+        clock,
+        logger: log,
+        failover,
+        headerPolicy,
+        connectTimeoutMs: routing.connectTimeoutMs,
+        ackWaitMs: ackWait,
+        report,
+        limiter,
+        credentials,
+      },
       req,
       res,
       record,
@@ -211,6 +246,25 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     prober.start();
   }
 
+  let registrar: ProviderRegistrar | undefined;
+  let stopFollowing: (() => void) | undefined;
+  if (opts.registration) {
+    registrar = new ProviderRegistrar({
+      sender: srfRegisterSender(srf),
+      lease: opts.registration.lease,
+      providers: () => opts.dialPlan.current().providers,
+      credentials,
+      setRegistration: opts.registration.setRegistration,
+      retryMs: opts.registration.retryMs,
+      retryMaxMs: opts.registration.retryMaxMs,
+      ready: () => isConnected,
+      logger,
+    });
+    const r = registrar;
+    stopFollowing = opts.dialPlan.onUpdate(() => r.sync());
+    registrar.start();
+  }
+
   return {
     metrics,
     activeCalls: () => active,
@@ -219,6 +273,9 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
       if (closed) return;
       closed = true;
       await prober?.close();
+      stopFollowing?.();
+      // Expires: 0 for every binding goes out before the connection to the SIP server closes.
+      await registrar?.close();
       isConnected = false;
       disconnectSrf(srf);
     },

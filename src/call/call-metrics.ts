@@ -10,6 +10,8 @@ export class CallMetrics {
   private readonly calls: Counter<'outcome' | 'status'>;
   private readonly attempts: Counter<'provider_id' | 'status'>;
   private readonly setup: Histogram;
+  private readonly limitRefusals: Counter<'provider_id' | 'limit'>;
+  private readonly challenges: Counter<'provider_id' | 'outcome'>;
 
   constructor(activeCalls: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'outdial_' });
@@ -31,6 +33,18 @@ export class CallMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
+    this.limitRefusals = new Counter({
+      name: 'outdial_provider_limit_refusals_total',
+      help: 'attempts not sent because the provider was at its max_calls or max_cps (recorded as 503 provider limit)',
+      labelNames: ['provider_id', 'limit'],
+      registers: [this.registry],
+    });
+    this.challenges = new Counter({
+      name: 'outdial_carrier_challenges_total',
+      help: 'INVITEs a carrier challenged (401/407) and outdial answered with the trunk credentials, by outcome: accepted, or refused (carrier authentication failed)',
+      labelNames: ['provider_id', 'outcome'],
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'outdial_active_calls',
       help: 'calls being routed or connected right now',
@@ -45,6 +59,11 @@ export class CallMetrics {
     this.calls.inc({ outcome: record.outcome, status: String(record.status ?? 0) });
     for (const a of record.attempts) {
       this.attempts.inc({ provider_id: a.provider_id, status: String(a.status) });
+      if (a.limit !== undefined) {
+        this.limitRefusals.inc({ provider_id: a.provider_id, limit: a.limit });
+        continue; // not sent: no setup time
+      }
+      if (a.challenged) this.challenges.inc({ provider_id: a.provider_id, outcome: a.note === 'carrier authentication failed' ? 'refused' : 'accepted' });
       this.setup.observe(a.duration_ms / 1000);
     }
   }

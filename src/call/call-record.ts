@@ -9,8 +9,18 @@ export interface AttemptRecord {
   request_uri: string;
   status: number;
   note?: string;
+  /** the carrier challenged the INVITE and outdial answered with the trunk's credentials */
+  challenged?: true;
+  /** not sent: the provider's limit that refused it (note `provider limit`, status 503) */
+  limit?: 'max_calls' | 'max_cps';
   started_ms: number;
   duration_ms: number;
+}
+
+/** What an attempt record may add to its status and note. */
+export interface AttemptDetails {
+  readonly challenged?: boolean;
+  readonly limit?: 'max_calls' | 'max_cps';
 }
 
 /** The one structured record written when a call ends (docs/routing.md §8); plain JSON, fit to store. */
@@ -58,7 +68,7 @@ export class CallRecordBuilder {
     this.destination = destination;
   }
 
-  attempt(attempt: Attempt, status: number, startedAt: number, note?: string): void {
+  attempt(attempt: Attempt, status: number, startedAt: number, note?: string, details: AttemptDetails = {}): void {
     this.lastAttempt = attempt;
     this.attempts.push({
       route_id: attempt.route.id,
@@ -66,6 +76,8 @@ export class CallRecordBuilder {
       request_uri: attempt.requestUri,
       status,
       ...(note ? { note } : {}),
+      ...(details.challenged ? { challenged: true as const } : {}),
+      ...(details.limit ? { limit: details.limit } : {}),
       started_ms: startedAt - this.startedAt,
       duration_ms: Date.now() - startedAt,
     });

@@ -39,6 +39,8 @@ export type AttemptOutcome =
       early: boolean;
       /** the INVITE could not be sent: no carrier answered at all (always fails over). */
       notSent: boolean;
+      /** the carrier refused our credentials (docs/routing.md §4: fails over, whatever the status) */
+      authFailed: boolean;
     }
   | { kind: 'timed-out' }
   | { kind: 'cancelled' };
@@ -58,6 +60,7 @@ export class CarrierAttempt {
   private sentInvite: SentInvite | undefined;
   private readonly connectTimer: unknown;
   private settle!: (outcome: AttemptOutcome) => void;
+  private wasChallenged = false;
   /** resolves once, when the attempt reaches a final state. */
   readonly outcome: Promise<AttemptOutcome>;
 
@@ -76,6 +79,9 @@ export class CarrierAttempt {
       .invite(invite, {
         sent: (req) => this.onSent(req),
         provisional: (res) => this.onResponse(res),
+        challenged: () => {
+          this.wasChallenged = true;
+        },
       })
       .then(
         (answer) => this.onAnswer(answer),
@@ -85,6 +91,11 @@ export class CarrierAttempt {
 
   get state(): AttemptState {
     return this.current;
+  }
+
+  /** whether the carrier challenged the INVITE and our credentials were sent (docs/routing.md §8) */
+  get challenged(): boolean {
+    return this.wasChallenged;
   }
 
   get final(): boolean {
@@ -141,6 +152,7 @@ export class CarrierAttempt {
       response: failure.response,
       early,
       notSent: failure.status === undefined,
+      authFailed: failure.authFailed === true,
     });
   }
 

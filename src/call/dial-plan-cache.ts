@@ -25,6 +25,8 @@ export class DialPlanCache {
   private scheduled = false;
   private closed = false;
   private readonly unsubscribe: () => void;
+  private readonly updateListeners = new Set<() => void>();
+  private updateQueued = false;
 
   /** Reads the whole plan once; the returned cache then follows the source's change feed. */
   static async load(source: RoutingSource, logger: Logger): Promise<DialPlanCache> {
@@ -58,8 +60,34 @@ export class DialPlanCache {
       this.pending = [];
       this.snapshot = applyRoutingChanges(this.snapshot, changes);
       this.logger.debug({ changes: changes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'dial plan updated');
+      this.announceUpdate();
     }
     return this.snapshot;
+  }
+
+  /**
+   * Calls `listener` soon after each change of the snapshot (jobs that follow the providers, such
+   * as the registrar); returns the unsubscribe function.
+   */
+  onUpdate(listener: () => void): () => void {
+    this.updateListeners.add(listener);
+    return () => this.updateListeners.delete(listener);
+  }
+
+  private announceUpdate(): void {
+    if (this.updateQueued || this.updateListeners.size === 0) return;
+    this.updateQueued = true;
+    setImmediate(() => {
+      this.updateQueued = false;
+      if (this.closed) return;
+      for (const listener of [...this.updateListeners]) {
+        try {
+          listener();
+        } catch (err) {
+          this.logger.error({ err }, 'dial plan listener failed');
+        }
+      }
+    });
   }
 
   /** Resolves when no full read is running (tests and shutdown wait on it). */
@@ -70,6 +98,7 @@ export class DialPlanCache {
   close(): void {
     this.closed = true;
     this.unsubscribe();
+    this.updateListeners.clear();
   }
 
   private accept(change: RoutingChange): void {
@@ -111,6 +140,7 @@ export class DialPlanCache {
         // Changes announced before the read began are in `fresh`; later ones are in `replay`.
         this.pending = [];
         this.snapshot = replay.length > 0 ? applyRoutingChanges(fresh, replay) : fresh;
+        this.announceUpdate();
         if (this.reloadAgain) {
           this.reloadAgain = false;
           this.reload();

@@ -1,5 +1,7 @@
 import type Srf from 'drachtio-srf';
+import type { CallLimiter, CallSlot } from '../cluster/call-limiter.ts';
 import type { Logger } from '../log/logger.ts';
+import type { ProviderRecord } from '../routing/model.ts';
 import { filterSdpOffer } from '../routing/codec-filter.ts';
 import { finalAttempt, type Attempt, type FinalAttempt } from '../routing/dial-route-preview.ts';
 import { TIMEOUT_STATUS, type FailoverPolicy } from '../routing/failover-policy.ts';
@@ -11,7 +13,18 @@ import type { CallRecord, CallRecordBuilder } from './call-record.ts';
 import { ALLOW_IN_DIALOG, SUPPORTED } from './capabilities.ts';
 import { CarrierAttempt, type AttemptOutcome } from './carrier-attempt.ts';
 import { answerPlatformTimer, carrierTimerHeaders, type TimerRequest } from './session-timer.ts';
-import { holdRequests, sendableStatus, type CarrierAnswer, type HeaderReader, type CarrierInviter, type Leg, type PlatformAnswerer, type ProvisionalResponse } from './srf-adapter.ts';
+import { providerLimitKey, providerLimits } from './provider-limits.ts';
+import {
+  holdRequests,
+  sendableStatus,
+  type CarrierAnswer,
+  type CarrierInviter,
+  type DigestCredentials,
+  type HeaderReader,
+  type Leg,
+  type PlatformAnswerer,
+  type ProvisionalResponse,
+} from './srf-adapter.ts';
 
 /**
  * One call's life (docs/routing.md §3–§5): the plan's attempts in turn, one CarrierAttempt at a
@@ -45,6 +58,10 @@ export interface OutboundCallDeps {
   readonly ackWaitMs: number;
   /** called once with the call's record when it ends (log line, metrics). */
   readonly report: (record: CallRecord) => void;
+  /** per-provider max_calls / max_cps (docs/cluster.md §5); the engine chooses the implementation */
+  readonly limiter: CallLimiter;
+  /** the provider's digest credentials, or undefined when it has none (docs/routing.md §4) */
+  readonly credentials: (provider: ProviderRecord) => DigestCredentials | undefined;
 }
 
 /** What the platform's INVITE says for every attempt of the call, read once. */
@@ -69,6 +86,14 @@ interface FinalStatus {
 const FAILURE_HEADERS = ['Min-SE', 'Retry-After', 'Warning', 'Unsupported', 'Allow', 'Accept'];
 
 const NO_ROUTE: FinalStatus = { status: 404, phrase: undefined, note: 'no route', headers: undefined };
+/** docs/routing.md §4: an attempt over the provider's limit is not sent; it counts as a local 503. */
+const PROVIDER_LIMIT: FinalStatus = { status: 503, phrase: undefined, note: 'provider limit', headers: undefined };
+/**
+ * docs/routing.md §4: the carrier refused the trunk's credentials. The platform gets 503 when no
+ * later attempt connects: the carrier's challenge is about outdial's trunk, not something the
+ * platform could answer.
+ */
+const AUTH_FAILED: FinalStatus = { status: 503, phrase: undefined, note: 'carrier authentication failed', headers: undefined };
 
 export class OutboundCall {
   private current: CallState = 'routing';
@@ -118,23 +143,53 @@ export class OutboundCall {
         if (!this.deps.failover.shouldFailover(488)) break;
         continue;
       }
+      const slot = await this.admit(attempt.provider);
+      if (slot === 'refused-max_calls' || slot === 'refused-max_cps') {
+        this.record.attempt(attempt, PROVIDER_LIMIT.status, started, PROVIDER_LIMIT.note, { limit: slot === 'refused-max_calls' ? 'max_calls' : 'max_cps' });
+        last = PROVIDER_LIMIT;
+        continue;
+      }
+      if (this.platformCancelled) {
+        slot?.release();
+        break;
+      }
       this.move('attempting');
+      const auth = this.deps.credentials(attempt.provider);
       const carrier = new CarrierAttempt(
         this.deps,
-        { uri: attempt.requestUri, headers: this.carrierHeaders(attempt), sdp: offer, callingNumber: attempt.fromUser ?? undefined },
+        {
+          uri: attempt.requestUri,
+          headers: this.carrierHeaders(attempt),
+          sdp: offer,
+          callingNumber: attempt.fromUser ?? undefined,
+          ...(auth ? { auth } : {}),
+        },
         (prov) => this.relayProvisional(prov),
       );
       this.attempt = carrier;
       const outcome = await carrier.outcome;
       this.attempt = undefined;
-      this.recordAttempt(attempt, started, outcome);
+      this.recordAttempt(attempt, started, outcome, carrier.challenged);
       if (outcome.kind === 'answered') {
-        await this.connect(carrier, attempt, outcome.answer);
+        try {
+          await this.connect(carrier, attempt, outcome.answer);
+        } finally {
+          slot?.release();
+        }
         return this.finished;
       }
+      slot?.release();
       if (outcome.kind === 'cancelled' || this.platformCancelled) break;
+      if (outcome.kind === 'failed' && outcome.early) {
+        last = finalStatusOf(outcome);
+        break;
+      }
+      if (outcome.kind === 'failed' && outcome.authFailed) {
+        // docs/routing.md §4: the trunk was refused, not the callee: the next route may take it.
+        last = AUTH_FAILED;
+        continue;
+      }
       last = finalStatusOf(outcome);
-      if (outcome.kind === 'failed' && outcome.early) break;
       const failover = this.deps.failover.shouldFailoverOutcome(
         outcome.kind === 'timed-out'
           ? { kind: 'timeout' }
@@ -146,6 +201,21 @@ export class OutboundCall {
     }
     this.end(last);
     return this.finished;
+  }
+
+  /**
+   * A slot under the provider's limits for this attempt (and, if it connects, the call), or which
+   * limit refused. A limiter that fails is logged and the attempt goes ahead without a slot: the
+   * limits must never be what fails a call.
+   */
+  private async admit(provider: ProviderRecord): Promise<CallSlot | 'refused-max_calls' | 'refused-max_cps' | undefined> {
+    try {
+      const admission = await this.deps.limiter.admit(providerLimitKey(provider.id), providerLimits(provider));
+      return admission.admitted ? admission : admission.limit === 'max_calls' ? 'refused-max_calls' : 'refused-max_cps';
+    } catch (err) {
+      this.deps.logger.error({ err, provider_id: provider.id }, 'provider limit not checked');
+      return undefined;
+    }
   }
 
   /** The SDP toward this attempt's provider; undefined when no codec is in common. */
@@ -161,21 +231,24 @@ export class OutboundCall {
   private carrierHeaders(attempt: FinalAttempt): Record<string, string> {
     const headers: Record<string, string> = {};
     for (const h of attempt.headers) headers[h.name] = h.value;
+    // docs/routing.md §3: To names the dialled number as the provider wants it, without URI parameters.
+    headers.To = `<${attempt.toUri}>`;
     headers['Max-Forwards'] = String(this.invite.maxForwards);
     carrierTimerHeaders(this.invite.timer, headers);
     return headers;
   }
 
-  private recordAttempt(attempt: FinalAttempt, started: number, outcome: AttemptOutcome): void {
+  private recordAttempt(attempt: FinalAttempt, started: number, outcome: AttemptOutcome, challenged: boolean): void {
+    const details = { challenged };
     switch (outcome.kind) {
       case 'answered':
-        return this.record.attempt(attempt, 200, started);
+        return this.record.attempt(attempt, 200, started, undefined, details);
       case 'failed':
-        return this.record.attempt(attempt, outcome.status, started, outcome.reason);
+        return this.record.attempt(attempt, outcome.status, started, outcome.authFailed ? AUTH_FAILED.note : outcome.reason, details);
       case 'timed-out':
-        return this.record.attempt(attempt, TIMEOUT_STATUS, started, 'connect timeout');
+        return this.record.attempt(attempt, TIMEOUT_STATUS, started, 'connect timeout', details);
       case 'cancelled':
-        return this.record.attempt(attempt, 487, started, 'cancelled by platform');
+        return this.record.attempt(attempt, 487, started, 'cancelled by platform', details);
     }
   }
 

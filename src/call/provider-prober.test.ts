@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../edge/transaction/fake-clock.ts';
 import { createCapturingLogger } from '../log/logger.ts';
-import { LIVE_SENTINEL, type HealthStatus, type ProviderRecord } from '../routing/model.ts';
+import { LIVE_SENTINEL, type HealthStatus, type ProviderRecord, CARRIER_DEFAULTS } from '../routing/model.ts';
 import {
   createSipOptionsProbe,
   nextHealth,
@@ -72,6 +72,9 @@ function provider(id: string, hostname: string, health: HealthStatus = 'unknown'
     metadata: {},
     health_status: health,
     health_checked_at: null,
+    registration_status: 'off',
+    registration_checked_at: null,
+    ...CARRIER_DEFAULTS,
     tm_create: '2026-01-01T00:00:00.000000Z',
     tm_update: '2026-01-01T00:00:00.000000Z',
     tm_delete: LIVE_SENTINEL,

@@ -26,7 +26,7 @@
  */
 import type { Logger } from '../log/logger.ts';
 import type { HealthStatus, ProviderRecord } from '../routing/model.ts';
-import { formatHostport } from '../routing/request-uri.ts';
+import { formatHostport, transportParam } from '../routing/request-uri.ts';
 import { formatMicros, systemMicros } from '../store/clock.ts';
 import { systemClock, type Clock } from '../sip/clock.ts';
 
@@ -50,9 +50,9 @@ export function probeSucceeded(outcome: ProbeOutcome): boolean {
   return outcome.kind === 'answered' && !FAILURE_STATUSES.has(outcome.status);
 }
 
-/** The probe's Request-URI: the provider's host (with its port), IPv6 literals bracketed. */
-export function probeUri(hostname: string): string {
-  return `sip:${formatHostport(hostname)}`;
+/** The probe's Request-URI: the provider's host (with its port), IPv6 literals bracketed, over the provider's transport. */
+export function probeUri(hostname: string, transport?: ProviderRecord['transport']): string {
+  return `sip:${formatHostport(hostname)}${transportParam({ transport })}`;
 }
 
 export interface ProviderHealth {
@@ -214,7 +214,7 @@ export class ProviderProber {
   }
 
   private async probeOne(provider: ProviderRecord, controller: AbortController): Promise<void> {
-    const outcome = await this.probeWithTimeout(probeUri(provider.hostname), controller);
+    const outcome = await this.probeWithTimeout(probeUri(provider.hostname, provider.transport), controller);
     if (this.closed) return;
     if (this.opts.ready && !this.opts.ready()) return; // the SIP server went away, not the provider
     try {

@@ -8,12 +8,15 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type Srf from 'drachtio-srf';
 import { canonicalHeaderKey } from '../sip/header-names.ts';
+import { authorizationValue, chooseChallenge, parseChallenges } from './digest-auth.ts';
 
 // srf's own dependencies, resolved from srf's directory: the method list its routers are made
 // from (lib/srf.js) and the status table Response#send checks against (lib/response.js).
 const fromSrf = createRequire(createRequire(import.meta.url).resolve('drachtio-srf'));
 const SRF_METHODS = fromSrf('sip-methods') as string[];
 const SRF_STATUSES = fromSrf('sip-status') as Record<string, string>;
+// srf's digest client (lib/digest-client.js), the one class its agent answers 401/407 with.
+const SrfDigestClient = fromSrf('./digest-client') as { prototype: DigestClientInternals };
 
 // ------------------------------------------------------------------ typings srf does not ship
 // Inside `declare module`, interface names merge into the namespace srf exports (`export = Srf`).
@@ -61,19 +64,175 @@ interface SrfSipError {
 interface SrfApp {
   createUAC(
     uri: string,
-    opts: Srf.CreateUACOptions,
+    opts: Omit<Srf.CreateUACOptions, 'auth'> & { auth?: SrfAuth },
     callbacks: { cbRequest(err: unknown, req?: Srf.SrfRequest): void; cbProvisional(res: Srf.SrfResponse): void },
   ): Promise<Srf.Dialog | SrfPendingOffer>;
   createUAS(req: Srf.SrfRequest, res: Srf.SrfResponse, opts: { localSdp: string; headers?: Record<string, string> }): Promise<Srf.Dialog>;
   request(
     uri: string,
-    opts: { method: string; headers: Record<string, string> },
-    callback: (err: unknown, req: { on(event: 'response', listener: (res: { status: number }) => void): unknown }) => void,
+    opts: { method: string; headers: Record<string, string>; auth?: SrfAuth },
+    callback: (err: unknown, req: { on(event: 'response', listener: (res: SrfRequestResponse) => void): unknown; get?(name: string): string | undefined }) => void,
   ): unknown;
 }
 
+/** A response to srf.request (lib/response.js). */
+interface SrfRequestResponse {
+  readonly status: number;
+  readonly reason?: string;
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+}
+
 function app(srf: Srf): SrfApp {
+  extendSrfDigest();
   return srf as unknown as SrfApp;
+}
+
+// ------------------------------------------------------------------ digest (RFC 3261 §22, RFC 7616)
+
+/** srf's `auth` option, in the callback form it accepts besides {username, password} (lib/digest-client.js). */
+type SrfAuth =
+  | { username: string; password: string }
+  | ((req: unknown, res: unknown, callback: (err: Error | null, username?: string, password?: string) => void) => void);
+
+/** The request options srf keeps on a sent request as `_originalParams.options` (lib/drachtio-agent.js). */
+interface SrfRequestOptions {
+  method: string;
+  uri?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  auth?: SrfAuth;
+  proxy?: string;
+  stackDialogId?: string;
+}
+
+interface SrfAgentInternals {
+  request(options: SrfRequestOptions, callback: (err: unknown, req?: unknown) => void): void;
+  /** per wire connection: call-ids whose challenge is being answered (lib/drachtio-agent.js) */
+  mapServer?: Map<unknown, { pendingSipAuthRequests?: Map<string, unknown> }>;
+  pendingSipAuthTxnIdUpdate?: Map<string, unknown>;
+}
+
+/** What srf's DigestClient holds: the challenge response, the challenged request, the agent (lib/digest-client.js). */
+interface DigestClientInternals {
+  res: { readonly statusCode: number; readonly socket: unknown; get(name: string): string | undefined };
+  req: {
+    readonly uri: string;
+    readonly method: string;
+    readonly body?: string;
+    readonly stackTxnId?: string;
+    get(name: string): string | undefined;
+    _originalParams: { options: SrfRequestOptions };
+  };
+  agent: SrfAgentInternals;
+  authenticate(callback: (err: Error | null, req?: unknown) => void): void;
+}
+
+const srfAuthenticate = SrfDigestClient.prototype.authenticate;
+let digestExtended = false;
+
+/** How often one request was sent with our credentials, and whether a stale nonce was retried. */
+const credentialedSends = new WeakMap<SrfRequestOptions, { sends: number; staleRetried: boolean }>();
+
+/**
+ * drachtio-srf answers 401/407 itself, on the embedded edge and on drachtio-server alike: same
+ * Call-ID and From tag, the next CSeq, the request sent again, the new transaction taking over
+ * the old one's listeners and CANCEL (lib/drachtio-agent.js, lib/digest-client.js). Its digest
+ * computes MD5 only and copies the server's qop list as it came ("auth,auth-int" is sent as is).
+ * This keeps srf's retry and replaces only the Authorization it computed, with one from
+ * digest-auth.ts: MD5, SHA-256 and SHA-512-256 (and -sess), a qop chosen from the list, the
+ * Request-URI the stack really sent as digest-uri (srf uses `sip:placeholder` in a dialog). It
+ * also answers a challenge only once per request: a second challenge after our credentials
+ * means they were refused (RFC 3261 §22.2), and the response goes to the application as it is;
+ * only a `stale=true` challenge (RFC 7616 §3.3: good credentials, old nonce) is answered once more.
+ */
+function extendSrfDigest(): void {
+  if (digestExtended) return;
+  digestExtended = true;
+  SrfDigestClient.prototype.authenticate = function authenticate(this: DigestClientInternals, callback) {
+    answerChallenge(this, callback);
+  };
+}
+
+function answerChallenge(client: DigestClientInternals, callback: (err: Error | null, req?: unknown) => void): void {
+  const options = client.req._originalParams.options;
+  const proxyChallenge = client.res.statusCode === 407;
+  const challenge = chooseChallenge(parseChallenges(client.res.get(proxyChallenge ? 'Proxy-Authenticate' : 'WWW-Authenticate') ?? ''));
+  const fail = (why: string) => {
+    forgetPendingChallenge(client);
+    callback(new Error(why));
+  };
+  if (!challenge) return fail(`no Digest challenge outdial can answer in the ${client.res.statusCode}`);
+  const sent = credentialedSends.get(options) ?? { sends: 0, staleRetried: false };
+  if (sent.sends > 0) {
+    if (!challenge.stale || sent.staleRetried) return fail('the credentials were refused');
+    sent.staleRetried = true;
+  }
+  sent.sends++;
+  credentialedSends.set(options, sent);
+
+  const given = options.auth;
+  let credentials: { username: string; password: string } | undefined;
+  // srf asks for the credentials through options.auth; this catches them on the way.
+  options.auth = (req, res, cb) => {
+    const answer = (err: Error | null, username?: string, password?: string) => {
+      if (!err && username !== undefined && password !== undefined) credentials = { username, password };
+      cb(err, username, password);
+    };
+    if (typeof given === 'function') given(req, res, answer);
+    else if (given) answer(null, given.username, given.password);
+    else answer(new Error('no credentials'));
+  };
+  const agent = client.agent;
+  const restore = () => {
+    options.auth = given;
+    client.agent = agent;
+  };
+  // srf ends by sending through its agent: the request goes out with our Authorization instead.
+  client.agent = Object.create(agent, {
+    request: {
+      value: (opts: SrfRequestOptions, cb: (err: unknown, req?: unknown) => void) => {
+        restore();
+        if (credentials) {
+          const headers = (opts.headers ??= {});
+          headers[proxyChallenge ? 'Proxy-Authorization' : 'Authorization'] = authorizationValue({
+            challenge,
+            username: credentials.username,
+            password: credentials.password,
+            method: client.req.method,
+            uri: client.req.uri,
+            body: opts.body ?? client.req.body ?? '',
+          });
+        }
+        // srf pins a retry to the challenger's address; inside a dialog the stack routes by the
+        // dialog's route set and remote target (RFC 3261 §12.2.1.1), never by a proxy.
+        if (opts.stackDialogId) delete opts.proxy;
+        agent.request(opts, cb);
+      },
+    },
+  }) as SrfAgentInternals;
+  try {
+    srfAuthenticate.call(client, (err, req) => {
+      restore();
+      if (err) forgetPendingChallenge(client);
+      callback(err, req);
+    });
+  } catch (err) {
+    restore();
+    fail(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * srf marks a Call-ID while it answers its challenge and forgets it at the next response of that
+ * Call-ID (lib/drachtio-agent.js). When the challenge is not answered no such response comes, and
+ * the mark would make srf pass the next challenge with that Call-ID (a REGISTER refresh) up
+ * unanswered: it is removed here.
+ */
+function forgetPendingChallenge(client: DigestClientInternals): void {
+  const callId = client.req.get('Call-ID');
+  if (callId !== undefined) client.agent.mapServer?.get(client.res.socket)?.pendingSipAuthRequests?.delete(callId);
+  if (client.req.stackTxnId !== undefined) client.agent.pendingSipAuthTxnIdUpdate?.delete(client.req.stackTxnId);
 }
 
 // ------------------------------------------------------------------ the ports the call path uses
@@ -156,6 +315,31 @@ export interface CarrierInvite {
   readonly sdp: string;
   /** From user part; undefined lets the stack pick. */
   readonly callingNumber: string | undefined;
+  /**
+   * The trunk's digest credentials (RFC 3261 §22.2), used when the carrier challenges this INVITE
+   * and the requests of its dialog. The password is asked for only then.
+   */
+  readonly auth?: DigestCredentials;
+}
+
+export interface DigestCredentials {
+  readonly username: string;
+  password(): string;
+}
+
+/** srf's auth option for credentials: the password is read only when a challenge comes. */
+function srfAuthOf(credentials: DigestCredentials, onChallenge?: () => void): SrfAuth {
+  return (_req, _res, callback) => {
+    onChallenge?.();
+    let password: string;
+    try {
+      password = credentials.password();
+    } catch (err) {
+      callback(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    callback(null, credentials.username, password);
+  };
 }
 
 /**
@@ -172,11 +356,23 @@ export interface CarrierFailure {
   readonly status: number | undefined;
   readonly reason: string | undefined;
   readonly response: HeaderReader | undefined;
+  /**
+   * A 401/407 to an INVITE sent with credentials: the challenge was answered and the carrier
+   * refused our credentials, or it could not be answered (docs/routing.md §4).
+   */
+  readonly authFailed?: boolean;
+}
+
+export interface InviteEvents {
+  sent(req: SentInvite): void;
+  provisional(res: ProvisionalResponse): void;
+  /** the carrier challenged and the credentials are being sent */
+  challenged?(): void;
 }
 
 /** Places INVITEs toward carriers. Rejects with a CarrierFailure. */
 export interface CarrierInviter {
-  invite(invite: CarrierInvite, events: { sent(req: SentInvite): void; provisional(res: ProvisionalResponse): void }): Promise<CarrierAnswer>;
+  invite(invite: CarrierInvite, events: InviteEvents): Promise<CarrierAnswer>;
 }
 
 /** Answers the platform's INVITE with a 200 and yields the platform's dialog. */
@@ -192,7 +388,8 @@ function isPendingOffer(result: Srf.Dialog | SrfPendingOffer): result is SrfPend
 export function srfCarrierInviter(srf: Srf): CarrierInviter {
   return {
     invite(invite, events) {
-      const opts: Srf.CreateUACOptions = { headers: invite.headers };
+      const opts: Omit<Srf.CreateUACOptions, 'auth'> & { auth?: SrfAuth } = { headers: invite.headers };
+      if (invite.auth) opts.auth = srfAuthOf(invite.auth, () => events.challenged?.());
       // Without localSdp srf sends no body; noAck makes it hand back the carrier's offer so the
       // platform's answer can go in our ACK (RFC 3264 §5) instead of srf's own.
       if (invite.sdp !== '') opts.localSdp = invite.sdp;
@@ -219,10 +416,13 @@ export function srfCarrierInviter(srf: Srf): CarrierInviter {
           },
           (err: unknown) => {
             const e = (err ?? {}) as SrfSipError;
+            const status = typeof e.status === 'number' ? e.status : undefined;
             const failure: CarrierFailure = {
-              status: typeof e.status === 'number' ? e.status : undefined,
+              status,
               reason: typeof e.reason === 'string' ? e.reason : undefined,
               response: e.res,
+              // srf answers a first challenge itself: one that reaches us was not answered or not accepted.
+              ...(invite.auth !== undefined && (status === 401 || status === 407) ? { authFailed: true } : {}),
             };
             throw failure;
           },
@@ -286,6 +486,55 @@ export function routeMethod(srf: Srf, method: string, handler: (req: Srf.SrfRequ
   const router = (srf as unknown as Record<string, unknown>)[method.toLowerCase()];
   if (typeof router !== 'function') throw new Error(`drachtio-srf cannot route ${method}`);
   (router as (h: typeof handler) => void).call(srf, handler);
+}
+
+// ------------------------------------------------------------------ REGISTER (RFC 3261 §10)
+
+export interface RegisterRequest {
+  /** the registrar: `sip:<host>[;transport=...]` (RFC 3261 §10.2) */
+  readonly uri: string;
+  /** From, To, Call-ID, CSeq, Contact, Expires */
+  readonly headers: Record<string, string>;
+  readonly auth: DigestCredentials;
+}
+
+/** The registrar's final answer (after srf answered a challenge, if one came). */
+export interface RegisterAnswer extends HeaderReader {
+  readonly status: number;
+  readonly reason: string;
+  /** a 401/407 that reached us: the credentials were refused or the challenge could not be answered */
+  readonly authFailed: boolean;
+  /** the Contact the stack sent (srf's echo of the request), to find our binding in the 2xx */
+  readonly sentContact: string | undefined;
+}
+
+export interface RegisterSender {
+  /** Resolves with the final response; rejects when the request could not be handed to the stack. */
+  register(req: RegisterRequest): Promise<RegisterAnswer>;
+}
+
+/** REGISTER through srf.request, with srf's digest (extended above) answering the registrar's challenge. */
+export function srfRegisterSender(srf: Srf): RegisterSender {
+  return {
+    register: (req) =>
+      new Promise((resolve, reject) => {
+        app(srf).request(req.uri, { method: 'REGISTER', headers: { ...req.headers }, auth: srfAuthOf(req.auth) }, (err, sent) => {
+          if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+          const sentContact = sent.get?.('Contact');
+          sent.on('response', (res) => {
+            if (res.status < 200) return;
+            resolve({
+              sentContact,
+              status: res.status,
+              reason: res.reason ?? '',
+              authFailed: res.status === 401 || res.status === 407,
+              get: (name) => res.get(name),
+              has: (name) => res.has(name),
+            });
+          });
+        });
+      }),
+  };
 }
 
 /** srf.request with a callback, as the OPTIONS prober sends it. */

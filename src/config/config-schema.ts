@@ -39,6 +39,26 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The key that seals secrets at rest (docs/api.md §18): given, or kept in a key file. */
+    secrets: Type.Object(
+      {
+        /** 32 bytes as 64 hex digits or base64; '' = the key file */
+        key: Type.String(),
+        /** '' = `<db.path>.key` */
+        keyFile: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+    /** Provider registration (docs/routing.md §9): the back-off after a failed REGISTER. */
+    register: Type.Object(
+      {
+        /** the first retry after a failure; each further failure doubles it */
+        retryMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+        /** the longest wait between retries */
+        retryMaxMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
+      },
+      { additionalProperties: false },
+    ),
     telnyx: Type.Object(
       { apiUrl: Type.String({ pattern: '^https?://' }), timeoutMs: Millis },
       { additionalProperties: false },
@@ -112,6 +132,8 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_ADMIN_USERNAME', path: 'admin.username', kind: 'string', doc: 'first-start admin user name' },
   { name: 'OUTDIAL_ADMIN_PASSWORD', path: 'admin.password', kind: 'string', doc: 'first-start admin password, at least 12 characters (random and printed once when empty)' },
   { name: 'OUTDIAL_JWT_SECRET', path: 'auth.jwtSecret', kind: 'string', doc: 'token signing key, at least 32 bytes (generated once and stored when empty)' },
+  { name: 'OUTDIAL_SECRET_KEY', path: 'secrets.key', kind: 'string', doc: 'key sealing carrier passwords and the stored token signing key: 32 bytes as 64 hex digits or base64 (empty = the key file)' },
+  { name: 'OUTDIAL_SECRET_KEY_FILE', path: 'secrets.keyFile', kind: 'string', doc: 'file holding that key, created with mode 0600 on the first start when missing (empty = `<OUTDIAL_DB_PATH>.key`)' },
   { name: 'OUTDIAL_TOKEN_TTL_SECONDS', path: 'auth.tokenTtlSeconds', kind: 'int', doc: 'token lifetime' },
   { name: 'OUTDIAL_LOGIN_RATE', path: 'auth.loginRatePerSecond', kind: 'int', doc: 'login attempts per second per client IP' },
   { name: 'OUTDIAL_LOGIN_BURST', path: 'auth.loginBurst', kind: 'int', doc: 'login burst per client IP' },
@@ -145,4 +167,6 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_HEALTH_CHECK_INTERVAL_MS', path: 'routing.healthCheckIntervalMs', kind: 'int', doc: 'SIP OPTIONS probe of every provider this often (0 = off)' },
   { name: 'OUTDIAL_HEALTH_CHECK_TIMEOUT_MS', path: 'routing.healthCheckTimeoutMs', kind: 'int', doc: 'no answer to a probe within this counts as a failure' },
   { name: 'OUTDIAL_HEALTH_UNHEALTHY_AFTER', path: 'routing.unhealthyAfter', kind: 'int', doc: 'consecutive failed probes before a provider is unhealthy (one success makes it healthy)' },
+  { name: 'OUTDIAL_REGISTER_RETRY_MS', path: 'register.retryMs', kind: 'int', doc: 'first retry of a failed provider REGISTER; doubles after each further failure' },
+  { name: 'OUTDIAL_REGISTER_RETRY_MAX_MS', path: 'register.retryMaxMs', kind: 'int', doc: 'longest wait between REGISTER retries' },
 ];

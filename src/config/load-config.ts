@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
+import { decodeSecretKey, SECRET_KEY_FORMAT } from '../secrets/secret-key.ts';
 import { ConfigSchema, ENV_VARS, type Config } from './config-schema.ts';
 
 export class ConfigError extends Error {
@@ -82,6 +83,12 @@ function secretProblems(config: Config): string[] {
       `OUTDIAL_JWT_SECRET (auth.jwtSecret) is ${secretBytes} bytes; it must be at least ${MIN_JWT_SECRET_BYTES} bytes ` +
         '(e.g. `openssl rand -base64 48`), or empty to let outdial generate and keep one',
     );
+  }
+  if (config.secrets.key !== '' && !decodeSecretKey(config.secrets.key)) {
+    problems.push(`OUTDIAL_SECRET_KEY (secrets.key) is not ${SECRET_KEY_FORMAT}, or empty to keep the key in a key file`);
+  }
+  if (config.register.retryMaxMs < config.register.retryMs) {
+    problems.push('OUTDIAL_REGISTER_RETRY_MAX_MS (register.retryMaxMs) must not be below OUTDIAL_REGISTER_RETRY_MS (register.retryMs)');
   }
   const passwordChars = [...config.admin.password].length;
   if (passwordChars > 0 && passwordChars < MIN_ADMIN_PASSWORD_CHARS) {

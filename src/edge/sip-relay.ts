@@ -492,9 +492,8 @@ export class SipRelay {
     }
     const req = dialog.buildRequest(appReq, this.opts.local());
     const target = await this.dialogTarget(dialog);
-    if (req.method === 'BYE') {
-      this.endDialog(dialog, 'app sent BYE');
-    }
+    // A BYE ends the dialog when it is answered (onNetworkResponse), not when sent: drachtio-server
+    // keeps the dialog so that srf can send a challenged BYE again with credentials (RFC 3261 §22.2).
     this.sendForApp(app, msgId, req, target, dialog.id, dialog);
   }
 
@@ -529,6 +528,7 @@ export class SipRelay {
   private onNetworkResponse(record: OutboundTxn, res: SipResponse): void {
     const req = record.client.request;
     const target = record.client.target;
+    if (req.method === 'BYE' && record.dialog && res.status >= 200 && !record.final) this.afterByeAnswered(record.dialog, res.status);
     if (req.method === 'INVITE' && res.status >= 200 && res.status < 300) {
       if (record.final) {
         this.reAck(res);
@@ -547,6 +547,15 @@ export class SipRelay {
         raw.toString('utf8'),
       ),
     );
+  }
+
+  /** A challenged BYE keeps its dialog for the retry, at most 64 × T1; any other answer ends it. */
+  private afterByeAnswered(dialog: Dialog, status: number): void {
+    if (status !== 401 && status !== 407) {
+      this.endDialog(dialog, `BYE answered ${status}`);
+      return;
+    }
+    setTimeout(() => this.guard('challenged-bye', () => this.endDialog(dialog, 'challenged BYE not sent again')), 64 * this.opts.timers.t1).unref();
   }
 
   private onInvite2xx(record: OutboundTxn, res: SipResponse): void {

@@ -30,6 +30,10 @@ export const REDACT_PATHS = [
   '*.password_hash',
   'token_hash',
   '*.token_hash',
+  'auth_password',
+  '*.auth_password',
+  'auth_password_sealed',
+  '*.auth_password_sealed',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -179,6 +179,11 @@ function collect(
   add(customer.all);
 }
 
+/** An unhealthy provider, or one whose REGISTER failed, is tried after every other (docs/routing.md §2). */
+export function orderedLast(provider: Pick<ProviderRecord, 'health_status' | 'registration_status'>): boolean {
+  return provider.health_status === 'unhealthy' || provider.registration_status === 'failed';
+}
+
 /**
  * The ordered candidates for a normalized number (`+` and digits) and a customer id (lower case,
  * as parseCustomerHeader returns it). Empty → the caller answers 404 (no route).
@@ -191,11 +196,12 @@ export function planAttempts(snapshot: DialPlanSnapshot, number: string, custome
   if (customerKey !== DEFAULT_CUSTOMER_ID) {
     collect(snapshot, snapshot.customers.get(DEFAULT_CUSTOMER_ID), number, seen, ordered);
   }
-  // Unhealthy providers go last, keeping their relative order (a stable partition).
+  // Unhealthy providers, and those whose registration failed, go last, keeping their relative
+  // order (a stable partition; docs/routing.md §2).
   let unhealthy: Candidate[] | undefined;
   const healthy: Candidate[] = [];
   for (const c of ordered) {
-    if (c.provider.health_status === 'unhealthy') (unhealthy ??= []).push(c);
+    if (orderedLast(c.provider)) (unhealthy ??= []).push(c);
     else healthy.push(c);
   }
   return unhealthy === undefined ? healthy : healthy.concat(unhealthy);

@@ -1,8 +1,9 @@
 import { splitCodecList } from './codec-filter.ts';
 import { planAttempts, type DialPlanSnapshot } from './dial-plan.ts';
+import { canonicalHeaderKey } from '../sip/header-names.ts';
 import { applyHeaderPolicy, type HeaderGetter, type HeaderPolicy, type SipHeader } from './header-policy.ts';
 import type { ProviderRecord, RouteRecord } from './model.ts';
-import { buildRequestUri } from './request-uri.ts';
+import { buildRequestUri, buildToUri } from './request-uri.ts';
 
 /**
  * The attempts for one number and customer, in plan order (docs/routing.md §2–§3). Both the SIP
@@ -13,6 +14,8 @@ export interface Attempt {
   readonly route: RouteRecord;
   readonly provider: ProviderRecord;
   readonly requestUri: string;
+  /** the attempt's To: the Request-URI without its parameters (docs/routing.md §3) */
+  readonly toUri: string;
   /** the provider's codec list (as stored, in order; matched case-insensitively); empty = SDP passed unchanged. */
   readonly codecs: readonly string[];
 }
@@ -43,20 +46,39 @@ export function computeAttempts(snapshot: DialPlanSnapshot, number: string, cust
     route,
     provider,
     requestUri: buildRequestUri(provider, number),
+    toUri: buildToUri(provider, number),
     codecs: splitCodecList(provider.codecs),
   }));
 }
 
+/** `sip:+15551234567@x` → `sip:15551234567@x`, for every sip:/sips: URI whose user part is +E.164. */
+function withoutLeadingPlus(value: string): string {
+  // A tel: URI is left as it is: without its + it would be a local number, which RFC 3966 §5.1.5
+  // allows only with a phone-context the provider would have to agree on.
+  return value.replace(/(sips?:)\+([0-9]{1,15})(?=[@;])/gi, '$1$2');
+}
+
+const PAI_KEY = canonicalHeaderKey('P-Asserted-Identity');
+
 /** The one definition of what an attempt sends; `platform` is the call's INVITE (none for a preview). */
 export function finalAttempt(attempt: Attempt, platform: PlatformHeaders = NO_PLATFORM): FinalAttempt {
   const outgoing = applyHeaderPolicy(platform.policy, platform.headers, attempt.provider);
+  let { headers, fromUser } = outgoing;
+  if (!attempt.provider.leading_plus) {
+    // docs/routing.md §3: a +E.164 caller follows the provider's number format, in From and in
+    // the platform's P-Asserted-Identity (the provider's own tech headers are sent as given).
+    if (fromUser !== null && /^\+[0-9]{1,15}$/.test(fromUser)) fromUser = fromUser.slice(1);
+    const techCount = Object.keys(attempt.provider.tech_headers).length;
+    headers = headers.map((h, i) => (i >= techCount && canonicalHeaderKey(h.name) === PAI_KEY ? { name: h.name, value: withoutLeadingPlus(h.value) } : h));
+  }
   return {
     route: attempt.route,
     provider: attempt.provider,
     requestUri: attempt.requestUri,
+    toUri: attempt.toUri,
     codecs: attempt.codecs,
-    headers: outgoing.headers,
-    fromUser: outgoing.fromUser,
+    headers,
+    fromUser,
   };
 }
 

@@ -7,7 +7,48 @@ export const DEFAULT_CUSTOMER_ID = '00000000-0000-0000-0000-000000000001';
 
 export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
 
-export interface ProviderRecord {
+/** The REGISTER state of a provider (docs/routing.md §9): `off` unless `register` is on. */
+export type RegistrationStatus = 'off' | 'registering' | 'registered' | 'failed';
+
+/** How attempts reach a provider: the Request-URI's `transport` parameter (none for UDP). */
+export type SipTransport = 'udp' | 'tcp' | 'tls';
+
+/**
+ * A provider's credentials, registration, number format, transport and limits (docs/api.md §9).
+ * A provider created without them behaves as providers did before they existed.
+ */
+export interface CarrierSettings {
+  /** digest user name; '' = no credentials */
+  auth_username: string;
+  /**
+   * The password, sealed by src/secrets/secret-box.ts ('' = none). Opaque to stores and the
+   * routing code; it never leaves the server (the API shows `auth_password_set`).
+   */
+  auth_password_sealed: string;
+  register: boolean;
+  /** seconds, 60..86400 */
+  register_expires: number;
+  /** false: the number without its `+` in the Request-URI, To, and a +E.164 caller in From / P-Asserted-Identity */
+  leading_plus: boolean;
+  transport: SipTransport;
+  /** concurrent calls through the provider; 0 = unlimited */
+  max_calls: number;
+  /** new attempts per second; 0 = unlimited */
+  max_cps: number;
+}
+
+export const CARRIER_DEFAULTS: Readonly<CarrierSettings> = Object.freeze({
+  auth_username: '',
+  auth_password_sealed: '',
+  register: false,
+  register_expires: 3600,
+  leading_plus: true,
+  transport: 'udp',
+  max_calls: 0,
+  max_cps: 0,
+});
+
+export interface ProviderRecord extends CarrierSettings {
   id: string;
   type: 'sip';
   hostname: string;
@@ -21,6 +62,8 @@ export interface ProviderRecord {
   metadata: Record<string, unknown>;
   health_status: HealthStatus;
   health_checked_at: string | null;
+  registration_status: RegistrationStatus;
+  registration_checked_at: string | null;
   tm_create: string;
   tm_update: string;
   tm_delete: string;

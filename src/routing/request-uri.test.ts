@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRequestUri, escapeSipUser, formatHostport } from './request-uri.ts';
+import { buildRequestUri, buildToUri, escapeSipUser, formatHostport } from './request-uri.ts';
 
 const N = '+15551234567';
 
@@ -22,6 +22,23 @@ describe('buildRequestUri', () => {
     { prefix: '', postfix: '', host: '::1', uri: 'sip:+15551234567@[::1]' },
   ])('$prefix|$postfix @ $host → $uri', ({ prefix, postfix, host, uri }) => {
     expect(buildRequestUri({ tech_prefix: prefix, tech_postfix: postfix, hostname: host }, N)).toBe(uri);
+  });
+});
+
+describe('buildRequestUri: leading_plus and transport', () => {
+  it.each([
+    { leading_plus: false, transport: 'udp', prefix: '9', uri: 'sip:915551234567@h.example:5080' },
+    { leading_plus: true, transport: 'udp', prefix: '9', uri: 'sip:9+15551234567@h.example:5080' },
+    { leading_plus: false, transport: 'tcp', prefix: '', uri: 'sip:15551234567@h.example:5080;transport=tcp' },
+    { leading_plus: true, transport: 'tls', prefix: '', uri: 'sip:+15551234567@h.example:5080;transport=tls' },
+  ] as const)('leading_plus $leading_plus, $transport, prefix $prefix → $uri', ({ leading_plus, transport, prefix, uri }) => {
+    const provider = { tech_prefix: prefix, tech_postfix: '', hostname: 'h.example:5080', leading_plus, transport };
+    expect(buildRequestUri(provider, N)).toBe(uri);
+    expect(buildToUri(provider, N)).toBe(uri.replace(/;transport=\w+$/, ''));
+  });
+
+  it('the issue example: number +15551234567, prefix 9, leading_plus false → sip:915551234567@host', () => {
+    expect(buildRequestUri({ tech_prefix: '9', tech_postfix: '', hostname: 'host', leading_plus: false }, N)).toBe('sip:915551234567@host');
   });
 });
 

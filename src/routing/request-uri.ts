@@ -3,7 +3,8 @@ import type { ProviderRecord } from './model.ts';
 
 /**
  * Request-URI of one attempt (docs/routing.md §3):
- * `sip:<tech_prefix><+E164 number><tech_postfix>@<hostname>`.
+ * `sip:<tech_prefix><+E164 number><tech_postfix>@<hostname>[;transport=tcp|tls]`, the number
+ * without its `+` for a provider with `leading_plus: false`.
  */
 
 // RFC 3261 §25: user = 1*( unreserved / escaped / user-unreserved )
@@ -39,10 +40,27 @@ export function formatHostport(hostname: string): string {
   return hostname;
 }
 
-export function buildRequestUri(
-  provider: Pick<ProviderRecord, 'tech_prefix' | 'tech_postfix' | 'hostname'>,
-  number: string,
-): string {
-  const user = escapeSipUser(provider.tech_prefix + number + provider.tech_postfix);
+type UriFields = Pick<ProviderRecord, 'tech_prefix' | 'tech_postfix' | 'hostname'> & Partial<Pick<ProviderRecord, 'leading_plus' | 'transport'>>;
+
+/** The number as this provider wants it: `+15551234567`, or `15551234567` with leading_plus false. */
+export function providerNumber(provider: Partial<Pick<ProviderRecord, 'leading_plus'>>, number: string): string {
+  return provider.leading_plus === false && number.startsWith('+') ? number.slice(1) : number;
+}
+
+/**
+ * RFC 3261 §19.1.1: the transport parameter tells the stack how to reach the host (RFC 3263 §4.1);
+ * UDP is the default and is not written.
+ */
+export function transportParam(provider: Partial<Pick<ProviderRecord, 'transport'>>): string {
+  return provider.transport === 'tcp' || provider.transport === 'tls' ? `;transport=${provider.transport}` : '';
+}
+
+/** `sip:<user>@<hostport>` of an attempt, without URI parameters (its To, docs/routing.md §3). */
+export function buildToUri(provider: UriFields, number: string): string {
+  const user = escapeSipUser(provider.tech_prefix + providerNumber(provider, number) + provider.tech_postfix);
   return `sip:${user}@${formatHostport(provider.hostname)}`;
+}
+
+export function buildRequestUri(provider: UriFields, number: string): string {
+  return buildToUri(provider, number) + transportParam(provider);
 }

@@ -1,4 +1,4 @@
-import type { HealthStatus, ProviderRecord, RouteRecord, RoutingChange } from '../routing/model.ts';
+import type { HealthStatus, ProviderRecord, RegistrationStatus, RouteRecord, RoutingChange, SipTransport } from '../routing/model.ts';
 import type { Page, PageRequest } from './page.ts';
 
 /**
@@ -23,6 +23,19 @@ export interface ProviderInput {
   detail: string;
   codecs: string;
   metadata?: Record<string, unknown>;
+  // Carrier settings (routing/model.ts CarrierSettings); an omitted one takes CARRIER_DEFAULTS.
+  auth_username?: string;
+  /**
+   * The password sealed by src/secrets (opaque to the store). On `replace`, undefined keeps the
+   * stored one and '' clears it; either way a password is kept only with an auth_username.
+   */
+  auth_password_sealed?: string;
+  register?: boolean;
+  register_expires?: number;
+  leading_plus?: boolean;
+  transport?: SipTransport;
+  max_calls?: number;
+  max_cps?: number;
 }
 
 /** Fields a route PUT replaces; customer_id is fixed at creation (docs/api.md, "Routes"). */
@@ -112,13 +125,21 @@ export interface ProviderStore {
   create(input: ProviderInput): Promise<ProviderRecord>;
   /**
    * Full replace (PUT). Metadata is kept unless given (it holds carrier ids from setup); a
-   * hostname change resets the health state, since it described the old host.
+   * hostname or transport change resets the health state, since it described the old target.
+   * The registration state becomes `off` without `register`, and `registering` when `register`
+   * is on and it, the hostname, transport, credentials or expiry changed (the registrar starts
+   * over); otherwise it is kept.
    */
   replace(id: string, input: ProviderInput): Promise<ProviderRecord>;
   /** Soft delete; refused while live routes reference the provider (PROVIDER_IN_USE). */
   softDelete(id: string): Promise<ProviderRecord>;
   /** A probe result; announced as a provider change, so the dial plan orders by health. */
   setHealth(id: string, status: HealthStatus, checkedAt: string): Promise<void>;
+  /**
+   * A registrar result (src/register); announced as a provider change like health (a failed
+   * registration orders the provider last). Not a configuration change: tm_update stays.
+   */
+  setRegistration(id: string, status: RegistrationStatus, checkedAt: string): Promise<void>;
 }
 
 export interface RouteStore {
@@ -166,10 +187,23 @@ export interface AccessKeyStore {
   findByTokenHash(tokenHash: string): Promise<AccessKeyRecord | undefined>;
 }
 
+/**
+ * Named values the engine keeps (the secret key's id, the sealed token signing key). Values are
+ * opaque here: secrets arrive sealed by src/secrets and are never decrypted by a store.
+ */
 export interface SettingsStore {
   get(key: string): Promise<string | undefined>;
-  /** The token signing key: generated on first use and kept, so tokens stay valid across restarts. */
-  jwtSecret(): Promise<string>;
+  /**
+   * Stores `value` under `key` unless a value is there already, in one write transaction, and
+   * resolves with the value now stored (the existing one, if any): two processes starting on
+   * one database agree on the first value written.
+   */
+  putIfAbsent(key: string, value: string): Promise<string>;
+  /**
+   * Removes the key, and its old value from the database's files as far as the store can (a
+   * clear secret from before encryption must not linger in free pages or a write-ahead log).
+   */
+  remove(key: string): Promise<void>;
 }
 
 /**

@@ -10,6 +10,8 @@ const UNKNOWN_ID = '11111111-2222-4333-8444-555555555555';
 
 let t: TestEngine;
 let live: { id: string };
+let credentialed: { id: string };
+const TRUNK_PASSWORD = 'bad-inputs trunk pw 7Q';
 let deleted: { id: string };
 let route: { id: string };
 let adminId: string;
@@ -26,7 +28,7 @@ async function sign(secret: string, sub: string, exp: number | string): Promise<
 function fingerprint(): string {
   const db = sqliteDb(t.engine.store);
   return JSON.stringify([
-    db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM providers').get(),
+    db.prepare("SELECT count(*) AS n, max(tm_update) AS u, group_concat(auth_password_sealed, '|') AS p FROM providers").get(),
     db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM routes').get(),
     db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM agents').get(),
     db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM access_keys').get(),
@@ -39,6 +41,7 @@ beforeAll(async () => {
   deleted = (await t.request('POST', '/v1.0/providers', { body: providerBody({ name: 'gone' }) })).body;
   expect((await t.request('DELETE', `/v1.0/providers/${deleted.id}`)).status).toBe(200);
   route = (await t.request('POST', '/v1.0/routes', { body: routeBody(live.id) })).body;
+  credentialed = (await t.request('POST', '/v1.0/providers', { body: providerBody({ name: 'trunk', auth_username: 'trunk-user', auth_password: TRUNK_PASSWORD }) })).body;
   const admin = (await t.engine.store.agents.findByUsername('admin'))!;
   adminId = admin.id;
   await t.engine.store.agents.create({ username: 'customer-admin', passwordHash: await hashPassword(CUSTOMER_PASSWORD), permission: Permission.CustomerAll });
@@ -116,6 +119,53 @@ const PROVIDER_CASES: Case[] = [
   ['DELETE unknown id', 'DELETE', () => `/v1.0/providers/${UNKNOWN_ID}`, undefined, 404, 'PROVIDER_NOT_FOUND'],
   ['DELETE already deleted', 'DELETE', () => `/v1.0/providers/${deleted.id}`, undefined, 404, 'PROVIDER_NOT_FOUND'],
   ['page_token not a time', 'GET', () => '/v1.0/providers?page_token=yesterday', undefined, 400, 'INVALID_ARGUMENT'],
+];
+
+/** docs/api.md §9, "Carrier settings": each refused with the field's own reason. */
+const CARRIER_CASES: Case[] = [
+  ['auth_password without auth_username', 'POST', () => '/v1.0/providers', providerBody({ auth_password: 'secret pw' }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['auth_password with an empty auth_username', 'POST', () => '/v1.0/providers', providerBody({ auth_username: '', auth_password: 'secret pw' }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['auth_username without auth_password', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'user' }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['auth_username with an empty auth_password', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'user', auth_password: '' }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['auth_password of 257 characters', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'user', auth_password: 'p'.repeat(257) }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['auth_password a number', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'user', auth_password: 1234 }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['auth_password with a line break', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'user', auth_password: 'pass\nword' }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['auth_password with a lone surrogate', 'POST', () => '/v1.0/providers', undefined, 400, 'INVALID_AUTH_PASSWORD', { raw: '{"type":"sip","hostname":"a.com","auth_username":"u","auth_password":"p\\ud800"}' }],
+  ['auth_username with a blank', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'a b', auth_password: 'pw' }), 400, 'INVALID_AUTH_USERNAME'],
+  ['auth_username with a quote', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'a"b', auth_password: 'pw' }), 400, 'INVALID_AUTH_USERNAME'],
+  ['auth_username with a backslash', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'a\\b', auth_password: 'pw' }), 400, 'INVALID_AUTH_USERNAME'],
+  ['auth_username of 129 characters', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'u'.repeat(129), auth_password: 'pw' }), 400, 'INVALID_AUTH_USERNAME'],
+  ['auth_username not a string', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 7, auth_password: 'pw' }), 400, 'INVALID_AUTH_USERNAME'],
+  ['auth_username with a control character', 'POST', () => '/v1.0/providers', providerBody({ auth_username: 'a\u0001', auth_password: 'pw' }), 400, 'INVALID_AUTH_USERNAME'],
+  ['register without credentials', 'POST', () => '/v1.0/providers', providerBody({ register: true }), 400, 'INVALID_REGISTER'],
+  ['register "yes"', 'POST', () => '/v1.0/providers', providerBody({ register: 'yes' }), 400, 'INVALID_REGISTER'],
+  ['register 1', 'POST', () => '/v1.0/providers', providerBody({ register: 1 }), 400, 'INVALID_REGISTER'],
+  ['register_expires 59', 'POST', () => '/v1.0/providers', providerBody({ register_expires: 59 }), 400, 'INVALID_REGISTER_EXPIRES'],
+  ['register_expires 86401', 'POST', () => '/v1.0/providers', providerBody({ register_expires: 86401 }), 400, 'INVALID_REGISTER_EXPIRES'],
+  ['register_expires 600.5', 'POST', () => '/v1.0/providers', providerBody({ register_expires: 600.5 }), 400, 'INVALID_REGISTER_EXPIRES'],
+  ['register_expires "3600"', 'POST', () => '/v1.0/providers', providerBody({ register_expires: '3600' }), 400, 'INVALID_REGISTER_EXPIRES'],
+  ['leading_plus "false"', 'POST', () => '/v1.0/providers', providerBody({ leading_plus: 'false' }), 400, 'INVALID_LEADING_PLUS'],
+  ['leading_plus null', 'POST', () => '/v1.0/providers', providerBody({ leading_plus: null }), 400, 'INVALID_LEADING_PLUS'],
+  ['transport sctp', 'POST', () => '/v1.0/providers', providerBody({ transport: 'sctp' }), 400, 'INVALID_TRANSPORT'],
+  ['transport TCP (case)', 'POST', () => '/v1.0/providers', providerBody({ transport: 'TCP' }), 400, 'INVALID_TRANSPORT'],
+  ['transport ws', 'POST', () => '/v1.0/providers', providerBody({ transport: 'ws' }), 400, 'INVALID_TRANSPORT'],
+  ['transport a number', 'POST', () => '/v1.0/providers', providerBody({ transport: 5 }), 400, 'INVALID_TRANSPORT'],
+  ['max_calls negative', 'POST', () => '/v1.0/providers', providerBody({ max_calls: -1 }), 400, 'INVALID_MAX_CALLS'],
+  ['max_calls 1.5', 'POST', () => '/v1.0/providers', providerBody({ max_calls: 1.5 }), 400, 'INVALID_MAX_CALLS'],
+  ['max_calls 100001', 'POST', () => '/v1.0/providers', providerBody({ max_calls: 100001 }), 400, 'INVALID_MAX_CALLS'],
+  ['max_calls "2"', 'POST', () => '/v1.0/providers', providerBody({ max_calls: '2' }), 400, 'INVALID_MAX_CALLS'],
+  ['max_cps negative', 'POST', () => '/v1.0/providers', providerBody({ max_cps: -0.5 }), 400, 'INVALID_MAX_CPS'],
+  ['max_cps 1001', 'POST', () => '/v1.0/providers', providerBody({ max_cps: 1001 }), 400, 'INVALID_MAX_CPS'],
+  ['max_cps "1"', 'POST', () => '/v1.0/providers', providerBody({ max_cps: '1' }), 400, 'INVALID_MAX_CPS'],
+  ['POST with the read-only auth_password_set', 'POST', () => '/v1.0/providers', providerBody({ auth_password_set: true }), 400, 'INVALID_ARGUMENT'],
+  ['POST with the read-only registration_status', 'POST', () => '/v1.0/providers', providerBody({ registration_status: 'registered' }), 400, 'INVALID_ARGUMENT'],
+  ['the sealed column as a field', 'POST', () => '/v1.0/providers', providerBody({ auth_password_sealed: 'sb1.x.y' }), 400, 'INVALID_ARGUMENT'],
+  ['PUT register on a provider without credentials', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ register: true }), 400, 'INVALID_REGISTER'],
+  ['PUT register, password removed', 'PUT', () => `/v1.0/providers/${credentialed.id}`, () => providerBody({ auth_username: 'trunk-user', auth_password: null, register: true }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['PUT a password without a user name', 'PUT', () => `/v1.0/providers/${credentialed.id}`, () => providerBody({ auth_password: 'new pw' }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['PUT a user name on a provider with no password stored', 'PUT', () => `/v1.0/providers/${live.id}`, providerBody({ auth_username: 'user' }), 400, 'INVALID_AUTH_PASSWORD'],
+  ['PUT bad transport', 'PUT', () => `/v1.0/providers/${credentialed.id}`, () => providerBody({ auth_username: 'trunk-user', transport: 'udp6' }), 400, 'INVALID_TRANSPORT'],
+  ['PUT negative max_cps', 'PUT', () => `/v1.0/providers/${credentialed.id}`, () => providerBody({ auth_username: 'trunk-user', max_cps: -1 }), 400, 'INVALID_MAX_CPS'],
 ];
 
 const ROUTE_CASES: Case[] = [
@@ -239,6 +289,7 @@ const SETUP_CASES: Case[] = [
 describe.each([
   ['provider setup', SETUP_CASES],
   ['providers', PROVIDER_CASES],
+  ['carrier settings', CARRIER_CASES],
   ['routes', ROUTE_CASES],
   ['auth', AUTH_CASES],
   ['agents', AGENT_CASES],
@@ -252,6 +303,9 @@ describe.each([
     expect({ status: r.status, reason: r.body?.error?.reason }).toEqual({ status, reason });
     expect(r.body.error.request_id).toBe(r.headers.get('x-request-id'));
     expect(r.body.error.message).toBeTypeOf('string');
+    // a refused password is never repeated, nor the stored one
+    expect(r.text).not.toContain('secret pw');
+    expect(r.text).not.toContain(TRUNK_PASSWORD);
     expect(fingerprint()).toBe(before);
   });
 });

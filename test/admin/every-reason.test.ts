@@ -55,6 +55,14 @@ describe('every reason in the registry is reachable over HTTP', () => {
     note(await t.request('POST', '/v1.0/providers', { body: providerBody({ codecs: 'a,,b' }) }));
     note(await t.request('POST', '/v1.0/providers', { body: providerBody({ tech_headers: { Via: 'x' } }) }));
     note(await t.request('POST', '/v1.0/providers', { body: providerBody({ hostname: 'not a host' }) }));
+    note(await t.request('POST', '/v1.0/providers', { body: providerBody({ auth_username: 'a b', auth_password: 'pw' }) }));
+    note(await t.request('POST', '/v1.0/providers', { body: providerBody({ auth_password: 'pw' }) }));
+    note(await t.request('POST', '/v1.0/providers', { body: providerBody({ register: true }) }));
+    note(await t.request('POST', '/v1.0/providers', { body: providerBody({ register_expires: 59 }) }));
+    note(await t.request('POST', '/v1.0/providers', { body: providerBody({ leading_plus: 'no' }) }));
+    note(await t.request('POST', '/v1.0/providers', { body: providerBody({ transport: 'sctp' }) }));
+    note(await t.request('POST', '/v1.0/providers', { body: providerBody({ max_calls: -1 }) }));
+    note(await t.request('POST', '/v1.0/providers', { body: providerBody({ max_cps: -0.5 }) }));
     note(await t.request('GET', `/v1.0/providers/${UNKNOWN}`));
     note(await t.request('GET', `/v1.0/routes/${UNKNOWN}`));
     note(await t.request('GET', `/v1.0/agents/${UNKNOWN}`));

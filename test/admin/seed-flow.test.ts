@@ -11,6 +11,9 @@ const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const PROVIDER_FIELDS = [
   'id', 'type', 'hostname', 'tech_prefix', 'tech_postfix', 'tech_headers', 'name', 'detail', 'codecs', 'metadata',
   'health_status', 'health_checked_at', 'tm_create', 'tm_update', 'tm_delete',
+  // carrier settings (docs/api.md §9): a seed body gets their defaults
+  'auth_username', 'auth_password_set', 'register', 'register_expires', 'registration_status', 'registration_checked_at',
+  'leading_plus', 'transport', 'max_calls', 'max_cps',
 ].sort();
 
 let t: TestEngine | undefined;
@@ -43,6 +46,8 @@ describe('the seed tutorial flow over a real socket', () => {
     expect(plain.status).toBe(200);
     expect(Object.keys(plain.body).sort()).toEqual(PROVIDER_FIELDS);
     expect(plain.body).toMatchObject({ type: 'sip', hostname: 'test.com', codecs: '', tech_headers: {}, metadata: {}, health_status: 'unknown', health_checked_at: null, tm_delete: LIVE_SENTINEL });
+    // A provider created with the seed's body behaves as before the carrier settings existed.
+    expect(plain.body).toMatchObject({ auth_username: '', auth_password_set: false, register: false, register_expires: 3600, registration_status: 'off', registration_checked_at: null, leading_plus: true, transport: 'udp', max_calls: 0, max_cps: 0 });
     expect(plain.body.tm_create).toMatch(TIME);
     expect(plain.body.tm_update).toBe(plain.body.tm_create);
 

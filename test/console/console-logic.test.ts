@@ -8,7 +8,7 @@ import { orderByDialPlan, priorityValue } from '../../console/src/routes/dial-pl
 import { parseHash, href } from '../../console/src/router.ts';
 import { buildDialPlanSnapshot } from '../../src/routing/dial-plan.ts';
 import { computeAttempts } from '../../src/routing/dial-route-preview.ts';
-import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord } from '../../src/routing/model.ts';
+import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord, CARRIER_DEFAULTS } from '../../src/routing/model.ts';
 import { startTestEngine } from '../admin/support/admin-harness.ts';
 
 /** The console's own logic, without a browser: what it sends, how it orders, where errors go. */
@@ -76,6 +76,9 @@ const providerRecord = (id: string): ProviderRecord => ({
   metadata: {},
   health_status: 'healthy',
   health_checked_at: null,
+  registration_status: 'off',
+  registration_checked_at: null,
+  ...CARRIER_DEFAULTS,
   tm_create: '2026-01-01T00:00:00.000000Z',
   tm_update: '2026-01-01T00:00:00.000000Z',
   tm_delete: LIVE_SENTINEL,
@@ -139,13 +142,23 @@ describe('the provider form sends exactly the fields it shows', () => {
   it('an unchanged edit sends back what the API returned (the PUT replaces nothing by accident)', () => {
     const r = providerBodyOf(formValuesOf(provider, PROVIDER_FIELDS), PROVIDER_FIELDS);
     expect(r).toEqual({
-      body: { type: 'sip', name: 'a', detail: '', hostname: 'a.example.com', tech_prefix: '0011', tech_postfix: '#', tech_headers: { 'X-Trunk-Id': 'trunk-42', 'X-B': '' }, codecs: 'PCMA,PCMU' },
+      body: {
+        type: 'sip', name: 'a', detail: '', hostname: 'a.example.com', tech_prefix: '0011', tech_postfix: '#', tech_headers: { 'X-Trunk-Id': 'trunk-42', 'X-B': '' },
+        transport: 'udp', leading_plus: true, auth_username: '', register: false, register_expires: 3600, max_calls: 0, max_cps: 0, codecs: 'PCMA,PCMU',
+      },
     });
+  });
+
+  it('an edit of a trunk with a stored password sends no auth_password, so the API keeps it', () => {
+    const trunk: Provider = { ...provider, auth_username: 'trunk-1', auth_password_set: true, register: true, register_expires: 600, transport: 'tls', leading_plus: false, max_calls: 2, max_cps: 0.5 };
+    const r = providerBodyOf(formValuesOf(trunk, PROVIDER_FIELDS), PROVIDER_FIELDS);
+    expect(r).toMatchObject({ body: { auth_username: 'trunk-1', register: true, register_expires: 600, transport: 'tls', leading_plus: false, max_calls: 2, max_cps: 0.5 } });
+    expect('body' in r && 'auth_password' in r.body).toBe(false);
   });
 
   it('a new provider starts empty', () => {
     expect(providerBodyOf(formValuesOf(undefined, PROVIDER_FIELDS), PROVIDER_FIELDS)).toEqual({
-      body: { type: 'sip', name: '', detail: '', hostname: '', tech_prefix: '', tech_postfix: '', tech_headers: {}, codecs: '' },
+      body: { type: 'sip', name: '', detail: '', hostname: '', tech_prefix: '', tech_postfix: '', tech_headers: {}, transport: 'udp', leading_plus: true, auth_username: '', register: false, codecs: '' },
     });
   });
 
@@ -182,11 +195,15 @@ describe('capabilities from the real OpenAPI document', () => {
       expect(caps.has('GET', '/v1.0/dialroutes')).toBe(true);
       expect(caps.has('get', '/v1.0/calls')).toBe(false);
       const body = caps.bodyFields('POST', '/v1.0/providers')!;
-      expect([...body].sort()).toEqual(['codecs', 'detail', 'hostname', 'name', 'tech_headers', 'tech_postfix', 'tech_prefix', 'type']);
+      expect([...body].sort()).toEqual([
+        'auth_password', 'auth_username', 'codecs', 'detail', 'hostname', 'leading_plus', 'max_calls', 'max_cps', 'name', 'register', 'register_expires',
+        'tech_headers', 'tech_postfix', 'tech_prefix', 'transport', 'type',
+      ]);
       expect(visibleFields(body).map((f) => f.name).sort()).toEqual(PROVIDER_FIELDS.map((f) => f.name).sort());
       expect(visibleFields(caps.bodyFields('PUT', '/v1.0/providers/{id}')).length).toBe(PROVIDER_FIELDS.length);
       expect(caps.responseFields('GET', '/v1.0/providers/{id}')?.has('health_status')).toBe(true);
-      expect(caps.responseFields('GET', '/v1.0/providers/{id}')?.has('registration_status')).toBe(false);
+      expect(caps.responseFields('GET', '/v1.0/providers/{id}')?.has('registration_status')).toBe(true);
+      expect(caps.responseFields('GET', '/v1.0/providers/{id}')?.has('auth_password')).toBe(false);
       // $ref'd schemas are followed
       const refDoc = { paths: { '/x': { post: { requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/X' } } } } } } }, components: { schemas: { X: { properties: { a: {} } } } } };
       expect([...capabilitiesOf(refDoc).bodyFields('POST', '/x')!]).toEqual(['a']);

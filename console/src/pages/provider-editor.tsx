@@ -6,7 +6,7 @@ import type { Provider } from '../api/types.ts';
 import { CodecsEditor } from '../components/codecs-editor.tsx';
 import { Field, fieldIds } from '../components/field.tsx';
 import { HeadersEditor } from '../components/headers-editor.tsx';
-import { HealthBadge } from '../components/health-badge.tsx';
+import { HealthBadge, RegistrationBadge } from '../components/health-badge.tsx';
 import { ErrorBanner, Loading } from '../components/states.tsx';
 import { useConsole } from '../console-context.ts';
 import { formValuesOf, providerBodyOf, visibleFields, type FormValues, type ProviderFieldDef } from '../providers/provider-form-fields.ts';
@@ -21,6 +21,7 @@ const FORM = 'provider';
 const SECTIONS: Array<{ key: ProviderFieldDef['section']; title: string }> = [
   { key: 'general', title: 'General' },
   { key: 'request', title: 'Request-URI and headers' },
+  { key: 'trunk', title: 'Credentials, registration and limits' },
   { key: 'media', title: 'Media' },
 ];
 
@@ -216,6 +217,17 @@ function ProviderFacts({ provider }: { provider: Provider }) {
           <HealthBadge status={provider.health_status} checkedAt={provider.health_checked_at} />{' '}
           <span class="muted small">{provider.health_checked_at ? `checked ${formatTime(provider.health_checked_at)}` : 'not checked yet'}</span>
         </dd>
+        {typeof provider.registration_status === 'string' && (
+          <>
+            <dt>Registration</dt>
+            <dd>
+              <RegistrationBadge status={provider.registration_status} checkedAt={provider.registration_checked_at as string | null | undefined} />{' '}
+              <span class="muted small">
+                {typeof provider.registration_checked_at === 'string' ? `last answer ${formatTime(provider.registration_checked_at)}` : provider.registration_status === 'off' ? 'not registering' : 'no answer yet'}
+              </span>
+            </dd>
+          </>
+        )}
         {metadata.length > 0 && (
           <>
             <dt>Carrier metadata</dt>

@@ -33,7 +33,7 @@ export interface ProviderFieldDef {
   /** the value of a new provider's form */
   initial?: FormValue;
   /** the form section it belongs to */
-  section: 'general' | 'request' | 'media';
+  section: 'general' | 'request' | 'trunk' | 'media';
 }
 
 export type FormValue = string | boolean | string[] | HeaderRow[];
@@ -54,6 +54,42 @@ export const PROVIDER_FIELDS: readonly ProviderFieldDef[] = [
   { name: 'tech_prefix', label: 'Tech prefix', kind: 'text', section: 'request', monospace: true, help: 'Put before the number in the Request-URI (at most 32 characters).' },
   { name: 'tech_postfix', label: 'Tech postfix', kind: 'text', section: 'request', monospace: true, help: 'Put after the number (# and other reserved characters are escaped on the wire).' },
   { name: 'tech_headers', label: 'Tech headers', kind: 'headers', section: 'request', help: 'SIP headers added to every INVITE to this provider. Via, From, To, Contact and the other dialog headers are reserved.' },
+  {
+    name: 'transport',
+    label: 'Transport',
+    kind: 'choice',
+    choices: ['udp', 'tcp', 'tls'],
+    section: 'request',
+    help: 'How calls reach the carrier; tcp and tls add ;transport= to the Request-URI.',
+  },
+  {
+    name: 'leading_plus',
+    label: 'Send the number with its +',
+    kind: 'boolean',
+    initial: true,
+    section: 'request',
+    help: 'Unchecked: +15551234567 is sent as 15551234567 (Request-URI, To, and a +E.164 caller in From and P-Asserted-Identity).',
+  },
+  {
+    name: 'auth_username',
+    label: 'Auth user name',
+    kind: 'text',
+    section: 'trunk',
+    monospace: true,
+    help: 'The trunk\'s digest user name, sent when the carrier challenges (401/407). Empty it to remove the credentials.',
+  },
+  {
+    name: 'auth_password',
+    label: 'Auth password',
+    kind: 'secret',
+    setFlag: 'auth_password_set',
+    section: 'trunk',
+    help: 'Write-only: never shown again. Leave empty to keep the stored password.',
+  },
+  { name: 'register', label: 'Register', kind: 'boolean', section: 'trunk', help: 'REGISTER sip:<user name>@<hostname> with these credentials and keep it refreshed.' },
+  { name: 'register_expires', label: 'Registration lifetime (s)', kind: 'number', section: 'trunk', placeholder: '3600', help: '60 to 86400 seconds; empty: 3600.' },
+  { name: 'max_calls', label: 'Max concurrent calls', kind: 'number', section: 'trunk', placeholder: '0', help: '0 or empty: unlimited. Attempts over the limit go to the next route.' },
+  { name: 'max_cps', label: 'Max calls per second', kind: 'number', section: 'trunk', placeholder: '0', help: '0 or empty: unlimited; may be fractional (0.5 = one call every 2 s).' },
   { name: 'codecs', label: 'Codecs', kind: 'codecs', section: 'media', help: 'The SDP offer is filtered to these codecs, in this order (telephone-event is always kept). None: the offer is passed unchanged.' },
 ];
 

@@ -94,4 +94,19 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE store_probe (data BLOB) STRICT;
   `,
+  // 3: carrier settings of a provider (docs/api.md §9): digest credentials (the password sealed
+  // above the store, opaque here), registration and its state, number format, transport, limits.
+  `
+  ALTER TABLE providers ADD COLUMN auth_username TEXT NOT NULL DEFAULT '';
+  ALTER TABLE providers ADD COLUMN auth_password_sealed TEXT NOT NULL DEFAULT '';
+  ALTER TABLE providers ADD COLUMN register INTEGER NOT NULL DEFAULT 0 CHECK (register IN (0, 1));
+  ALTER TABLE providers ADD COLUMN register_expires INTEGER NOT NULL DEFAULT 3600 CHECK (register_expires BETWEEN 60 AND 86400);
+  ALTER TABLE providers ADD COLUMN registration_status TEXT NOT NULL DEFAULT 'off'
+    CHECK (registration_status IN ('off', 'registering', 'registered', 'failed'));
+  ALTER TABLE providers ADD COLUMN registration_checked_at TEXT;
+  ALTER TABLE providers ADD COLUMN leading_plus INTEGER NOT NULL DEFAULT 1 CHECK (leading_plus IN (0, 1));
+  ALTER TABLE providers ADD COLUMN transport TEXT NOT NULL DEFAULT 'udp' CHECK (transport IN ('udp', 'tcp', 'tls'));
+  ALTER TABLE providers ADD COLUMN max_calls INTEGER NOT NULL DEFAULT 0 CHECK (max_calls >= 0);
+  ALTER TABLE providers ADD COLUMN max_cps REAL NOT NULL DEFAULT 0 CHECK (max_cps >= 0);
+  `,
 ];

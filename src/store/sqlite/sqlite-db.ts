@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StartupError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -18,7 +18,7 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  * the file) before anything is written to it.
  */
 export function openDatabase(path: string, logger: Logger, options: { busyTimeoutMs?: number } = {}): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createOwnerOnly(path, logger);
   let db: Db;
   try {
     db = new Database(path);
@@ -37,6 +37,24 @@ export function openDatabase(path: string, logger: Logger, options: { busyTimeou
     throw err;
   }
   return db;
+}
+
+/**
+ * The database holds carrier settings and sealed secrets: its directory (when outdial creates it)
+ * is 0700 and the file 0600. SQLite creates the -wal and -shm files with the database file's
+ * permissions (os_unix.c, findCreateFileMode), so they are owner-only too. An existing file keeps
+ * its permissions; one that others can read is reported.
+ */
+function createOwnerOnly(path: string, logger: Logger): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return; // better-sqlite3 reports the real problem
+  }
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) logger.warn({ db: path, mode: mode.toString(8) }, 'database file readable by others; chmod 600 it (and its -wal and -shm files)');
 }
 
 export function schemaVersion(db: Db): number {

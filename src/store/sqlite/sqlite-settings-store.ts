@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { SettingsStore } from '../store-types.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
-
-const JWT_SECRET_KEY = 'jwt_secret';
 
 export class SqliteSettingsStore implements SettingsStore {
   constructor(private readonly conn: SqliteConnection) {}
@@ -11,14 +8,32 @@ export class SqliteSettingsStore implements SettingsStore {
     return this.conn.read(() => this.getNow(key));
   }
 
-  jwtSecret(): Promise<string> {
+  putIfAbsent(key: string, value: string): Promise<string> {
     return this.conn.write(() => {
-      const existing = this.getNow(JWT_SECRET_KEY);
+      const existing = this.getNow(key);
       if (existing !== undefined) return existing;
-      const secret = randomBytes(32).toString('base64url');
-      this.conn.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(JWT_SECRET_KEY, secret);
-      return secret;
+      this.conn.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(key, value);
+      return value;
     });
+  }
+
+  /**
+   * secure_delete overwrites the deleted row's bytes in its page (https://www.sqlite.org/pragma.html#pragma_secure_delete);
+   * the checkpoint then writes that page back into the database file and truncates the WAL, so
+   * neither file keeps the old value.
+   */
+  async remove(key: string): Promise<void> {
+    const db = this.conn.db;
+    const before = db.pragma('secure_delete', { simple: true }) as number;
+    db.pragma('secure_delete = ON');
+    try {
+      await this.conn.write(() => {
+        db.prepare('DELETE FROM settings WHERE key = ?').run(key);
+      });
+    } finally {
+      db.pragma(`secure_delete = ${before}`);
+    }
+    await this.conn.read(() => db.pragma('wal_checkpoint(TRUNCATE)'));
   }
 
   private getNow(key: string): string | undefined {
