@@ -193,8 +193,11 @@ function answerChallenge(client: DigestClientInternals, callback: (err: Error | 
     request: {
       value: (opts: SrfRequestOptions, cb: (err: unknown, req?: unknown) => void) => {
         restore();
+        const headers = (opts.headers ??= {});
+        // srf writes `call-id` in lower case beside a `Call-ID` the application set (a REGISTER
+        // keeps its Call-ID, RFC 3261 §10.2.4): one header must go out, not two.
+        dropDuplicateHeaders(headers);
         if (credentials) {
-          const headers = (opts.headers ??= {});
           headers[proxyChallenge ? 'Proxy-Authorization' : 'Authorization'] = authorizationValue({
             challenge,
             username: credentials.username,
@@ -220,6 +223,17 @@ function answerChallenge(client: DigestClientInternals, callback: (err: Error | 
   } catch (err) {
     restore();
     fail(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Keeps the last of header keys that differ only in case (the value srf wrote last). */
+function dropDuplicateHeaders(headers: Record<string, string>): void {
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(headers)) {
+    const lower = key.toLowerCase();
+    const earlier = seen.get(lower);
+    if (earlier !== undefined) delete headers[earlier];
+    seen.set(lower, key);
   }
 }
 

@@ -283,10 +283,10 @@ export class ProviderRegistrar {
 
   private stopClient(id: string, client: RegistrationClient, unregister = true): void {
     this.clients.delete(id);
-    const previous = this.stopping.get(id) ?? Promise.resolve();
-    const done = previous
-      .then(() => client.stop(unregister))
-      .catch((err: unknown) => this.log.error({ err, provider_id: id }, 'provider unregister failed'));
+    const previous = this.stopping.get(id);
+    const done = (previous ? previous.then(() => client.stop(unregister)) : client.stop(unregister)).catch((err: unknown) =>
+      this.log.error({ err, provider_id: id }, 'provider unregister failed'),
+    );
     this.stopping.set(id, done);
     void done.finally(() => {
       if (this.stopping.get(id) !== done) return;

@@ -121,7 +121,12 @@ describe('migration of a database made by the previous schema', () => {
     const id = '0d6b1f7e-1111-4222-8333-444455556666';
     v1.prepare("INSERT INTO agents VALUES (?, 'admin', ?, 1, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', '9999-01-01T00:00:00.000000Z')")
       .run(id, await hashPassword('the v1 admin password'));
+    const providerId = '7a1b2c3d-1111-4222-8333-444455556666';
+    v1.prepare(
+      "INSERT INTO providers VALUES (?, 'sip', 'old.example.com', '', '', '{}', 'old', '', '', '{}', 'healthy', NULL, '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', '9999-01-01T00:00:00.000000Z')",
+    ).run(providerId);
     v1.close();
+    expect(readFileSync(path).includes(Buffer.from(secret))).toBe(true); // in clear, as versions before encryption kept it
     // A v1 token: no password-version claim.
     const oldToken = await new SignJWT({ username: 'admin' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(id).setIssuer('outdial').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(secret));
 
@@ -131,9 +136,24 @@ describe('migration of a database made by the previous schema', () => {
     await e.login('admin', 'the v1 admin password');
     expect((await e.request('GET', `/v1.0/agents/${id}`, { token: oldToken })).body).toMatchObject({ username: 'admin', name: '', detail: '', permission: 1 });
     expect((await e.request('POST', '/v1.0/accesskeys', { token: oldToken, body: {} })).status).toBe(200);
+    // migration 3: a provider from before the carrier settings gets their defaults
+    expect((await e.request('GET', `/v1.0/providers/${providerId}`, { token: oldToken })).body).toMatchObject({
+      hostname: 'old.example.com', health_status: 'healthy', auth_username: '', auth_password_set: false, register: false, register_expires: 3600,
+      registration_status: 'off', registration_checked_at: null, leading_plus: true, transport: 'udp', max_calls: 0, max_cps: 0,
+    });
     await e.close(true);
     const db = new Database(path);
     expect((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v).toBe(MIGRATIONS.length);
+    // docs/api.md §18: the clear signing key was sealed and its clear copy removed from the files
+    expect(db.prepare('SELECT key FROM settings ORDER BY key').all()).toEqual([{ key: 'jwt_secret_sealed' }, { key: 'secret_key_id' }]);
     db.close();
+    for (const suffix of ['', '-wal']) {
+      if (!existsSync(path + suffix)) continue;
+      expect(readFileSync(path + suffix).includes(Buffer.from(secret)), `the clear key in ${path}${suffix}`).toBe(false);
+    }
+    // and the next start keeps using it: the old token still works
+    const again = await startTestEngine({ dir, overrides: { admin: { password: '' } } });
+    expect((await again.request('GET', '/v1.0/providers', { token: oldToken })).status).toBe(200);
+    await again.close(true);
   });
 });
