@@ -126,8 +126,10 @@ describe('planAttempts: order', () => {
 });
 
 describe('planAttempts: health', () => {
-  it.each<{ name: string; health: Record<string, ProviderRecord['health_status']>; expected: string[] }>([
+  it.each<{ name: string; health?: Record<string, ProviderRecord['health_status']>; registration?: Record<string, ProviderRecord['registration_status']>; expected: string[] }>([
     { name: 'all unknown: plan order', health: {}, expected: ['r1:p1', 'r2:p2', 'r3:p3', 'r4:p4'] },
+    { name: 'a failed registration goes last like an unhealthy provider', health: { p2: 'unhealthy' }, registration: { p1: 'failed', p3: 'registered' }, expected: ['r3:p3', 'r4:p4', 'r1:p1', 'r2:p2'] },
+    { name: 'registering and registered providers keep their place', registration: { p1: 'registering', p2: 'registered' }, expected: ['r1:p1', 'r2:p2', 'r3:p3', 'r4:p4'] },
     { name: 'unhealthy first provider goes last', health: { p1: 'unhealthy' }, expected: ['r2:p2', 'r3:p3', 'r4:p4', 'r1:p1'] },
     {
       name: 'several unhealthy keep their relative order (stable)',
@@ -140,8 +142,8 @@ describe('planAttempts: health', () => {
       health: { p1: 'unhealthy', p2: 'unhealthy', p3: 'unhealthy', p4: 'unhealthy' },
       expected: ['r1:p1', 'r2:p2', 'r3:p3', 'r4:p4'],
     },
-  ])('$name', ({ health, expected }) => {
-    const providers = P.map((p) => ({ ...p, health_status: health[p.id] ?? p.health_status }));
+  ])('$name', ({ health = {}, registration = {}, expected }) => {
+    const providers = P.map((p) => ({ ...p, health_status: health[p.id] ?? p.health_status, registration_status: registration[p.id] ?? p.registration_status }));
     const routes = [route('r1', 'p1', '+1555', A), route('r2', 'p2', '+1', A), route('r3', 'p3', 'all', A), route('r4', 'p4', '+1')];
     expect(plan(providers, routes)).toEqual(expected);
   });

@@ -89,3 +89,37 @@ describe('computeAttempts and previewAttempts', () => {
     expect(preview).toEqual({ ...call, headers: call.headers.slice(0, 2), fromUser: null });
   });
 });
+
+describe('carrier settings in the final attempt (docs/routing.md §3)', () => {
+  const policy = createHeaderPolicy({ customerHeader: 'X-Customer-Id', passHeaders: [] });
+  const platformHeaders = [
+    { name: 'From', value: '"Alice" <sip:+15550001111@pbx.example>;tag=1' },
+    { name: 'P-Asserted-Identity', value: '<sip:+15550001111@pbx.example>, <tel:+15550001111>' },
+  ];
+  const plus = (over: Parameters<typeof provider>[1]) => {
+    const p = provider('c', { hostname: 'h.example', tech_prefix: '9', ...over });
+    return computeAttempts(buildDialPlanSnapshot([p], [route('r', 'c', 'all')]), '+15551234567', CUSTOMER_A)[0]!;
+  };
+
+  it('leading_plus false: Request-URI, To, From user and the platform\'s sip: P-Asserted-Identity without +; tel: left as it is', () => {
+    const a = finalAttempt(plus({ leading_plus: false, transport: 'tcp', tech_headers: { 'X-Trunk': '+1' } }), { policy, headers: platformHeaders });
+    expect(a.requestUri).toBe('sip:915551234567@h.example;transport=tcp');
+    expect(a.toUri).toBe('sip:915551234567@h.example');
+    expect(a.fromUser).toBe('15550001111');
+    expect(a.headers).toEqual([
+      { name: 'X-Trunk', value: '+1' }, // the provider's own headers go as given
+      { name: 'P-Asserted-Identity', value: '<sip:15550001111@pbx.example>, <tel:+15550001111>' },
+    ]);
+  });
+
+  it('leading_plus true (the default): everything as it came', () => {
+    const a = finalAttempt(plus({}), { policy, headers: platformHeaders });
+    expect([a.requestUri, a.toUri, a.fromUser]).toEqual(['sip:9+15551234567@h.example', 'sip:9+15551234567@h.example', '+15550001111']);
+    expect(a.headers).toEqual([{ name: 'P-Asserted-Identity', value: '<sip:+15550001111@pbx.example>, <tel:+15550001111>' }]);
+  });
+
+  it('a caller that is not +E.164 is not touched', () => {
+    const a = finalAttempt(plus({ leading_plus: false }), { policy, headers: [{ name: 'From', value: '<sip:alice@pbx.example>;tag=2' }] });
+    expect(a.fromUser).toBe('alice');
+  });
+});

@@ -147,6 +147,46 @@ describe('RoutingSource', () => {
     expect(await store.providers.replace(p.id, provider({ hostname: 'other.example.com' }))).toMatchObject({ health_status: 'unknown', health_checked_at: null });
   });
 
+  it('carrier settings: defaults, the kept password, registration state, settings values (docs/api.md §9, §18)', async () => {
+    const { store } = tempStore();
+    const changes: string[] = [];
+    store.onChange((c) => changes.push(c.kind === 'provider' ? `${c.row.registration_status}/${c.row.tm_update}` : c.kind));
+    const plain = await store.providers.create(provider());
+    expect(plain).toMatchObject({ auth_username: '', auth_password_sealed: '', register: false, register_expires: 3600, registration_status: 'off', leading_plus: true, transport: 'udp', max_calls: 0, max_cps: 0 });
+    const p = await store.providers.create(provider({ auth_username: 'u', auth_password_sealed: 'sb1.opaque', register: true, max_cps: 0.5 }));
+    expect(p).toMatchObject({ registration_status: 'registering', max_cps: 0.5, auth_password_sealed: 'sb1.opaque' });
+    // omitted password: kept; registration settings unchanged: status kept
+    await store.providers.setRegistration(p.id, 'registered', '2026-01-01T00:00:00.000000Z');
+    const renamed = await store.providers.replace(p.id, provider({ name: 'x', auth_username: 'u', register: true, max_cps: 0.5 }));
+    expect(renamed).toMatchObject({ auth_password_sealed: 'sb1.opaque', registration_status: 'registered', registration_checked_at: '2026-01-01T00:00:00.000000Z' });
+    // a new password: registration starts over
+    expect(await store.providers.replace(p.id, provider({ auth_username: 'u', auth_password_sealed: 'sb1.new', register: true }))).toMatchObject({ registration_status: 'registering', registration_checked_at: null });
+    // without a user name no password is kept, whatever was given
+    expect(await store.providers.replace(p.id, provider({ auth_password_sealed: 'sb1.orphan' }))).toMatchObject({ auth_username: '', auth_password_sealed: '', register: false, registration_status: 'off' });
+    // a registrar result is a change for the dial plan, not a configuration change
+    const before = (await store.providers.get(p.id))!.tm_update;
+    await store.providers.setRegistration(p.id, 'failed', '2026-01-02T00:00:00.000000Z');
+    expect(changes.at(-1)).toBe(`failed/${before}`);
+
+    expect(await store.settings.putIfAbsent('k', 'first')).toBe('first');
+    expect(await store.settings.putIfAbsent('k', 'second')).toBe('first');
+    await store.settings.remove('k');
+    expect(await store.settings.get('k')).toBeUndefined();
+    expect(await store.settings.putIfAbsent('k', 'third')).toBe('third');
+  });
+
+  it('the CHECK constraints refuse carrier settings the API would have refused', () => {
+    const { store } = tempStore();
+    const db = store.db;
+    expect(() => db.prepare("UPDATE providers SET transport = 'sctp'").run()).not.toThrow(); // no rows yet
+    db.prepare(
+      "INSERT INTO providers (id, type, hostname, tech_prefix, tech_postfix, tech_headers, name, detail, codecs, metadata, health_status, tm_create, tm_update, tm_delete) VALUES ('x', 'sip', 'h', '', '', '{}', '', '', '', '{}', 'unknown', 'a', 'a', 'a')",
+    ).run();
+    for (const bad of ["transport = 'sctp'", 'register_expires = 59', 'max_calls = -1', 'max_cps = -0.5', "registration_status = 'maybe'", 'register = 2']) {
+      expect(() => db.prepare(`UPDATE providers SET ${bad}`).run(), bad).toThrow(/CHECK constraint failed/);
+    }
+  });
+
   it('tells listeners about commits made through another connection to the same file', async () => {
     const { store, path } = tempStore();
     const other = openSqliteStore({ path, logger: createCapturingLogger().logger });

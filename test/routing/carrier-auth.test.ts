@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DigestSipCarrier } from '../support/digest-sip-peer.ts';
+import { startSipp } from '../support/sipp.ts';
 import { describeRun, finalStatus, invitesReceived, startRoutingHarness, type RoutingHarness } from './support/routing-harness.ts';
 
 /**
@@ -71,6 +72,24 @@ describe('digest authentication toward carriers', () => {
     const record = records().at(-1)!;
     expect(record).toMatchObject({ outcome: 'connected', provider_id: id });
     expect(record.attempts).toEqual([expect.objectContaining({ provider_id: id, status: 200, challenged: true })]);
+  });
+
+  it("the README's trunk: carrier-digest.xml checks the credentials given to sipp as -key auth_user / auth_pass", async () => {
+    for (const [password, expectConnected] of [[PASSWORD, true], ['not the password', false]] as const) {
+      const carrier = await startSipp({ scenario: 'routing/carrier-digest.xml', transport: 'udp', timeoutSec: 15, keys: { auth_user: USER, auth_pass: PASSWORD } });
+      try {
+        await h.provision(carrier, {}, { auth_username: USER, auth_password: password });
+        const platform = await h.platform(expectConnected ? 'platform-call.xml' : 'platform-call-fails.xml', '+15551234567');
+        expect(platform.code, describeRun('platform', platform)).toBe(0);
+        const run = await carrier.done;
+        // sipp's own verdict: 0 when verifyauth accepted, 1 when it sent 403 and failed the call
+        expect(run.code, describeRun('carrier', run)).toBe(expectConnected ? 0 : 1);
+        if (!expectConnected) expect(finalStatus(platform)).toBe(403);
+      } finally {
+        await carrier.stop();
+        await h.reset();
+      }
+    }
   });
 
   it('a carrier that challenges again after the credentials: the attempt fails over as "carrier authentication failed"', async () => {
