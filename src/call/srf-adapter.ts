@@ -1,7 +1,8 @@
 /**
  * drachtio-srf 5, as the call path uses it. Every gap in srf's typings (lib/@types/index.d.ts)
  * and every reach into its internals sits in this module, so an srf upgrade breaks here and only
- * here. The call path itself talks to the small ports declared below (Leg, CarrierInviter,
+ * here: among them the extension of srf's digest client (RFC 7616 algorithms and qop, a
+ * challenge answered once) and REGISTER through srf.request. The call path itself talks to the small ports declared below (Leg, CarrierInviter,
  * PlatformAnswerer), which srf's objects satisfy and test fakes implement.
  */
 import { EventEmitter } from 'node:events';

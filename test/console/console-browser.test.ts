@@ -121,7 +121,7 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     const row = page.locator('tr', { hasText: 'Carrier A' });
     await row.waitFor();
     expect(await row.textContent()).toContain('127.0.0.1:5080');
-    expect(await row.locator('.badge').textContent()).toBe('Unknown');
+    expect(await row.locator('.badge').allTextContents()).toEqual(['Unknown', 'Off']); // health, then registration
 
     const [stored] = (await api('GET', '/v1.0/providers')).result;
     expect(stored).toMatchObject({
@@ -149,6 +149,37 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await page.getByText('sipp carrier, edited').waitFor();
     const [stored] = (await api('GET', '/v1.0/providers')).result;
     expect(stored).toMatchObject({ detail: 'sipp carrier, edited', codecs: 'PCMA,PCMU', tech_headers: { 'X-Trunk-Id': 'trunk-42' }, tech_prefix: '0011', tech_postfix: '#' });
+  });
+
+  it('gives the provider trunk credentials: the password is write-only, kept on an edit that leaves it empty', async () => {
+    const PASSWORD = 'console trunk pw 55';
+    await page.getByRole('link', { name: 'Edit Carrier A' }).click();
+    await page.getByRole('heading', { name: 'Edit provider Carrier A' }).waitFor();
+    expect(await label('Auth password').getAttribute('placeholder')).toBe('not set');
+    expect(await label('Transport').inputValue()).toBe('udp');
+    expect(await label('Send the number with its +').isChecked()).toBe(true);
+    await label('Auth user name').fill('trunk-7781');
+    await label('Auth password').fill(PASSWORD);
+    await label('Max concurrent calls').fill('2');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await page.getByRole('heading', { name: 'Providers', level: 1 }).waitFor();
+    await page.getByRole('columnheader', { name: 'Registration' }).waitFor();
+    let [stored] = (await api('GET', '/v1.0/providers')).result;
+    expect(stored).toMatchObject({ auth_username: 'trunk-7781', auth_password_set: true, max_calls: 2, register: false, registration_status: 'off', transport: 'udp', leading_plus: true });
+
+    await page.getByRole('link', { name: 'Edit Carrier A' }).click();
+    await page.getByRole('heading', { name: 'Edit provider Carrier A' }).waitFor();
+    expect(await label('Auth password').inputValue()).toBe('');
+    expect(await label('Auth password').getAttribute('placeholder')).toBe('set — leave empty to keep it');
+    expect(await label('Auth user name').inputValue()).toBe('trunk-7781');
+    expect(await page.content()).not.toContain(PASSWORD);
+    await label('Detail').fill('sipp carrier, with credentials');
+    await shot('05b-provider-credentials');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await page.getByText('sipp carrier, with credentials').waitFor();
+    [stored] = (await api('GET', '/v1.0/providers')).result;
+    expect(stored).toMatchObject({ detail: 'sipp carrier, with credentials', auth_username: 'trunk-7781', auth_password_set: true });
+    expect(await page.content()).not.toContain(PASSWORD);
   });
 
   it('adds routes (a bad target is shown beside the target), lists them in dial-plan order and edits a priority in place', async () => {
