@@ -8,6 +8,7 @@ import type { SipRequest } from './sip/message.ts';
 import { createResponse } from './sip/response-builder.ts';
 import { SipTransport, type Flow } from './sip/transport.ts';
 import { TransactionLayer } from './transaction/transaction-layer.ts';
+import { realClock, type Clock } from './transaction/timers.ts';
 import { SipRelay } from './sip-relay.ts';
 import { AppRegistry } from './wire/app-registry.ts';
 import { WireServer } from './wire/wire-server.ts';
@@ -17,6 +18,8 @@ export interface EdgeOptions {
   sip: { host: string; port: number; t1Ms: number; t2Ms: number; t4Ms: number; maxMessageBytes: number };
   wire: { host: string; port: number; secret: string };
   logger: Logger;
+  /** time source of every SIP timer (tests pass a fake one) */
+  clock?: Clock;
 }
 
 export interface RunningEdge {
@@ -48,9 +51,10 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   const timers = { t1: opts.sip.t1Ms, t2: opts.sip.t2Ms, t4: opts.sip.t4Ms };
   const transport = new SipTransport({ host: opts.sip.host, port: opts.sip.port, maxMessageBytes: opts.sip.maxMessageBytes, logger });
   await transport.listen();
-  const layer = new TransactionLayer({ transport, timers, logger });
+  const clock = opts.clock ?? realClock;
+  const layer = new TransactionLayer({ transport, timers, clock, logger });
   const registry = new AppRegistry();
-  const relay = new SipRelay({ layer, registry, timers, local: () => transport.advertised, logger });
+  const relay = new SipRelay({ layer, registry, timers, clock, local: () => transport.advertised, logger });
 
   // RFC 3261 8.2 / 16.3: a request failing the sanity checks gets 400 when it can be answered
   // (413 when it is larger than the limit); responses and ACKs are dropped.

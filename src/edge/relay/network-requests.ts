@@ -1,0 +1,145 @@
+/**
+ * Requests from the network on their way to an application (docs/edge.md §4): what the edge
+ * answers itself (sanity checks, 481 for unknown dialogs, 503 when no app routed the method,
+ * quick CANCEL), and the wire transaction and dialog ids srf needs for the rest.
+ */
+import { randomUUID } from 'node:crypto';
+import { getHeader, parseCSeq, tagOf, type SipRequest } from '../sip/message.ts';
+import { createResponse } from '../sip/response-builder.ts';
+import type { Flow } from '../sip/transport.ts';
+import type { ServerTransaction } from '../transaction/transaction-types.ts';
+import { dialogIdOf, type Dialog } from '../dialog/dialog.ts';
+import { newTag } from '../sip-identity.ts';
+import { checkIncomingRequest } from '../request-checks.ts';
+import { originOf, type RelayContext } from './relay-context.ts';
+import { moveInbound, type InboundTxn } from './transaction-records.ts';
+import { endDialog } from './dialog-lifecycle.ts';
+
+/** Requests that only make sense inside a dialog (answered 481 without a To tag). */
+const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'PRACK', 'INFO']);
+
+export function onNetworkRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransaction | undefined, flow: Flow): void {
+  if (req.method === 'ACK' || !txn) {
+    onNetworkAck(ctx, req, flow);
+    return;
+  }
+  const rejection = checkIncomingRequest(req);
+  if (rejection) {
+    ctx.log.info({ method: req.method, status: rejection.status, callId: getHeader(req, 'Call-ID') }, 'request refused by the edge');
+    ctx.respondLocally(txn, rejection.status, undefined, rejection.reason, rejection.headers);
+    return;
+  }
+  const toTag = tagOf(getHeader(req, 'To'));
+  if (toTag) {
+    const dialog = ctx.dialogs.matchIncoming(req);
+    if (!dialog || dialog.state === 'terminated') {
+      ctx.respondLocally(txn, 481);
+      return;
+    }
+    onInDialogRequest(ctx, req, txn, flow, dialog);
+    return;
+  }
+  if (DIALOG_ONLY.has(req.method)) {
+    ctx.respondLocally(txn, 481);
+    return;
+  }
+  const app = ctx.registry.pick(req.method);
+  if (!app) {
+    ctx.log.info({ method: req.method, callId: getHeader(req, 'Call-ID') }, 'no app routed method, rejecting');
+    ctx.respondLocally(txn, 503, newTag());
+    return;
+  }
+  const fromTag = tagOf(getHeader(req, 'From')) ?? '';
+  const record: InboundTxn = {
+    id: randomUUID(),
+    app,
+    request: req,
+    server: txn,
+    flow,
+    toTag: newTag(),
+    state: 'pending',
+    dialogId: req.method === 'INVITE' ? dialogIdOf(getHeader(req, 'Call-ID') ?? '', fromTag) : '',
+    dialog: undefined,
+    ended: false,
+  };
+  trackInbound(ctx, record);
+  // New out-of-dialog requests name no dialog yet; srf learns it from our 2xx echo.
+  ctx.toApp(app, req, originOf(flow), record.id, '', { address: flow.localAddress, port: flow.localPort });
+}
+
+function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransaction, flow: Flow, dialog: Dialog): void {
+  if (!dialog.acceptRemoteCSeq(req)) {
+    ctx.respondLocally(txn, 500);
+    return;
+  }
+  const app = ctx.ownerOf(dialog);
+  if (!app) {
+    ctx.respondLocally(txn, 481);
+    return;
+  }
+  if (req.method === 'BYE') endDialog(ctx, dialog, 'bye received');
+  const record: InboundTxn = {
+    id: randomUUID(),
+    app,
+    request: req,
+    server: txn,
+    flow,
+    toTag: dialog.localTag,
+    state: 'pending',
+    dialogId: dialog.id,
+    dialog,
+    ended: false,
+  };
+  trackInbound(ctx, record);
+  // A BYE (or re-INVITE) right behind the 2xx must not overtake its echo or its ACK on the way
+  // to srf: srf only knows the dialog once the echo arrived, and would answer 481 otherwise.
+  dialog.delivery.run(() => ctx.toApp(app, req, originOf(flow), record.id, dialog.id));
+}
+
+function trackInbound(ctx: RelayContext, record: InboundTxn): void {
+  ctx.inbound.set(record.id, record);
+  record.server.once('terminated', () => {
+    record.ended = true;
+    if (record.state !== 'cancelled') {
+      ctx.inbound.delete(record.id);
+      return;
+    }
+    // The app may answer a cancelled INVITE after its transaction ended (TCP: Timer I is 0);
+    // it must still get "cancelled", not "unknown transaction".
+    ctx.clock.setTimeout(() => ctx.inbound.delete(record.id), 64 * ctx.timers.T1);
+  });
+}
+
+/** An ACK for a 2xx (ACKs for non-2xx are absorbed by the server transaction). */
+function onNetworkAck(ctx: RelayContext, ack: SipRequest, flow: Flow): void {
+  const dialog = ctx.dialogs.matchIncoming(ack);
+  if (!dialog || dialog.ackFrom !== 'network' || !dialog.awaitingAck) return;
+  const cseq = parseCSeq(getHeader(ack, 'CSeq') ?? '');
+  if (!cseq || cseq.seq !== dialog.ackCSeq) return;
+  dialog.retransmitter?.ackReceived();
+  dialog.retransmitter = undefined;
+  dialog.transition('confirmed');
+  const app = ctx.ownerOf(dialog);
+  if (!app) return;
+  dialog.delivery.run(() => ctx.toApp(app, ack, originOf(flow), dialog.inviteWireTxnId, dialog.id));
+}
+
+/** Quick CANCEL (RFC 3261 9.2): 200 to the CANCEL, 487 to the INVITE, then tell the app. */
+export function onNetworkCancel(ctx: RelayContext, cancel: SipRequest, cancelTxn: ServerTransaction, inviteTxn: ServerTransaction | undefined): void {
+  if (!inviteTxn) {
+    ctx.respondLocally(cancelTxn, 481);
+    return;
+  }
+  const record = [...ctx.inbound.values()].find((r) => r.server === inviteTxn);
+  const toTag = record?.toTag ?? newTag();
+  void cancelTxn.respond(createResponse(cancel, 200, 'OK', toTag)).then(
+    () => {
+      if (record && (record.state !== 'pending' || !moveInbound(record, 'cancelled'))) return;
+      void inviteTxn.respond(createResponse(inviteTxn.request, 487, 'Request Terminated', toTag)).catch((err: unknown) => {
+        ctx.log.debug({ err }, 'sending 487 failed');
+      });
+      if (record) ctx.toApp(record.app, cancel, originOf(record.flow), record.id, '');
+    },
+    (err: unknown) => ctx.log.debug({ err }, 'answering CANCEL failed'),
+  );
+}
