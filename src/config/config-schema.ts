@@ -39,11 +39,19 @@ export const ConfigSchema = Type.Object(
         t2Ms: Millis,
         t4Ms: Millis,
         maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 1_048_576 }),
+        /** a new INVITE from outside the trusted sources: one stateless 403, or nothing */
+        untrustedAction: Type.Union([Type.Literal('reject'), Type.Literal('drop')]),
       },
       { additionalProperties: false },
     ),
     edge: Type.Object(
-      { host: Type.String({ minLength: 1 }), port: Port, secret: Type.String() },
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        secret: Type.String(),
+        /** `outdial edge` alone: sources allowed to send new INVITEs (empty = all) */
+        trustedSources: Type.Array(Type.String({ minLength: 1 })),
+      },
       { additionalProperties: false },
     ),
     /** An external drachtio-server (host:port); empty = start the embedded edge. */
@@ -100,9 +108,11 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_SIP_T2_MS', path: 'sip.t2Ms', kind: 'int', doc: 'RFC 3261 T2' },
   { name: 'OUTDIAL_SIP_T4_MS', path: 'sip.t4Ms', kind: 'int', doc: 'RFC 3261 T4' },
   { name: 'OUTDIAL_SIP_MAX_MESSAGE_BYTES', path: 'sip.maxMessageBytes', kind: 'int', doc: 'largest SIP message accepted' },
+  { name: 'OUTDIAL_UNTRUSTED_ACTION', path: 'sip.untrustedAction', kind: 'string', doc: 'a new INVITE from outside the trusted sources: `reject` (one stateless 403, no 100 Trying, no retransmission) or `drop`' },
   { name: 'OUTDIAL_EDGE_HOST', path: 'edge.host', kind: 'string', doc: 'embedded edge wire-protocol listen address' },
   { name: 'OUTDIAL_EDGE_PORT', path: 'edge.port', kind: 'int', doc: 'embedded edge wire-protocol port' },
   { name: 'OUTDIAL_EDGE_SECRET', path: 'edge.secret', kind: 'string', doc: 'wire-protocol secret (required by `outdial edge`; generated when `outdial start` embeds the edge)' },
+  { name: 'OUTDIAL_EDGE_TRUSTED_SOURCES', path: 'edge.trustedSources', kind: 'list', doc: '`outdial edge` only: comma-separated CIDRs allowed to send new INVITEs (empty = all; `outdial start` uses OUTDIAL_TRUSTED_SOURCES)' },
   { name: 'OUTDIAL_DRACHTIO', path: 'drachtio.address', kind: 'string', doc: 'external drachtio-server host:port (empty = embedded edge)' },
   { name: 'OUTDIAL_DRACHTIO_SECRET', path: 'drachtio.secret', kind: 'string', doc: 'external drachtio-server secret' },
   { name: 'OUTDIAL_TRUSTED_SOURCES', path: 'routing.trustedSources', kind: 'list', doc: 'comma-separated CIDRs allowed to place calls' },

@@ -13,6 +13,7 @@ import { SipRelay } from './sip-relay.ts';
 import { AppRegistry } from './wire/app-registry.ts';
 import { WireServer } from './wire/wire-server.ts';
 import { newTag } from './sip-identity.ts';
+import { UntrustedGate, type UntrustedPolicy } from './untrusted-gate.ts';
 
 export interface EdgeOptions {
   sip: { host: string; port: number; t1Ms: number; t2Ms: number; t4Ms: number; maxMessageBytes: number };
@@ -20,6 +21,8 @@ export interface EdgeOptions {
   logger: Logger;
   /** time source of every SIP timer (tests pass a fake one) */
   clock?: Clock;
+  /** new INVITEs from elsewhere are refused before any transaction (docs/edge.md §8); default: trust all */
+  untrusted?: UntrustedPolicy;
 }
 
 export interface RunningEdge {
@@ -52,7 +55,11 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   const transport = new SipTransport({ host: opts.sip.host, port: opts.sip.port, maxMessageBytes: opts.sip.maxMessageBytes, logger });
   await transport.listen();
   const clock = opts.clock ?? realClock;
-  const layer = new TransactionLayer({ transport, timers, clock, logger });
+  // The gate answers with the layer's response addressing (RFC 3261 18.2.2); the layer sits on the gate.
+  const ref: { layer?: TransactionLayer } = {};
+  const gate = new UntrustedGate(transport, opts.untrusted ?? { trustedSources: [], action: 'reject' }, logger, (req, flow) => ref.layer!.responseTarget(req, flow));
+  const layer = new TransactionLayer({ transport: gate, timers, clock, logger });
+  ref.layer = layer;
   const registry = new AppRegistry();
   const relay = new SipRelay({ layer, registry, timers, clock, local: () => transport.advertised, logger });
 
@@ -83,6 +90,7 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
       return `udp/${a.host}:${a.port},tcp/${a.host}:${a.port}`;
     },
     onSipCommand: (app, msg) => relay.handleAppSip(app, msg),
+    onProxyCommand: (app, msg) => relay.handleAppProxy(app, msg),
   });
   let wireAddress;
   try {

@@ -7,6 +7,7 @@
  * - relay/app-requests.ts       requests from apps to the network
  * - relay/network-responses.ts  the network's responses to those
  * - relay/dialog-lifecycle.ts, relay/app-departures.ts  how dialogs and apps end
+ * - relay/proxy.ts, relay/route-forwarding.ts  srf.proxyRequest and the dialogs it record-routes
  */
 import type { SipRequest, SipResponse } from './sip/message.ts';
 import type { Flow } from './sip/transport.ts';
@@ -21,6 +22,7 @@ import { onStrayResponse } from './relay/network-responses.ts';
 import { appResponse } from './relay/app-responses.ts';
 import { appCancel, appInDialogRequest, appNewRequest } from './relay/app-requests.ts';
 import { onAppGone } from './relay/app-departures.ts';
+import { appProxy } from './relay/proxy.ts';
 
 export type SipRelayOptions = Omit<RelayOptions, 'clock'> & Partial<Pick<RelayOptions, 'clock'>>;
 
@@ -49,7 +51,7 @@ export class SipRelay {
     layer.on('cancel', (cancel: SipRequest, cancelTxn: ServerTransaction, inviteTxn: ServerTransaction | undefined) => {
       ctx.guard('cancel', () => onNetworkCancel(ctx, cancel, cancelTxn, inviteTxn));
     });
-    layer.on('stray-response', (res: SipResponse) => ctx.guard('stray-response', () => onStrayResponse(ctx, res)));
+    layer.on('stray-response', (res: SipResponse) => ctx.guard('stray-response', () => void onStrayResponse(ctx, res)));
     opts.registry.on('app-gone', (app) => ctx.guard('app-gone', () => onAppGone(ctx, app)));
   }
 
@@ -72,6 +74,11 @@ export class SipRelay {
   /** Stops every timer the dialogs own; the layer owns the transaction timers. */
   close(): void {
     for (const d of this.ctx.dialogs.all()) d.shutdown();
+  }
+
+  /** `proxy|...`: srf.proxyRequest (docs/edge.md §7). */
+  handleAppProxy(app: AppConnection, msg: WirePayload): void {
+    this.ctx.guard('proxy', () => appProxy(this.ctx, app, msg));
   }
 
   /** A `sip` command from an application: a response, a CANCEL, an in-dialog or a new request. */

@@ -9,7 +9,7 @@ import { getHeader, getHeaders, parseCSeq, parseNameAddr, tagOf, type SipRequest
 import type { Flow, Target, TransportName } from '../sip/transport.ts';
 import type { Clock } from '../transaction/timers.ts';
 import type { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.ts';
-import { dropStackOwnedHeaders, rewriteLocalhost } from '../uac-request-builder.ts';
+import { dropStackOwnedHeaders, localizeAppHeaders } from '../uac-request-builder.ts';
 import { edgeContact, looksLikeSdp, newBranch, hostport, type EdgeSipAddress } from '../sip-identity.ts';
 import { DeliveryOrder } from './delivery-order.ts';
 import { ReliableProvisionals } from './reliable-provisionals.ts';
@@ -252,8 +252,8 @@ export class Dialog {
     }
     if (!hasContact && CONTACT_METHODS.has(app.method)) headers.push({ name: 'Contact', value: this.localContact || edgeContact(local, this.transport) });
     const req: SipRequest = { kind: 'request', method: app.method, uri: this.remoteTarget, headers, body: app.body };
-    // docs/edge.md §3.2: `@localhost` in the app's From/To/Contact/P-Asserted-Identity names the edge.
-    rewriteLocalhost(req, local);
+    // docs/edge.md §3.2: `@localhost` in the app's Contact/P-Asserted-Identity names the edge.
+    localizeAppHeaders(req, local);
     if (!hasType && app.body.length > 0 && looksLikeSdp(app.body)) headers.push({ name: 'Content-Type', value: 'application/sdp' });
     return req;
   }

@@ -13,7 +13,7 @@ import { completeNewRequest } from '../uac-request-builder.ts';
 import type { RelayContext } from './relay-context.ts';
 import type { OutboundTxn } from './transaction-records.ts';
 import { dialogTarget, requestTarget } from './next-hop.ts';
-import { endDialog } from './dialog-lifecycle.ts';
+import { subscriptionTerminated } from './subscriptions.ts';
 import { followClient } from './network-responses.ts';
 
 export async function appNewRequest(ctx: RelayContext, app: AppConnection, msgId: string, appReq: SipRequest, routeUri: string): Promise<void> {
@@ -23,15 +23,24 @@ export async function appNewRequest(ctx: RelayContext, app: AppConnection, msgId
   }
   const target = await requestTarget(routeUri, appReq.uri);
   const req = completeNewRequest(appReq, ctx.local(), target.transport);
-  const dialogId = req.method === 'INVITE' ? dialogIdOf(getHeader(req, 'Call-ID') ?? '', tagOf(getHeader(req, 'From')) ?? '') : '';
+  const dialogId = req.method === 'INVITE' || req.method === 'SUBSCRIBE' ? dialogIdOf(getHeader(req, 'Call-ID') ?? '', tagOf(getHeader(req, 'From')) ?? '') : '';
   sendForApp(ctx, app, msgId, req, target, dialogId, undefined);
 }
 
+/** In an early dialog only these may be sent (RFC 3262 PRACK, RFC 3311 UPDATE, INFO). */
+const EARLY_METHODS = new Set(['PRACK', 'UPDATE', 'INFO']);
+
 export async function appInDialogRequest(ctx: RelayContext, app: AppConnection, msgId: string, dialogId: string, appReq: SipRequest): Promise<void> {
   const dialog = ctx.dialogs.get(dialogId);
-  if (!dialog || dialog.state === 'terminated') {
+  if (!dialog || dialog.state === 'terminated' || (dialog.state === 'early' && !EARLY_METHODS.has(appReq.method))) {
     app.send(formatNok(msgId, 'unable to find dialog'));
     return;
+  }
+  // docs/edge.md §5: an app that reconnected (or another one) carries on a dialog whose app left.
+  if (!ctx.ownerOf(dialog)) {
+    ctx.log.info({ dialogId: dialog.id, app: app.id }, 'app adopted dialog');
+    dialog.ownerAppId = app.id;
+    dialog.ownerTags = app.tags;
   }
   if (appReq.method === 'ACK') {
     await appAck(ctx, app, msgId, dialog, appReq);
@@ -39,8 +48,18 @@ export async function appInDialogRequest(ctx: RelayContext, app: AppConnection, 
   }
   const req = dialog.buildRequest(appReq, ctx.local());
   const target = await dialogTarget(dialog);
-  if (req.method === 'BYE') endDialog(ctx, dialog, 'app sent BYE');
+  if (endsDialog(req)) {
+    // drachtio-server keeps the dialog until the response: a challenged BYE can be sent again.
+    dialog.transition('terminating');
+    dialog.stopClosingTimer();
+    dialog.closingRequests++;
+  }
   sendForApp(ctx, app, msgId, req, target, dialog.id, dialog);
+}
+
+/** A BYE, or a NOTIFY ending its subscription (RFC 6665 4.2.2). */
+export function endsDialog(req: SipRequest): boolean {
+  return req.method === 'BYE' || (req.method === 'NOTIFY' && subscriptionTerminated(req));
 }
 
 /** The ACK for a 2xx the app received: its own transaction (17.1.1.3), kept for re-sending. */
@@ -62,7 +81,7 @@ async function appAck(ctx: RelayContext, app: AppConnection, msgId: string, dial
 /** Sends through a client transaction; the echo goes to the app before any response can. */
 function sendForApp(ctx: RelayContext, app: AppConnection, msgId: string, req: SipRequest, target: Target, dialogId: string, dialog: Dialog | undefined): void {
   const client = ctx.layer.sendRequest(req, target);
-  const record: OutboundTxn = { id: randomUUID(), app, client, dialogId, dialog, final: false };
+  const record: OutboundTxn = { id: randomUUID(), app, client, dialogId, dialog, final: false, early: undefined };
   ctx.outbound.set(record.id, record);
   const local = ctx.local();
   app.send(formatRequestSent(msgId, { bytes: client.sent.length, transport: target.transport, address: local.host, port: local.port, txnId: record.id }, client.sent.toString('utf8')));

@@ -1,7 +1,8 @@
 /**
  * Requests from the network on their way to an application (docs/edge.md §4): what the edge
- * answers itself (sanity checks, 481 for unknown dialogs, 503 when no app routed the method,
- * quick CANCEL), and the wire transaction and dialog ids srf needs for the rest.
+ * answers itself (sanity checks, 481 for unknown dialogs, 503 when no app routed a method,
+ * 501 for a method no srf app can route, quick CANCEL, PRACK matching), and the wire
+ * transaction and dialog ids srf needs for the rest.
  */
 import { randomUUID } from 'node:crypto';
 import { getHeader, parseCSeq, tagOf, type SipRequest } from '../sip/message.ts';
@@ -9,16 +10,34 @@ import { createResponse } from '../sip/response-builder.ts';
 import type { Flow } from '../sip/transport.ts';
 import type { ServerTransaction } from '../transaction/transaction-types.ts';
 import { dialogIdOf, type Dialog } from '../dialog/dialog.ts';
+import type { AppConnection } from '../wire/app-registry.ts';
 import { newTag } from '../sip-identity.ts';
 import { checkIncomingRequest } from '../request-checks.ts';
 import { originOf, type RelayContext } from './relay-context.ts';
 import { moveInbound, type InboundTxn } from './transaction-records.ts';
 import { endDialog } from './dialog-lifecycle.ts';
+import { isRoutedThroughUs, forwardByRoute } from './route-forwarding.ts';
+import { subscriptionTerminated } from './subscriptions.ts';
 
-/** Requests that only make sense inside a dialog (answered 481 without a To tag). */
-const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'PRACK', 'INFO']);
+/**
+ * Requests that only make sense inside a dialog: without a To tag drachtio-server answers BYE
+ * and UPDATE with 481, and a PRACK that matches nothing is 481 too (RFC 3262 §3).
+ */
+const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'PRACK']);
+
+/**
+ * The methods an srf application can route (srf's own list, `sip-methods`). With no app routing
+ * one of them, drachtio-server answers 503; anything else no app can ever take, so it is 501
+ * Not Implemented (RFC 3261 8.2.1; docs/edge.md §4.5).
+ */
+const SRF_METHODS = new Set(['INVITE', 'BYE', 'REGISTER', 'INFO', 'SUBSCRIBE', 'OPTIONS', 'MESSAGE', 'NOTIFY', 'CANCEL', 'UPDATE', 'PRACK', 'ACK', 'REFER', 'PUBLISH']);
 
 export function onNetworkRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransaction | undefined, flow: Flow): void {
+  if (isRoutedThroughUs(ctx, req)) {
+    // docs/edge.md §7.3: a request in a dialog the edge proxied with Record-Route
+    forwardByRoute(ctx, req, txn, flow);
+    return;
+  }
   if (req.method === 'ACK' || !txn) {
     onNetworkAck(ctx, req, flow);
     return;
@@ -45,8 +64,9 @@ export function onNetworkRequest(ctx: RelayContext, req: SipRequest, txn: Server
   }
   const app = ctx.registry.pick(req.method);
   if (!app) {
-    ctx.log.info({ method: req.method, callId: getHeader(req, 'Call-ID') }, 'no app routed method, rejecting');
-    ctx.respondLocally(txn, 503, newTag());
+    const status = SRF_METHODS.has(req.method) ? 503 : 501;
+    ctx.log.info({ method: req.method, status, callId: getHeader(req, 'Call-ID') }, 'no app routed method, rejecting');
+    ctx.respondLocally(txn, status, newTag());
     return;
   }
   const fromTag = tagOf(getHeader(req, 'From')) ?? '';
@@ -58,13 +78,28 @@ export function onNetworkRequest(ctx: RelayContext, req: SipRequest, txn: Server
     flow,
     toTag: newTag(),
     state: 'pending',
-    dialogId: req.method === 'INVITE' ? dialogIdOf(getHeader(req, 'Call-ID') ?? '', fromTag) : '',
+    dialogId: req.method === 'INVITE' || req.method === 'SUBSCRIBE' ? dialogIdOf(getHeader(req, 'Call-ID') ?? '', fromTag) : '',
     dialog: undefined,
     ended: false,
+    proxy: undefined,
   };
   trackInbound(ctx, record);
   // New out-of-dialog requests name no dialog yet; srf learns it from our 2xx echo.
   ctx.toApp(app, req, originOf(flow), record.id, '', { address: flow.localAddress, port: flow.localPort });
+}
+
+/**
+ * The app that takes a network request in this dialog: its owner, or, when the owner left,
+ * another connected app with the same srf tags (drachtio-server's app-name fallback), which
+ * then owns it (docs/edge.md §5).
+ */
+function appForDialog(ctx: RelayContext, dialog: Dialog): AppConnection | undefined {
+  const owner = ctx.ownerOf(dialog);
+  if (owner) return owner;
+  if (dialog.ownerTags === '') return undefined;
+  const heir = ctx.registry.list().find((a) => !a.closed && a.tags === dialog.ownerTags);
+  if (heir) dialog.ownerAppId = heir.id;
+  return heir;
 }
 
 function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransaction, flow: Flow, dialog: Dialog): void {
@@ -72,12 +107,24 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
     ctx.respondLocally(txn, 500);
     return;
   }
-  const app = ctx.ownerOf(dialog);
-  if (!app) {
+  if (req.method === 'PRACK' && !acceptPrack(dialog, req)) {
+    // RFC 3262 §3: a PRACK matching no unacknowledged reliable provisional
     ctx.respondLocally(txn, 481);
     return;
   }
-  if (req.method === 'BYE') endDialog(ctx, dialog, 'bye received');
+  if (dialog.state === 'early' && req.method !== 'PRACK' && req.method !== 'UPDATE' && req.method !== 'INFO') {
+    ctx.respondLocally(txn, 481);
+    return;
+  }
+  const app = appForDialog(ctx, dialog);
+  const ends = req.method === 'BYE' || (req.method === 'NOTIFY' && subscriptionTerminated(req));
+  if (!app) {
+    // drachtio-server: nobody to take it; a BYE from the network still ends the dialog
+    ctx.respondLocally(txn, 481);
+    if (ends) endDialog(ctx, dialog, 'ended while no app owned it');
+    return;
+  }
+  if (ends) endDialog(ctx, dialog, `${req.method} received`);
   const record: InboundTxn = {
     id: randomUUID(),
     app,
@@ -89,11 +136,19 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
     dialogId: dialog.id,
     dialog,
     ended: false,
+    proxy: undefined,
   };
   trackInbound(ctx, record);
   // A BYE (or re-INVITE) right behind the 2xx must not overtake its echo or its ACK on the way
   // to srf: srf only knows the dialog once the echo arrived, and would answer 481 otherwise.
   dialog.delivery.run(() => ctx.toApp(app, req, originOf(flow), record.id, dialog.id));
+}
+
+/** RFC 3262 §7.2: RAck = RSeq, then the CSeq number and method of the INVITE. */
+function acceptPrack(dialog: Dialog, prack: SipRequest): boolean {
+  const m = /^\s*(\d+)\s+(\d+)\s+INVITE\s*$/i.exec(getHeader(prack, 'RAck') ?? '');
+  if (!m || Number(m[2]) !== dialog.ackCSeq) return false;
+  return dialog.reliable.prack(Number(m[1]));
 }
 
 function trackInbound(ctx: RelayContext, record: InboundTxn): void {
@@ -134,11 +189,19 @@ export function onNetworkCancel(ctx: RelayContext, cancel: SipRequest, cancelTxn
   const toTag = record?.toTag ?? newTag();
   void cancelTxn.respond(createResponse(cancel, 200, 'OK', toTag)).then(
     () => {
+      if (record?.proxy) {
+        // docs/edge.md §7.2: the proxy answers 487 upstream and cancels its branches
+        record.proxy.cancel();
+        return;
+      }
       if (record && (record.state !== 'pending' || !moveInbound(record, 'cancelled'))) return;
       void inviteTxn.respond(createResponse(inviteTxn.request, 487, 'Request Terminated', toTag)).catch((err: unknown) => {
         ctx.log.debug({ err }, 'sending 487 failed');
       });
-      if (record) ctx.toApp(record.app, cancel, originOf(record.flow), record.id, '');
+      if (record) {
+        if (record.dialog?.state === 'early') endDialog(ctx, record.dialog, 'INVITE cancelled');
+        ctx.toApp(record.app, cancel, originOf(record.flow), record.id, '');
+      }
     },
     (err: unknown) => ctx.log.debug({ err }, 'answering CANCEL failed'),
   );

@@ -37,6 +37,8 @@ export interface InboundTxn {
   dialog: Dialog | undefined;
   /** the server transaction ended; the record stays only to refuse a late answer */
   ended: boolean;
+  /** srf.proxyRequest took the request over (docs/edge.md §7) */
+  proxy: { cancel(): void } | undefined;
 }
 
 /** One transition function for inbound records; illegal moves are refused (false). */
@@ -55,4 +57,6 @@ export interface OutboundTxn {
   dialog: Dialog | undefined;
   /** a final response reached the app (later ones are absorbed or re-ACKed) */
   final: boolean;
+  /** INVITE: the early dialog its reliable provisionals and PRACKs use (RFC 3262) */
+  early: Dialog | undefined;
 }
