@@ -20,8 +20,6 @@ export interface ReliableSender {
   send(bytes: Buffer): void;
   /** no PRACK within 64*T1: the INVITE must be refused */
   onTimeout(): void;
-  /** sends a 2xx that was held behind an unacknowledged provisional */
-  releaseFinal(send: () => void): void;
 }
 
 export interface ReliableTimers {
@@ -48,7 +46,7 @@ function initialRSeq(): number {
 export class ReliableProvisionals {
   private nextRSeq = 0;
   private readonly outstanding: Outstanding[] = [];
-  private heldFinal: (() => void) | undefined;
+  private heldFinal: ((go: boolean) => void) | undefined;
   private retransmitTimer: unknown;
   private timeoutTimer: unknown;
   private interval = 0;
@@ -83,13 +81,18 @@ export class ReliableProvisionals {
     return true;
   }
 
+  /** Whether a PRACK with RAck `rseq` acknowledges the reliable provisional in flight (RFC 3262 §3). */
+  matches(rseq: number): boolean {
+    const head = this.outstanding[0];
+    return head !== undefined && head.sent && head.rseq === rseq;
+  }
+
   /**
-   * A PRACK arrived with RAck `rseq` (the CSeq part was already checked by the caller).
-   * Returns false when it acknowledges nothing in flight (RFC 3262 §3: answer 481).
+   * A matching PRACK arrived (and was handed on): the next provisional goes, or a held 2xx.
+   * Returns false when it acknowledges nothing in flight.
    */
   prack(rseq: number): boolean {
-    const head = this.outstanding[0];
-    if (!head || !head.sent || head.rseq !== rseq) return false;
+    if (!this.matches(rseq)) return false;
     this.outstanding.shift();
     this.stopTimers();
     if (this.outstanding.length > 0) this.transmitHead();
@@ -98,17 +101,19 @@ export class ReliableProvisionals {
   }
 
   /**
-   * The app's 2xx: sent at once unless an unacknowledged reliable provisional carried a body,
-   * then after its PRACK. Retransmissions of provisionals stop once a final went out (RFC 3262 §3).
+   * The app's 2xx: `go(true)` at once unless an unacknowledged reliable provisional carried a
+   * body, then after its PRACK (sofia-sip's order), or `go(false)` when that PRACK never came.
+   * Retransmissions of provisionals stop once a final goes out (RFC 3262 §3).
    */
-  final(send: () => void, is2xx: boolean): void {
+  final(go: (ok: boolean) => void, is2xx: boolean): void {
     if (is2xx && this.outstanding.some((o) => o.hasBody)) {
-      this.heldFinal = send;
+      this.heldFinal?.(false);
+      this.heldFinal = go;
       return;
     }
     this.outstanding.length = 0;
     this.stopTimers();
-    send();
+    go(true);
   }
 
   /**
@@ -128,7 +133,9 @@ export class ReliableProvisionals {
   stop(): void {
     this.stopTimers();
     this.outstanding.length = 0;
+    const held = this.heldFinal;
     this.heldFinal = undefined;
+    held?.(false);
   }
 
   private transmitHead(): void {
@@ -160,7 +167,7 @@ export class ReliableProvisionals {
   private flushFinal(): void {
     const held = this.heldFinal;
     this.heldFinal = undefined;
-    if (held) this.sender?.releaseFinal(held);
+    held?.(true);
   }
 
   private stopTimers(): void {

@@ -134,7 +134,6 @@ async function sendReliable(ctx: RelayContext, app: AppConnection, msgId: string
         ctx.respondLocally(record.server, 503, record.toTag, 'Reliable Response Time-Out');
         if (dialog.state === 'early') endDialog(ctx, dialog, 'PRACK timeout');
       },
-      releaseFinal: (send) => send(),
     },
     { t1: ctx.timers.T1, t2: ctx.timers.T2, timeout: 64 * ctx.timers.T1, retransmit: target.transport === 'udp' },
   );
@@ -164,6 +163,13 @@ async function sendInvite2xx(ctx: RelayContext, app: AppConnection, msgId: strin
     created = true;
   }
   if (!dialog) return;
+  const d = dialog;
+  // RFC 3262 §3 (sofia-sip): a 2xx waits for the PRACK of a reliable 1xx that carried a body.
+  const go = await new Promise<boolean>((resolve) => d.reliable.final(resolve, true));
+  if (!go) {
+    app.send(formatNok(msgId, 'final response already sent'));
+    return;
+  }
   if (initial) {
     dialog.localContact = getHeaders(res, 'Contact')[0] ?? dialog.localContact;
     dialog.transition('accepted');
@@ -175,13 +181,10 @@ async function sendInvite2xx(ctx: RelayContext, app: AppConnection, msgId: strin
     dialog.ackFrom = 'network';
     dialog.transition('accepted');
   }
-  const release = dialog.delivery.hold();
-  const d = dialog;
-  // RFC 3262 §3 (sofia): a 2xx waits for the PRACK of a reliable 1xx that carried a body.
-  const sent = new Promise<Buffer>((resolve, reject) => d.reliable.final(() => record.server.respond(res).then(resolve, reject), true));
+  const release = d.delivery.hold();
   let bytes: Buffer;
   try {
-    bytes = await sent;
+    bytes = await record.server.respond(res);
   } catch (err) {
     moveInbound(record, 'pending');
     release(false);

@@ -107,7 +107,8 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
     ctx.respondLocally(txn, 500);
     return;
   }
-  if (req.method === 'PRACK' && !acceptPrack(dialog, req)) {
+  const rack = req.method === 'PRACK' ? prackedRSeq(dialog, req) : undefined;
+  if (req.method === 'PRACK' && rack === undefined) {
     // RFC 3262 §3: a PRACK matching no unacknowledged reliable provisional
     ctx.respondLocally(txn, 481);
     return;
@@ -139,16 +140,24 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
     proxy: undefined,
   };
   trackInbound(ctx, record);
+  if (rack !== undefined) {
+    // The PRACK belongs to the INVITE transaction: to the app first, then the next reliable
+    // provisional or the 2xx it held may go (sofia-sip's order), so srf sees it before the 2xx echo.
+    ctx.toApp(app, req, originOf(flow), record.id, dialog.id);
+    dialog.reliable.prack(rack);
+    return;
+  }
   // A BYE (or re-INVITE) right behind the 2xx must not overtake its echo or its ACK on the way
   // to srf: srf only knows the dialog once the echo arrived, and would answer 481 otherwise.
   dialog.delivery.run(() => ctx.toApp(app, req, originOf(flow), record.id, dialog.id));
 }
 
-/** RFC 3262 §7.2: RAck = RSeq, then the CSeq number and method of the INVITE. */
-function acceptPrack(dialog: Dialog, prack: SipRequest): boolean {
+/** RFC 3262 §7.2: RAck = RSeq, then the CSeq number and method of the INVITE; the RSeq if it matches. */
+function prackedRSeq(dialog: Dialog, prack: SipRequest): number | undefined {
   const m = /^\s*(\d+)\s+(\d+)\s+INVITE\s*$/i.exec(getHeader(prack, 'RAck') ?? '');
-  if (!m || Number(m[2]) !== dialog.ackCSeq) return false;
-  return dialog.reliable.prack(Number(m[1]));
+  if (!m || Number(m[2]) !== dialog.ackCSeq) return undefined;
+  const rseq = Number(m[1]);
+  return dialog.reliable.matches(rseq) ? rseq : undefined;
 }
 
 function trackInbound(ctx: RelayContext, record: InboundTxn): void {
