@@ -3,7 +3,7 @@
  * applications to it, and tears everything down again (afterEach: `await harness.close()`).
  */
 import Srf from 'drachtio-srf';
-import { startEdge, type RunningEdge } from '../../src/edge/edge.ts';
+import { startEdge, type EdgeOptions, type RunningEdge } from '../../src/edge/edge.ts';
 import { createCapturingLogger } from '../../src/log/logger.ts';
 
 export const TEST_SECRET = 'cymru-test-secret';
@@ -31,12 +31,13 @@ export interface EdgeHarness {
   close(): Promise<void>;
 }
 
-export async function startEdgeHarness(overrides: Partial<typeof TEST_TIMERS> = {}): Promise<EdgeHarness> {
+export async function startEdgeHarness(overrides: Partial<typeof TEST_TIMERS> = {}, extra: Pick<EdgeOptions, 'untrusted'> = {}): Promise<EdgeHarness> {
   const logs = createCapturingLogger(process.env.OUTDIAL_TEST_LOG ?? 'debug');
   const edge = await startEdge({
     sip: { host: '127.0.0.1', port: 0, maxMessageBytes: 65535, ...TEST_TIMERS, ...overrides },
     wire: { host: '127.0.0.1', port: 0, secret: TEST_SECRET },
     logger: logs.logger,
+    ...extra,
   });
   const apps: Srf[] = [];
   return {
