@@ -25,7 +25,7 @@ function received(r: SippResult, firstLine: RegExp): string[] {
   return r.messages
     .split(/message received[^\n]*\n/)
     .slice(1)
-    .map((m) => m.trimStart())
+    .map((m) => (m.trimStart().split(/\n-{20,}/)[0] ?? ''))
     .filter((m) => firstLine.test(m.split('\n')[0] ?? ''));
 }
 

@@ -49,6 +49,15 @@ for (const dir of [testDir, path.join(testDir, 'scripts')]) {
     writeFileSync(p, text);
   }
 }
+// The docker image's older sipp reads `regexp="<sip:(.*)>"`; sipp 3.6 wants well-formed XML,
+// so `<` and `>` inside attribute values are escaped (the scenarios are otherwise unchanged).
+const scenarioDir = path.join(testDir, 'scenarios');
+for (const f of readdirSync(scenarioDir).filter((x) => x.endsWith('.xml'))) {
+  const p = path.join(scenarioDir, f);
+  const text = readFileSync(p, 'latin1');
+  const fixed = text.replace(/(\s[a-z_]+=")([^"]*)"/g, (_m, start, value) => `${start}${value.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"`);
+  if (fixed !== text) writeFileSync(p, fixed, 'latin1');
+}
 const configDir = path.join(work, 'config');
 mkdirSync(configDir);
 const sutConf = (e) => ({ host: e.address, port: e.wirePort, secret: testbed.secret });
@@ -58,8 +67,8 @@ const children = [];
 function start(name, cmd, args, env = {}) {
   const log = createWriteStream(path.join(work, `${name}.log`));
   const child = spawn(cmd, args, { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
   children.push(child);
   return child;
 }
