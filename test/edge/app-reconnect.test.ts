@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Srf from 'drachtio-srf';
 import { connectSrf, disconnectSrf, startEdgeHarness, SDP, TEST_SECRET, waitFor, type EdgeHarness } from '../support/edge-harness.ts';
 import { describeSipp, startSipp, stopAllSipp } from '../support/sipp.ts';
+import { dialogIdOf, onBye, requestInDialog } from '../support/srf-untyped.ts';
 
 let h: EdgeHarness | undefined;
 const apps: Srf[] = [];
@@ -30,7 +31,7 @@ describe.each(['udp', 'tcp'] as const)('an app that leaves over %s', (transport)
     const first = await app();
     let dialogId = '';
     first.invite((req, res) => {
-      void first.createUAS(req, res, { localSdp: SDP }).then((d) => (dialogId = d.id)).catch(() => undefined);
+      void first.createUAS(req, res, { localSdp: SDP }).then((d) => (dialogId = dialogIdOf(d))).catch(() => undefined);
     });
     const caller = await startSipp({ scenario: 'uac-wait-bye.xml', transport, remote: h.edge.sipAddress, timeoutSec: 15 });
     await waitFor(() => dialogId !== '' && h!.edge.stats().retransmitters === 0, 5000, 'call answered and ACKed');
@@ -41,7 +42,7 @@ describe.each(['udp', 'tcp'] as const)('an app that leaves over %s', (transport)
     expect(h.logs.lines.some((l) => l.msg === 'dialog kept after its app left')).toBe(true);
 
     const second = await app();
-    const bye = await (second.request as unknown as (uri: string, o: object) => Promise<{ method: string }>)('sip:placeholder', { method: 'BYE', stackDialogId: dialogId });
+    const bye = await requestInDialog(second, 'BYE', dialogId);
     expect(bye.method).toBe('BYE');
     const r = await caller.done;
     expect(r.code, describeSipp(r)).toBe(0);
@@ -58,7 +59,7 @@ describe.each(['udp', 'tcp'] as const)('an app that leaves over %s', (transport)
     await waitFor(() => answered && h!.edge.stats().retransmitters === 0, 5000, 'answered and ACKed');
     const heir = await app(['conf']);
     let byes = 0;
-    heir.bye((_req, res) => {
+    onBye(heir, (_req, res) => {
       byes++;
       res.send(200);
     });

@@ -1,5 +1,5 @@
 /**
- * What the edge answers before any application (docs/edge.md §4.5, §8): 501 for a method no
+ * What the edge answers before any application (docs/edge.md §2, §8): 501 for a method no
  * srf app can route, drachtio-server's 503 for a known method nobody routed and 481 for
  * dialog-only requests; one stateless 403 per INVITE from an untrusted source (no 100 Trying,
  * no retransmission, whatever the scanner ACKs), or nothing at all in drop mode.

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type Srf from 'drachtio-srf';
 import { startEdgeHarness, SDP, waitFor, type EdgeHarness } from '../support/edge-harness.ts';
 import { describeSipp, startSipp, stopAllSipp, type SippResult } from '../support/sipp.ts';
+import { createUas, onSubscribe } from '../support/srf-untyped.ts';
 
 let h: EdgeHarness | undefined;
 afterEach(async () => {
@@ -32,8 +33,8 @@ describe.each(['udp', 'tcp'] as const)('srf dialogs over %s', (transport) => {
     h = await startEdgeHarness();
     const srf: Srf = await h.connectApp();
     let notified = false;
-    srf.subscribe((req, res) => {
-      void srf.createUAS(req, res, {}).then(async (dlg) => {
+    onSubscribe(srf, (req, res) => {
+      void createUas(srf, req, res).then(async (dlg) => {
         await dlg.request({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'active' } });
         await dlg.request({ method: 'NOTIFY', headers: { Event: 'presence', 'Subscription-State': 'terminated' } });
         notified = true;

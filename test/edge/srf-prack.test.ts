@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type Srf from 'drachtio-srf';
 import { startEdgeHarness, SDP, waitFor, type EdgeHarness } from '../support/edge-harness.ts';
 import { describeSipp, startSipp, stopAllSipp, type SippResult } from '../support/sipp.ts';
+import { sendWithPrack } from '../support/srf-untyped.ts';
 
 let h: EdgeHarness | undefined;
 afterEach(async () => {
@@ -28,8 +29,6 @@ function received(r: SippResult, firstLine: RegExp): string[] {
     .map((m) => (m.trimStart().split(/\n-{20,}/)[0] ?? ''))
     .filter((m) => firstLine.test(m.split('\n')[0] ?? ''));
 }
-
-type SendWithPrack = (status: number, opts: { headers?: Record<string, string>; body?: string }, cb?: (err: unknown) => void, fnPrack?: (prack: unknown) => void) => void;
 
 describe.each(['udp', 'tcp'] as const)('PRACK over %s', (transport) => {
   it('UAC: srf PRACKs the callee reliable 180 (RAck = RSeq CSeq INVITE) and the call connects', async () => {
@@ -55,7 +54,7 @@ describe.each(['udp', 'tcp'] as const)('PRACK over %s', (transport) => {
     const srf: Srf = await h.connectApp();
     let pracked = false;
     srf.invite((req, res) => {
-      (res.send as unknown as SendWithPrack)(183, { headers: { Require: '100rel' }, body: SDP }, undefined, () => {
+      sendWithPrack(res, 183, { headers: { Require: '100rel' }, body: SDP }, undefined, () => {
         pracked = true;
         void srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined);
       });
@@ -73,7 +72,7 @@ describe.each(['udp', 'tcp'] as const)('PRACK over %s', (transport) => {
     h = await startEdgeHarness(); // T1 = 50 ms
     const srf: Srf = await h.connectApp();
     srf.invite((req, res) => {
-      (res.send as unknown as SendWithPrack)(183, { headers: { Require: '100rel' }, body: SDP });
+      sendWithPrack(res, 183, { headers: { Require: '100rel' }, body: SDP });
       // answered at once: the 2xx must not overtake the PRACK of a 183 with a body (RFC 3262 §3)
       setTimeout(() => void srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined), 50);
     });
@@ -90,8 +89,8 @@ describe.each(['udp', 'tcp'] as const)('PRACK over %s', (transport) => {
     const srf: Srf = await h.connectApp();
     let lateAnswer: unknown = 'not tried';
     srf.invite((_req, res) => {
-      (res.send as unknown as SendWithPrack)(183, { headers: { Require: '100rel' } });
-      setTimeout(() => (res.send as unknown as SendWithPrack)(486, {}, (err) => (lateAnswer = err ?? 'sent')), 2000);
+      sendWithPrack(res, 183, { headers: { Require: '100rel' } });
+      setTimeout(() => sendWithPrack(res, 486, {}, (err) => (lateAnswer = err ?? 'sent')), 2000);
     });
     const caller = await startSipp({ scenario: 'edge/uac-100rel-no-prack.xml', transport, remote: h.edge.sipAddress, timeoutSec: 15 });
     const r = await caller.done;
@@ -108,7 +107,7 @@ describe.each(['udp', 'tcp'] as const)('PRACK over %s', (transport) => {
     const srf: Srf = await h.connectApp();
     let err: unknown = 'not tried';
     srf.invite((req, res) => {
-      (res.send as unknown as SendWithPrack)(183, { headers: { Require: '100rel' } }, (e) => {
+      sendWithPrack(res, 183, { headers: { Require: '100rel' } }, (e) => {
         err = e;
         void srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined);
       });

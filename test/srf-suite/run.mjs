@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, setTimeout, clearTimeout */
 /**
  * Runs drachtio-srf's own integration tests (node_modules/drachtio-srf/test) against `outdial
  * edge`, on the loopback testbed of testbed.json instead of the docker network of
@@ -8,7 +9,7 @@
  *   node test/srf-suite/run.mjs [file.js ...]      # default: the files in testbed.json
  *
  * It copies srf's test folder to a temporary directory, points its container names and
- * 172.29.0.N addresses at 127.0.0.N, swaps test/sipp.js for ./sipp.js, starts one `outdial
+ * 172.29.0.N addresses at 127.0.0.N, swaps test/sipp.js for ./sipp.cjs, starts one `outdial
  * edge` per drachtio-server container and one sipp per sipp UAS container, runs each test file
  * with tape, and prints the ok / not ok count per file. Everything it starts is stopped at the
  * end; the logs stay in the printed directory.
@@ -34,7 +35,7 @@ mkdirSync(pkg, { recursive: true });
 cpSync(path.join(srfDir, 'test'), testDir, { recursive: true });
 writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'drachtio-srf', main: 'index.js' }));
 writeFileSync(path.join(pkg, 'index.js'), `module.exports = require(${JSON.stringify(srfDir)});\n`);
-cpSync(path.join(here, 'sipp.js'), path.join(testDir, 'sipp.js'));
+cpSync(path.join(here, 'sipp.cjs'), path.join(testDir, 'sipp.js'));
 cpSync(path.join(here, 'testbed.json'), path.join(testDir, 'testbed.json'));
 
 // container names (longest first, so sipp-uas-404 is not read as sipp-uas) and addresses
@@ -50,12 +51,15 @@ for (const dir of [testDir, path.join(testDir, 'scripts')]) {
   }
 }
 // The docker image's older sipp reads `regexp="<sip:(.*)>"`; sipp 3.6 wants well-formed XML,
-// so `<` and `>` inside attribute values are escaped (the scenarios are otherwise unchanged).
+// so `<` and `>` inside attribute values are escaped; testbed addresses (a 302's Contact) move
+// to loopback like everything else. The scenarios are otherwise unchanged.
 const scenarioDir = path.join(testDir, 'scenarios');
 for (const f of readdirSync(scenarioDir).filter((x) => x.endsWith('.xml'))) {
   const p = path.join(scenarioDir, f);
   const text = readFileSync(p, 'latin1');
-  const fixed = text.replace(/(\s[a-z_]+=")([^"]*)"/g, (_m, start, value) => `${start}${value.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"`);
+  const fixed = text
+    .replace(/(\s[a-z_]+=")([^"]*)"/g, (_m, start, value) => `${start}${value.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"`)
+    .replace(/172\.29\.0\.(\d+)/g, '127.0.0.$1');
   if (fixed !== text) writeFileSync(p, fixed, 'latin1');
 }
 const configDir = path.join(work, 'config');

@@ -28,7 +28,7 @@ const DIALOG_ONLY = new Set(['BYE', 'UPDATE', 'PRACK']);
 /**
  * The methods an srf application can route (srf's own list, `sip-methods`). With no app routing
  * one of them, drachtio-server answers 503; anything else no app can ever take, so it is 501
- * Not Implemented (RFC 3261 8.2.1; docs/edge.md §4.5).
+ * Not Implemented (RFC 3261 8.2.1; docs/edge.md §2).
  */
 const SRF_METHODS = new Set(['INVITE', 'BYE', 'REGISTER', 'INFO', 'SUBSCRIBE', 'OPTIONS', 'MESSAGE', 'NOTIFY', 'CANCEL', 'UPDATE', 'PRACK', 'ACK', 'REFER', 'PUBLISH']);
 
