@@ -1,4 +1,4 @@
-/* global require, module, __dirname, console */
+/* global require, module, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports */
 // Stand-in for drachtio-srf's test/sipp.js: the same API, running sipp on loopback addresses
 // (test/srf-suite/testbed.json) instead of `docker run` on the 172.29.0.0/16 testbed network.

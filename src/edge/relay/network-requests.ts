@@ -152,9 +152,13 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
   dialog.delivery.run(() => ctx.toApp(app, req, originOf(flow), record.id, dialog.id));
 }
 
-/** RFC 3262 §7.2: RAck = RSeq, then the CSeq number and method of the INVITE; the RSeq if it matches. */
+/**
+ * RFC 3262 §7.2: RAck = RSeq, then the CSeq number and method of the INVITE; the RSeq if it
+ * matches. Like sofia-sip, anything after the method is ignored (srf's own test client writes
+ * `RAck: <rseq> 1 INVITE INVITE`).
+ */
 function prackedRSeq(dialog: Dialog, prack: SipRequest): number | undefined {
-  const m = /^\s*(\d+)\s+(\d+)\s+INVITE\s*$/i.exec(getHeader(prack, 'RAck') ?? '');
+  const m = /^\s*(\d+)\s+(\d+)\s+INVITE(\s|$)/i.exec(getHeader(prack, 'RAck') ?? '');
   if (!m || Number(m[2]) !== dialog.ackCSeq) return undefined;
   const rseq = Number(m[1]);
   return dialog.reliable.matches(rseq) ? rseq : undefined;
