@@ -172,3 +172,95 @@ describe('SipRelay: app → network (UAC)', () => {
     expect(last.msg.kind === 'response' && last.msg.status).toBe(408);
   });
 });
+
+describe('SipRelay: reliable provisionals under the fake clock (RFC 3262)', () => {
+  async function reliable183(b: RelayBench, app: FakeApp, body = ''): Promise<{ txnId: string; rseq: number; sentAt: number; dialogId: string }> {
+    b.transport.inject(peerRequest('INVITE', { branch: 'z9hG4bKrel1', callId: 'rel-1', extra: ['Supported: 100rel'] }), UDP_FLOW);
+    const invite = app.network().at(-1)!;
+    const msgId = await b.appSends(app, [invite.txnId, ''], `SIP/2.0 183 Session Progress\r\nrequire: 100rel\r\n${body ? 'content-type: application/sdp\r\n' : ''}\r\n${body}`);
+    const echo = app.replies(msgId)[0]!;
+    const sent = b.transport.sent.find((s) => s.message.kind === 'response' && s.message.status === 183)!;
+    return { txnId: invite.txnId, rseq: Number(getHeader(sent.message, 'RSeq')), sentAt: sent.at, dialogId: echo.args[9] ?? '' };
+  }
+
+  function prack(b: RelayBench, rseq: number, cseqOfInvite = 1): void {
+    const toTag = /tag=([^;>]+)/.exec(getHeader(b.transport.sent.find((s) => s.message.kind === 'response' && s.message.status === 183)!.message, 'To')!)![1]!;
+    b.transport.inject(peerRequest('PRACK', { branch: `z9hG4bKpr${rseq}`, callId: 'rel-1', toTag, cseq: 2, extra: [`RAck: ${rseq} ${cseqOfInvite} INVITE`] }), UDP_FLOW);
+  }
+
+  it('adds RSeq, retransmits at T1 doubling to T2 until the PRACK, which reaches the app with the dialog id', async () => {
+    const b = startRelayBench();
+    const app = b.app();
+    const { rseq, sentAt, dialogId } = await reliable183(b, app);
+    expect(rseq).toBeGreaterThan(0);
+    expect(dialogId).toBe('rel-1;from-tag=peer1');
+    b.clock.advance(100 + 200 + 400 + 400 + 1);
+    const at = b.transport.sent.filter((s) => s.message.kind === 'response' && s.message.status === 183).map((s) => s.at - sentAt);
+    expect(at).toEqual([0, 100, 300, 700, 1100]);
+    prack(b, rseq);
+    const p = app.network().at(-1)!;
+    expect(p.msg.kind === 'request' && p.msg.method).toBe('PRACK');
+    expect(p.dialogId).toBe(dialogId);
+    b.clock.advance(5000);
+    expect(b.transport.sent.filter((s) => s.message.kind === 'response' && s.message.status === 183)).toHaveLength(5);
+  });
+
+  it('answers a PRACK with the wrong RSeq 481 and keeps retransmitting', async () => {
+    const b = startRelayBench();
+    const app = b.app();
+    const { rseq } = await reliable183(b, app);
+    prack(b, rseq + 1);
+    await b.settle();
+    expect(b.transport.summary()).toContain('481');
+    expect(app.network().some((n) => n.msg.kind === 'request' && n.msg.method === 'PRACK')).toBe(false);
+    b.clock.advance(101);
+    expect(b.transport.sent.filter((s) => s.message.kind === 'response' && s.message.status === 183)).toHaveLength(2);
+  });
+
+  it('holds the 2xx behind an unacknowledged 183 with a body, sends it right after the PRACK', async () => {
+    const b = startRelayBench();
+    const app = b.app();
+    const { txnId, rseq } = await reliable183(b, app, SDP);
+    const okId = await b.appSends(app, [txnId, ''], `SIP/2.0 200 OK\r\ncontent-type: application/sdp\r\n\r\n${SDP}`);
+    expect(b.transport.summary()).not.toContain('200');
+    expect(app.replies(okId)).toHaveLength(0);
+    prack(b, rseq);
+    await b.settle();
+    expect(b.transport.summary().filter((s) => s === '200')).toHaveLength(1);
+    expect(app.replies(okId)[0]!.args[1]).toBe('OK');
+    // the PRACK reached the app before the 200's echo
+    const order = app.frames.map((f) => (f.command === 'sip' ? 'prack' : f.args[0] === okId ? 'echo' : '')).filter((x) => x);
+    expect(order.slice(-2)).toEqual(['prack', 'echo']);
+  });
+
+  it('refuses the INVITE 503 after 64*T1 without a PRACK', async () => {
+    const b = startRelayBench();
+    const app = b.app();
+    const { sentAt } = await reliable183(b, app);
+    b.clock.advance(6400);
+    await b.settle();
+    const refusal = b.transport.sent.find((s) => s.message.kind === 'response' && s.message.status === 503)!;
+    expect(refusal.at - sentAt).toBe(6400);
+    expect((refusal.message as SipResponse).reason).toBe('Reliable Response Time-Out');
+    expect(b.relay.size.dialogs).toBe(0);
+  });
+});
+
+describe('SipRelay: an app that leaves', () => {
+  it('keeps its confirmed dialog; the peer BYE then gets 481 and ends it', async () => {
+    const b = startRelayBench();
+    const app = b.app();
+    await answeredCall(b, app);
+    const toTag = /tag=([^;>]+)/.exec(getHeader(b.transport.sent[1]!.message, 'To')!)![1]!;
+    b.transport.inject(peerRequest('ACK', { branch: 'z9hG4bKack1', callId: 'call-1', toTag }), UDP_FLOW);
+    app.closed = true;
+    b.registry.remove(app);
+    await b.settle();
+    expect(b.relay.size.dialogs).toBe(1);
+    expect(b.transport.summary().filter((s) => s === 'BYE')).toHaveLength(0);
+    b.transport.inject(peerRequest('BYE', { branch: 'z9hG4bKbye9', callId: 'call-1', toTag, cseq: 2 }), UDP_FLOW);
+    await b.settle();
+    expect(b.transport.summary().at(-1)).toBe('481');
+    expect(b.relay.size.dialogs).toBe(0);
+  });
+});
