@@ -41,7 +41,9 @@ module.exports = () => ({
       `${sut.address}:${sut.sipPort}`,
     ]);
   },
+  // the runner has already turned the container name into its address; either is accepted
   sippUas(file, containerName) {
-    return runSipp(['-sf', path.join(scenarios, file), '-m', '1', '-nostdin', '-i', testbed.onDemandUas[containerName], '-p', '5060']);
+    const address = testbed.onDemandUas[containerName] || containerName;
+    return runSipp(['-sf', path.join(scenarios, file), '-m', '1', '-nostdin', '-i', address, '-p', '5060']);
   },
 });
