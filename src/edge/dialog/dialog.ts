@@ -184,11 +184,6 @@ export class Dialog {
     this.closingTimer = undefined;
   }
 
-  /** The dialog can carry requests: not yet ended, and not only early for anything but PRACK/UPDATE. */
-  get usable(): boolean {
-    return this._state !== 'terminated';
-  }
-
   get state(): DialogState {
     return this._state;
   }

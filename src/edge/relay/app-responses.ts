@@ -36,7 +36,8 @@ export async function appResponse(ctx: RelayContext, app: AppConnection, msgId: 
   const req = record.request;
   const res = buildResponse(req, appRes, { toTag: record.toTag, local: ctx.local(), transport: record.flow.transport });
   const isInvite = req.method === 'INVITE';
-  const initialInvite = isInvite && !record.dialog?.usable;
+  // the dialog-creating INVITE (its early dialog, if any, is still early), not a re-INVITE
+  const initialInvite = isInvite && (record.dialog === undefined || record.dialog.state === 'early');
   const reliable = isInvite && res.status > 100 && res.status < 200 && hasOptionTag(getHeaders(appRes, 'Require'), '100rel');
   if (reliable && !hasOptionTag([...getHeaders(req, 'Supported'), ...getHeaders(req, 'Require')], '100rel')) {
     // what drachtio-server answers when sofia refuses (RFC 3262 §3: the UAC must support it)
