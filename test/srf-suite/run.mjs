@@ -120,7 +120,9 @@ await new Promise((r) => setTimeout(r, 500));
 const results = [];
 for (const file of files) {
   const out = createWriteStream(path.join(work, `${file}.tap`));
+  // its own process group, so the sipp processes a test file leaves behind are stopped with it
   const child = spawn(process.execPath, [file], {
+    detached: true,
     cwd: testDir,
     env: { ...process.env, NODE_ENV: 'test', NODE_CONFIG_DIR: configDir, NODE_PATH: path.join(repo, 'node_modules'), SUPPRESS_NO_CONFIG_WARNING: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -131,9 +133,17 @@ for (const file of files) {
     out.write(d);
   });
   child.stderr.on('data', (d) => out.write(d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), FILE_TIMEOUT_MS);
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(killGroup, FILE_TIMEOUT_MS);
   await new Promise((r) => child.once('exit', r));
   clearTimeout(timer);
+  killGroup();
   const ok = tap.split('\n').filter((l) => /^ok \d+/.test(l));
   const notOk = tap.split('\n').filter((l) => /^not ok \d+/.test(l));
   results.push({ file, ok: ok.length, notOk: notOk.length, failures: notOk.map((l) => l.replace(/^not ok \d+ /, '')) });

@@ -35,7 +35,8 @@ module.exports = () => ({
   sippUac(file) {
     output = '';
     return runSipp([
-      '-sf', path.join(scenarios, file), '-m', '1', '-sleep', '250ms', '-nostdin',
+      // bounded, unlike the docker original: subscribe.js leaves its sipp waiting for a NOTIFY
+      '-sf', path.join(scenarios, file), '-m', '1', '-sleep', '250ms', '-nostdin', '-timeout', '90s', '-timeout_error',
       '-cid_str', `%u-%p@%s-${idx++}`,
       '-i', testbed.uacAddress, '-p', String(nextPort++),
       `${sut.address}:${sut.sipPort}`,
@@ -44,6 +45,6 @@ module.exports = () => ({
   // the runner has already turned the container name into its address; either is accepted
   sippUas(file, containerName) {
     const address = testbed.onDemandUas[containerName] || containerName;
-    return runSipp(['-sf', path.join(scenarios, file), '-m', '1', '-nostdin', '-i', address, '-p', '5060']);
+    return runSipp(['-sf', path.join(scenarios, file), '-m', '1', '-nostdin', '-timeout', '90s', '-timeout_error', '-i', address, '-p', '5060']);
   },
 });
