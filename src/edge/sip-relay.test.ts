@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getHeader, type SipRequest, type SipResponse } from './sip/message.ts';
+import { ECHO_SETTLE_MS } from './dialog/dialog.ts';
 import { peerRequest, startRelayBench, UDP_FLOW, type FakeApp, type RelayBench } from '../../test/support/relay-bench.ts';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
@@ -59,11 +60,11 @@ describe('SipRelay: network → app (UAS)', () => {
     b.transport.inject(peerRequest('BYE', { branch: 'z9hG4bKbye1', callId: 'call-1', toTag, cseq: 2 }), UDP_FLOW);
     const methods = () => app.network().map((n) => (n.msg.kind === 'request' ? n.msg.method : String(n.msg.status)));
     expect(methods()).toEqual(['INVITE']);
-    b.clock.advance(9);
+    b.clock.advance(ECHO_SETTLE_MS - 1);
     expect(methods()).toEqual(['INVITE']);
     b.clock.advance(1);
     expect(methods()).toEqual(['INVITE', 'ACK']);
-    b.clock.advance(10);
+    b.clock.advance(ECHO_SETTLE_MS);
     expect(methods()).toEqual(['INVITE', 'ACK', 'BYE']);
     expect(app.network().slice(1).every((n) => n.dialogId === dialogId)).toBe(true);
     // the BYE ended the dialog at once; its answer is the app's

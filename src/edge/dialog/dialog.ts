@@ -33,8 +33,8 @@ const TRANSITIONS: Readonly<Record<DialogState, readonly DialogState[]>> = {
   terminated: [],
 };
 
-/** How long a 2xx echo and the in-dialog deliveries behind it are kept apart (docs/edge.md §4.3). */
-export const ECHO_SETTLE_MS = 10;
+/** How long a 2xx echo and the in-dialog deliveries behind it are kept apart (docs/edge.md §4.3: 10 ms lost events on a loaded machine). */
+export const ECHO_SETTLE_MS = 50;
 
 export type DialogRole = 'uac' | 'uas';
 
