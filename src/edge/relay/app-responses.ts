@@ -46,13 +46,11 @@ export async function appResponse(ctx: RelayContext, app: AppConnection, msgId: 
   }
   if (res.status >= 200) moveInbound(record, 'final-sent');
 
-  // RFC 3261 12.1.1: a 1xx with a To tag creates the early dialog a PRACK or UPDATE names.
-  if (initialInvite && res.status > 100 && res.status < 200 && !record.dialog) {
-    const early = createDialog(ctx, record, res, app, 'early');
-    if (!early) {
-      app.send(formatNok(msgId, 'cannot form a dialog (missing Contact, tags or CSeq)'));
-      return;
-    }
+  // RFC 3261 12.1.1: a 1xx with a To tag creates the early dialog a PRACK or UPDATE names
+  // (an INVITE without Contact has none; only a reliable 1xx then cannot be sent).
+  if (initialInvite && res.status > 100 && res.status < 200 && !record.dialog && !createDialog(ctx, record, res, app, 'early') && reliable) {
+    app.send(formatNok(msgId, 'cannot form a dialog (missing Contact, tags or CSeq)'));
+    return;
   }
   if (reliable && record.dialog) {
     await sendReliable(ctx, app, msgId, record, record.dialog, res);
