@@ -118,6 +118,16 @@ await Promise.all(Object.values(testbed.edges).map((e) => waitTcp(e.address, e.w
 await new Promise((r) => setTimeout(r, 500));
 
 const results = [];
+const testGroups = new Set();
+process.on('exit', () => {
+  for (const pid of testGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+});
 for (const file of files) {
   const out = createWriteStream(path.join(work, `${file}.tap`));
   // its own process group, so the sipp processes a test file leaves behind are stopped with it
@@ -127,12 +137,7 @@ for (const file of files) {
     env: { ...process.env, NODE_ENV: 'test', NODE_CONFIG_DIR: configDir, NODE_PATH: path.join(repo, 'node_modules'), SUPPRESS_NO_CONFIG_WARNING: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let tap = '';
-  child.stdout.on('data', (d) => {
-    tap += d;
-    out.write(d);
-  });
-  child.stderr.on('data', (d) => out.write(d));
+  testGroups.add(child.pid);
   const killGroup = () => {
     try {
       process.kill(-child.pid, 'SIGKILL');
@@ -140,6 +145,20 @@ for (const file of files) {
       // already gone
     }
   };
+  let tap = '';
+  let reported = false;
+  child.stdout.on('data', (d) => {
+    tap += d;
+    out.write(d);
+    // tape's summary, or its timeout of the file's one test: the tests have ended; what is still
+    // running (a sipp waiting for a message that never comes, srf's connection) only keeps the
+    // process alive
+    if (!reported && (/^# (ok|fail\s+\d+)\s*$/m.test(tap) || /^not ok \d+ .* timed out after \d+ms$/m.test(tap))) {
+      reported = true;
+      setTimeout(killGroup, 500);
+    }
+  });
+  child.stderr.on('data', (d) => out.write(d));
   const timer = setTimeout(killGroup, FILE_TIMEOUT_MS);
   await new Promise((r) => child.once('exit', r));
   clearTimeout(timer);

@@ -35,8 +35,9 @@ module.exports = () => ({
   sippUac(file) {
     output = '';
     return runSipp([
-      // bounded, unlike the docker original: subscribe.js leaves its sipp waiting for a NOTIFY
-      '-sf', path.join(scenarios, file), '-m', '1', '-sleep', '250ms', '-nostdin', '-timeout', '90s', '-timeout_error',
+      // as in the docker original, unbounded (subscribe.js leaves its sipp waiting for a NOTIFY):
+      // the runner stops the whole process group once tape has reported
+      '-sf', path.join(scenarios, file), '-m', '1', '-sleep', '250ms', '-nostdin',
       '-cid_str', `%u-%p@%s-${idx++}`,
       '-i', testbed.uacAddress, '-p', String(nextPort++),
       `${sut.address}:${sut.sipPort}`,
@@ -45,6 +46,6 @@ module.exports = () => ({
   // the runner has already turned the container name into its address; either is accepted
   sippUas(file, containerName) {
     const address = testbed.onDemandUas[containerName] || containerName;
-    return runSipp(['-sf', path.join(scenarios, file), '-m', '1', '-nostdin', '-timeout', '90s', '-timeout_error', '-i', address, '-p', '5060']);
+    return runSipp(['-sf', path.join(scenarios, file), '-m', '1', '-nostdin', '-i', address, '-p', '5060']);
   },
 });
