@@ -100,6 +100,7 @@ function stopAll() {
 }
 process.on('exit', stopAll);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 for (const [name, e] of Object.entries(testbed.edges)) {
   start(name, process.execPath, [path.join(repo, 'bin/outdial'), 'edge'], {
