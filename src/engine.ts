@@ -89,7 +89,13 @@ async function startSip(
   } else {
     // Embedded: the wire secret only has to be shared within this process.
     const secret = config.edge.secret || randomBytes(24).toString('base64url');
-    edge = await startEdge({ sip: config.sip, wire: { ...config.edge, secret }, logger });
+    edge = await startEdge({
+      sip: config.sip,
+      wire: { ...config.edge, secret },
+      logger,
+      // docs/edge.md §8: the platforms that may place calls, refused before any transaction otherwise
+      untrusted: { trustedSources: config.routing.trustedSources, action: config.sip.untrustedAction },
+    });
     logger.info({ sip: edge.sipAddress, wire: edge.wireAddress }, 'embedded SIP edge listening');
     drachtio = { ...edge.wireAddress, secret };
   }

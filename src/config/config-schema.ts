@@ -62,11 +62,19 @@ export const ConfigSchema = Type.Object(
         tlsCa: Type.String(),
         /** ip[:port] name servers for RFC 3263 lookups; empty = the system's */
         dnsServers: Type.Array(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5}|[0-9A-Fa-f:.]+)$|^[0-9.]+:[0-9]{1,5}$' })),
+        /** a new INVITE from outside the trusted sources: one stateless 403, or nothing */
+        untrustedAction: Type.Union([Type.Literal('reject'), Type.Literal('drop')]),
       },
       { additionalProperties: false },
     ),
     edge: Type.Object(
-      { host: Type.String({ minLength: 1 }), port: Port, secret: Type.String() },
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        secret: Type.String(),
+        /** `outdial edge` alone: sources allowed to send new INVITEs (empty = all) */
+        trustedSources: Type.Array(Type.String({ minLength: 1 })),
+      },
       { additionalProperties: false },
     ),
     /** An external drachtio-server (host:port); empty = start the embedded edge. */
@@ -130,9 +138,11 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_SIP_TLS_KEY', path: 'sip.tlsKey', kind: 'string', doc: 'PEM private key of the TLS listener' },
   { name: 'OUTDIAL_SIP_TLS_CA', path: 'sip.tlsCa', kind: 'string', doc: 'PEM file of CAs trusted for outgoing TLS, besides the system ones' },
   { name: 'OUTDIAL_DNS_SERVERS', path: 'sip.dnsServers', kind: 'list', doc: 'comma-separated ip[:port] name servers for SIP DNS lookups (NAPTR/SRV/A; empty = the system resolver)' },
+  { name: 'OUTDIAL_UNTRUSTED_ACTION', path: 'sip.untrustedAction', kind: 'string', doc: 'a new INVITE from outside the trusted sources: `reject` (one stateless 403, no 100 Trying, no retransmission) or `drop`' },
   { name: 'OUTDIAL_EDGE_HOST', path: 'edge.host', kind: 'string', doc: 'embedded edge wire-protocol listen address' },
   { name: 'OUTDIAL_EDGE_PORT', path: 'edge.port', kind: 'int', doc: 'embedded edge wire-protocol port' },
   { name: 'OUTDIAL_EDGE_SECRET', path: 'edge.secret', kind: 'string', doc: 'wire-protocol secret (required by `outdial edge`; generated when `outdial start` embeds the edge)' },
+  { name: 'OUTDIAL_EDGE_TRUSTED_SOURCES', path: 'edge.trustedSources', kind: 'list', doc: '`outdial edge` only: comma-separated CIDRs allowed to send new INVITEs (empty = all; `outdial start` uses OUTDIAL_TRUSTED_SOURCES)' },
   { name: 'OUTDIAL_DRACHTIO', path: 'drachtio.address', kind: 'string', doc: 'external drachtio-server host:port (empty = embedded edge)' },
   { name: 'OUTDIAL_DRACHTIO_SECRET', path: 'drachtio.secret', kind: 'string', doc: 'external drachtio-server secret' },
   { name: 'OUTDIAL_TRUSTED_SOURCES', path: 'routing.trustedSources', kind: 'list', doc: 'comma-separated CIDRs allowed to place calls' },
