@@ -129,7 +129,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     if (TAKEN_METHODS.has(method) || STACK_METHODS.has(method)) continue;
     routeMethod(srf, method, (req, res) => {
       // srf hands requests of its own dialogs to them; one here names no dialog srf knows.
-      const refusal = refuseMethod(req.has('To') ? req.get('To') : undefined, stackDialogId(req) !== undefined);
+      const refusal = refuseMethod(method, req.has('To') ? req.get('To') : undefined, stackDialogId(req) !== undefined);
       res.send(refusal.status, undefined, { headers: refusal.headers });
     });
   }
