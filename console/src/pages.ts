@@ -1,5 +1,6 @@
 import type { FunctionComponent } from 'preact';
 import type { Capabilities } from './api/capabilities.ts';
+import { PAGE_REQUIREMENTS, pagesOffered, type PageRequirement } from './page-requirements.ts';
 import { AccessKeysPage } from './pages/access-keys-page.tsx';
 import { AgentsPage } from './pages/agents-page.tsx';
 import { CallsPage } from './pages/calls-page.tsx';
@@ -9,28 +10,27 @@ import { ProvidersPage } from './pages/providers-page.tsx';
 import { RoutesPage } from './pages/routes-page.tsx';
 import type { Place } from './router.ts';
 
-/**
- * The console's pages, in navigation order (docs/console.md, "Pages"). Each appears once the
- * API's OpenAPI document has every operation it `requires` ("Adding a page").
- */
-export interface PageDef {
-  /** the first path segment: #/providers/… */
-  section: string;
-  title: string;
-  requires: ReadonlyArray<readonly [method: string, path: string]>;
+/** The console's pages (page-requirements.ts lists them, in navigation order) with their views. */
+export interface PageDef extends PageRequirement {
   View: FunctionComponent<{ place: Place }>;
 }
 
-export const PAGES: readonly PageDef[] = [
-  { section: 'providers', title: 'Providers', requires: [['GET', '/v1.0/providers']], View: ProvidersPage },
-  { section: 'routes', title: 'Routes', requires: [['GET', '/v1.0/routes']], View: RoutesPage },
-  { section: 'dialplan', title: 'Dial plan', requires: [['GET', '/v1.0/dialroutes']], View: DialPlanPage },
-  { section: 'providercalls', title: 'Test calls', requires: [['POST', '/v1.0/providercalls'], ['GET', '/v1.0/providercalls'], ['GET', '/v1.0/providercalls/{id}']], View: ProviderCallsPage },
-  { section: 'calls', title: 'Calls', requires: [['GET', '/v1.0/calls'], ['GET', '/v1.0/calls/{id}']], View: CallsPage },
-  { section: 'agents', title: 'Agents', requires: [['GET', '/v1.0/agents'], ['POST', '/v1.0/agents'], ['PUT', '/v1.0/agents/{id}/password']], View: AgentsPage },
-  { section: 'accesskeys', title: 'Access keys', requires: [['GET', '/v1.0/accesskeys'], ['POST', '/v1.0/accesskeys'], ['DELETE', '/v1.0/accesskeys/{id}']], View: AccessKeysPage },
-];
+const VIEWS: Record<string, FunctionComponent<{ place: Place }>> = {
+  providers: ProvidersPage,
+  routes: RoutesPage,
+  dialplan: DialPlanPage,
+  providercalls: ProviderCallsPage,
+  calls: CallsPage,
+  agents: AgentsPage,
+  accesskeys: AccessKeysPage,
+};
+
+export const PAGES: readonly PageDef[] = PAGE_REQUIREMENTS.map((p) => {
+  const View = VIEWS[p.section];
+  if (!View) throw new Error(`no view for the console page ${p.section}`);
+  return { ...p, View };
+});
 
 export function availablePages(capabilities: Capabilities, pages: readonly PageDef[] = PAGES): PageDef[] {
-  return pages.filter((p) => p.requires.every(([method, path]) => capabilities.has(method, path)));
+  return pagesOffered(capabilities, pages);
 }

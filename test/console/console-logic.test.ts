@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { capabilitiesOf } from '../../console/src/api/capabilities.ts';
-import { availablePages } from '../../console/src/pages.ts';
+import { PAGE_REQUIREMENTS, pagesOffered } from '../../console/src/page-requirements.ts';
 import { PERMISSION_FLAGS, hasFlag, permissionNames, withFlag } from '../../console/src/agents/permission-flags.ts';
 import { CALL_FILTER_FIELDS, callFilterOf, filterValuesOf, utcTime } from '../../console/src/calls/call-filter.ts';
 import { fieldOfError } from '../../console/src/api/field-errors.ts';
@@ -185,10 +185,10 @@ describe('capabilities from the real OpenAPI document', () => {
       expect(caps.has('GET', '/v1.0/dialroutes')).toBe(true);
       expect(caps.has('get', '/v1.0/calls')).toBe(true);
       expect(caps.has('GET', '/v1.0/no-such-thing')).toBe(false);
-      expect(availablePages(caps).map((p) => p.section)).toEqual(['providers', 'routes', 'dialplan', 'providercalls', 'calls', 'agents', 'accesskeys']);
+      expect(pagesOffered(caps, PAGE_REQUIREMENTS).map((p) => p.section)).toEqual(['providers', 'routes', 'dialplan', 'providercalls', 'calls', 'agents', 'accesskeys']);
       // a server without call records: no Calls page (and nothing else lost)
       const { ['/v1.0/calls']: _calls, ...otherPaths } = doc.paths as Record<string, unknown>;
-      expect(availablePages(capabilitiesOf({ ...doc, paths: otherPaths })).map((p) => p.section)).toEqual(['providers', 'routes', 'dialplan', 'providercalls', 'agents', 'accesskeys']);
+      expect(pagesOffered(capabilitiesOf({ ...doc, paths: otherPaths }), PAGE_REQUIREMENTS).map((p) => p.section)).toEqual(['providers', 'routes', 'dialplan', 'providercalls', 'agents', 'accesskeys']);
       const body = caps.bodyFields('POST', '/v1.0/providers')!;
       expect([...body].sort()).toEqual(['codecs', 'detail', 'hostname', 'name', 'tech_headers', 'tech_postfix', 'tech_prefix', 'type']);
       expect(visibleFields(body).map((f) => f.name).sort()).toEqual(PROVIDER_FIELDS.map((f) => f.name).sort());
