@@ -22,7 +22,7 @@ export interface CallRecordSinkOptions {
   readonly logger: Logger;
   /** records waiting beyond this are dropped (default 10 000) */
   readonly maxQueued?: number;
-  /** records per transaction (default 200) */
+  /** records per transaction (default 100: a few milliseconds of the event loop) */
   readonly batchSize?: number;
   /** how long a record waits at most before a flush starts, while the queue is below a batch (default 250 ms) */
   readonly flushIntervalMs?: number;
@@ -88,7 +88,7 @@ export class CallRecordSink {
 
   constructor(private readonly opts: CallRecordSinkOptions) {
     this.maxQueued = opts.maxQueued ?? 10_000;
-    this.batchSize = opts.batchSize ?? 200;
+    this.batchSize = opts.batchSize ?? 100;
     this.flushIntervalMs = opts.flushIntervalMs ?? 250;
     this.warnIntervalMs = opts.warnIntervalMs ?? 10_000;
     this.now = opts.now ?? Date.now;

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { formatMicros, parseMicros } from '../clock.ts';
 import { pageOf, tokenBound, type Page } from '../page.ts';
+import { timeOrderedId } from '../time-ordered-id.ts';
 import type { CallAttemptRecord, CallListRequest, CallRecordInput, CallRecordRow, CallStore } from '../store-types.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
@@ -37,7 +37,7 @@ export class SqliteCallStore implements CallStore {
         let t = start;
         while (taken.get(formatMicros(t)) !== undefined) t++;
         insert.run(
-          randomUUID(),
+          timeOrderedId(t / 1000),
           r.call_id,
           r.source,
           r.caller,
