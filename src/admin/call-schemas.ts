@@ -38,7 +38,7 @@ export const CallRecord = Type.Object({
   caller: Type.String({ description: "the user part of the platform's From; \"\" when none" }),
   destination: Nullable(Type.String(), 'the normalized number (+ and digits); null when the Request-URI held none'),
   outcome: Type.Union([Type.Literal('connected'), Type.Literal('failed')]),
-  status: Nullable(Type.Integer(), 'the final status the platform got (200 when connected); null when it got none (it cancelled)'),
+  status: Nullable(Type.Integer(), 'the final status the platform got (200 when connected, 487 when it cancelled); null when none was recorded'),
   reason: Type.String({ description: 'why the call failed or ended, in words; "" when there is nothing to say' }),
   provider_id: Nullable(Type.String(), 'the provider that answered'),
   hangup_by: Type.Union([Type.Literal('platform'), Type.Literal('carrier'), Type.Literal('outdial'), Type.Null()], { description: 'who ended a connected call' }),

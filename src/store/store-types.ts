@@ -202,7 +202,7 @@ export interface CallRecordInput {
   /** the normalized number; null when the Request-URI held none */
   destination: string | null;
   outcome: CallOutcome;
-  /** the final status the platform got (200 when connected); null when it got none (it cancelled) */
+  /** the final status the platform got (200 when connected, 487 when it cancelled); null when none was recorded */
   status: number | null;
   reason: string;
   /** the provider that answered */
