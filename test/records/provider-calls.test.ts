@@ -6,12 +6,13 @@ import { systemClock } from '../../src/sip/clock.ts';
 
 /**
  * Provider test calls (docs/api.md "Provider test calls") against sipp carriers over real UDP:
- * the engine whole (admin API, call app, embedded edge), a 1 s connect timeout.
+ * the engine whole (admin API, call app, embedded edge), a 3 s connect timeout (a loaded machine
+ * can keep a sipp carrier's 180 from arriving within 1 s).
  */
 
 let h: RoutingHarness;
 beforeAll(async () => {
-  h = await startRoutingHarness();
+  h = await startRoutingHarness({ routing: { connectTimeoutMs: 3000 } });
 });
 afterAll(async () => {
   await h?.close();
@@ -113,7 +114,7 @@ describe('POST /v1.0/providercalls against sipp carriers', () => {
     const r = await h.t.request('POST', '/v1.0/providercalls', { body: { provider_id: providerId, destination: '+15551234567' } });
     const done = await settled(r.body.id);
     expect(done).toMatchObject({ status: 'timeout', sip_status: null, sip_reason: '', tm_ringing: null, tm_answer: null });
-    expect(done.reason).toMatch(/connect timeout \(1000 ms\)/);
+    expect(done.reason).toMatch(/connect timeout \(3000 ms\)/);
     const result = await carrier.stop();
     expect(invitesReceived(result).length).toBeGreaterThanOrEqual(1);
     expect(result.messages).not.toMatch(/^CANCEL /m);
