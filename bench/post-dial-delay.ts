@@ -52,6 +52,7 @@ export const postDialDelayMeasurement = measurement<PddResult>({
   goals(r, _ctx, why): GoalRow[] {
     const g = { issue: '#14', goal: 'post-dial delay added, p99 at 100 cps', target: '< 2 ms' };
     if (!r) return notMeasured([g], why);
+    g.goal = `post-dial delay added, p99 at ${r.outdial.rate} cps`;
     const unpaired = r.outdial.paired < r.outdial.calls ? `only ${r.outdial.paired}/${r.outdial.calls} calls paired` : undefined;
     return [{
       ...g,

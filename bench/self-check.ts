@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger } from '../src/log/logger.ts';
 import { DEFAULT_CUSTOMER_ID } from '../src/routing/model.ts';
 import { openStore } from '../src/store/store.ts';
+import { databaseDelayVerdict } from './db-stalls.ts';
 import { runStep } from './lib/call-load.ts';
 import { detectCapabilities, findBuiltEntry, variableFromHelp } from './lib/capabilities.ts';
 import { installCleanupHandlers, spawnTracked, stopAllChildren } from './lib/child-processes.ts';
@@ -144,6 +145,14 @@ const ctx: BenchContext = {
   results: new Map(),
   log: () => undefined,
 };
+
+check('database-caused delay: over 20 ms and over the quiet step fails; as long as the quiet step is unclear', () => {
+  const probe = (lower: number, upper: number) => ({ windowSec: 1, metric: { source: PROM_CLIENT_LAG_MAX, maxLowerMs: lower, maxUpperMs: upper, over20ms: 0, scrapes: 2, scrapeFailures: 0 }, healthz: { samples: 1, medianMs: 1, p99Ms: 1, maxMs: 1, over20ms: 0, failures: 0 } }) as const;
+  assert.equal(databaseDelayVerdict(probe(0, 12), probe(0, 11)).verdict, 'PASS');
+  assert.equal(databaseDelayVerdict(probe(990, 1000), probe(0, 11)).verdict, 'FAIL');
+  assert.equal(databaseDelayVerdict(probe(40, 50), probe(45, 55)).verdict, 'UNCLEAR');
+  assert.equal(databaseDelayVerdict(probe(15, 25), probe(0, 11)).verdict, 'UNCLEAR');
+});
 
 check('every measurement lists its goals even without a result, with the reason', () => {
   const rows = MEASUREMENTS.flatMap((m) => m.goals(undefined as never, ctx, `why-${m.name}`));

@@ -79,12 +79,12 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
 
 export function renderGoals(goals: readonly GoalRow[], quick: boolean): string {
   const verdict = (g: GoalRow) => (quick && (g.verdict === 'PASS' || g.verdict === 'FAIL' || g.verdict === 'UNCLEAR') ? `${g.verdict} (quick)` : g.verdict);
-  const rows = goals.map((g) => [g.issue, g.goal, g.measured, g.baseline, g.ratio, g.target, verdict(g)]);
+  const rows = goals.map((g, i) => [String(i + 1), g.issue, g.goal, g.measured, g.baseline, g.ratio, g.target, verdict(g)]);
   const notes = goals
-    .map((g, i) => (g.note ? `${i + 1}. ${g.goal}: ${g.note}` : ''))
+    .map((g, i) => (g.note ? `${i + 1}. ${g.note}` : ''))
     .filter((n) => n !== '');
   const head = quick ? '**--quick run: tiny counts, the verdicts judge nothing; run without --quick for figures.**\n\n' : '';
-  return `## Goals (each beside its baseline, measured in this run)\n\n${head}${table(['issue', 'goal', 'measured', 'baseline (same run)', 'ratio', 'goal limit', 'verdict'], rows)}${notes.length ? `\n\nNotes:\n\n${notes.join('\n')}` : ''}`;
+  return `## Goals (each beside its baseline, measured in this run)\n\n${head}${table(['#', 'issue', 'goal', 'measured', 'baseline (same run)', 'ratio', 'goal limit', 'verdict'], rows)}${notes.length ? `\n\nNotes (by #):\n\n${notes.join('\n')}` : ''}`;
 }
 
 export function renderMachine(r: BenchReport): string {
