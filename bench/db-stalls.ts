@@ -260,7 +260,7 @@ export const dbStallsMeasurement = measurement<DbStallsResult>({
         baseline: `quiet: ${judgeEventLoop(quiet.probe).text}`,
         ratio: '–',
         verdict: worst,
-        note: `${loops.map((l) => l.j.why).filter((w) => w).join('; ')}${loops.some((l) => l.j.why) ? '; ' : ''}source ${lock.probe.metric.source}; /healthz max latency: quiet ${quiet.probe.healthz.maxMs} ms, writer ${writer.probe.healthz.maxMs} ms, writer + lock ${lock.probe.healthz.maxMs} ms`,
+        note: `${loops.filter((l) => l.j.why).map((l) => `${l.x.name}: ${l.j.verdict}, ${l.j.why}`).join('; ')}${loops.some((l) => l.j.why) ? '; ' : ''}source ${lock.probe.metric.source}; /healthz max latency: quiet ${quiet.probe.healthz.maxMs} ms, writer ${writer.probe.healthz.maxMs} ms, writer + lock ${lock.probe.healthz.maxMs} ms`,
         value: Math.max(...loops.map((l) => l.x.probe.metric.maxUpperMs ?? NaN)),
         baselineValue: quiet.probe.metric.maxUpperMs,
       },

@@ -167,7 +167,17 @@ export const memorySoakMeasurement = measurement<SoakResult>({
       });
     }
     if (a && b) {
-      rows.push({ ...g2, goal: `memory growth with rate: plateau at ${b.rate} cps vs ${a.rate} cps`, measured: `${fmt(b.plateauMiB)} MiB at ${b.rate} cps (${fmt(b.plateauMiB / r.idleMiB, 2)}× idle)`, baseline: `${fmt(a.plateauMiB)} MiB at ${a.rate} cps`, ratio: ratioText(b.plateauMiB, a.plateauMiB), verdict: 'INFO', value: b.plateauMiB, baselineValue: a.plateauMiB });
+      rows.push({
+        ...g2,
+        goal: `memory growth with rate: plateau at ${b.rate} cps vs ${a.rate} cps`,
+        measured: `${fmt(b.plateauMiB)} MiB at ${b.rate} cps (${fmt(b.plateauMiB / r.idleMiB, 2)}× idle)`,
+        baseline: `${fmt(a.plateauMiB)} MiB at ${a.rate} cps`,
+        ratio: ratioText(b.plateauMiB, a.plateauMiB),
+        verdict: 'INFO',
+        ...(b.clean ? {} : { note: `the ${b.rate} cps soak was not clean (${b.succeeded ?? '?'}/${b.calls} calls succeeded): outdial was overloaded, its plateau is not a steady state` }),
+        value: b.plateauMiB,
+        baselineValue: a.plateauMiB,
+      });
     }
     return rows;
   },
