@@ -23,8 +23,8 @@ export interface IdleRssRow {
 
 export interface IdleRssResult {
   rows: IdleRssRow[];
-  /** what bin/outdial runs: the built JavaScript or the TypeScript sources through tsx */
-  binRuns: 'built JavaScript' | 'TypeScript through tsx';
+  /** whether `npm run build` left JavaScript (bin/outdial is to run it then, issue 14) */
+  binRuns: 'built JavaScript present' | 'TypeScript through tsx';
   builtStale: boolean | null;
 }
 
@@ -66,13 +66,13 @@ export const idleRssMeasurement = measurement<IdleRssResult>({
       }
     };
     const built = ctx.capabilities.built;
-    await outdialRss(`outdial start (bin/outdial: ${built ? 'built JavaScript' : 'TypeScript through tsx'})`, 'node bin/outdial start');
+    await outdialRss(`outdial start (bin/outdial${built ? '' : ': TypeScript through tsx'})`, 'node bin/outdial start');
     if (built) {
       const src = path.join(REPO_ROOT, 'src/cli.ts');
       await outdialRss('outdial start, TypeScript sources through tsx', 'node --import tsx src/cli.ts main([start])', ['--import', 'tsx', '--input-type=module', '-e', startVia(src)]);
       await outdialRss(`outdial start, built ${path.relative(REPO_ROOT, built.file)}`, `node ${path.relative(REPO_ROOT, built.file)} main([start])`, ['--input-type=module', '-e', startVia(built.file)]);
     }
-    return { rows, binRuns: built ? 'built JavaScript' : 'TypeScript through tsx', builtStale: built ? built.stale : null };
+    return { rows, binRuns: built ? 'built JavaScript present' : 'TypeScript through tsx', builtStale: built ? built.stale : null };
   },
   render(r) {
     const bare = r.rows[0]?.rssMiB ?? NaN;
@@ -80,7 +80,7 @@ export const idleRssMeasurement = measurement<IdleRssResult>({
       ? '`npm run build` emits no JavaScript yet (no dist/cli.js): bin/outdial runs the TypeScript sources through tsx.'
       : r.builtStale
         ? '**dist/ is older than src/: rerun `npm run build`, the built row measures old code.**'
-        : 'bin/outdial runs the built JavaScript.';
+        : 'Built JavaScript is present: the last two rows start it and the TypeScript sources directly, whatever bin/outdial picks.';
     return `${table(['process', 'command', 'RSS', '× bare node'], r.rows.map((x) => [x.process, x.command, `${fmt(x.rssMiB)} MiB`, `${fmt(x.rssMiB / bare, 1)}×`]))}\n\n${note}`;
   },
   goals(r, ctx, why): GoalRow[] {
