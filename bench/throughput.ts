@@ -104,7 +104,7 @@ export const throughputMeasurement = measurement<ThroughputResult>({
     const bestStepRow = bestStep(best.steps);
     const rows: GoalRow[] = [{
       ...g1,
-      measured: `${best.steps.maxCleanRate ?? 'none'} cps${best.workers !== null ? ` (${best.workers} workers)` : ''}${bestStepRow?.coresBusy !== undefined ? `, ${fmt(bestStepRow.coresBusy, 2)} cores busy` : ''}`,
+      measured: `${best.steps.maxCleanRate ?? 'none'} cps${best.workers !== null ? ` (${best.workers} worker${best.workers === 1 ? '' : 's'})` : ''}${bestStepRow?.coresBusy !== undefined ? `, ${fmt(bestStepRow.coresBusy, 2)} cores busy` : ''}`,
       baseline: `${r.direct.maxCleanRate ?? 'none'} cps sipp → sipp`,
       ratio: ratioText(best.steps.maxCleanRate, r.direct.maxCleanRate),
       verdict: judge(best.steps.maxCleanRate ?? 0, '>=', 2400),
