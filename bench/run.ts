@@ -23,8 +23,9 @@ import { MEASUREMENTS } from './measurements.ts';
 
 const USAGE = `usage: npm run bench -- [options]
 
-  (no option)            every default measurement, full counts (about 15 minutes on 2 cores)
-  --quick                every measurement with tiny counts: a smoke of the instrument (~4 min)
+  (no option)            every default measurement, full counts (13-16 minutes on 2 cores)
+  --quick                every default measurement with tiny counts: a smoke of the instrument
+                         (2-4 minutes; add --only=kamailio-throughput for the on-request one)
   --only=a,b             just these measurements; --skip=a,b: all default ones but these
   --soak-seconds=N       seconds per soak rate (default 120; issue 14's soak is 600)
   --dialplan-max=N       leave out dial-plan tables above N routes (1M is the goal's size)
