@@ -2,13 +2,18 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApp, listenAdmin, type AdminDeps } from './admin/admin-app.ts';
 import { dialRouteEndpoints } from './admin/dialroute-endpoints.ts';
+import { providerCallEndpoints } from './admin/provider-call-endpoints.ts';
 import { startCallApp, type CallApp } from './call/call-app.ts';
+import type { CallRecord } from './call/call-record.ts';
+import { CallRecordPruner } from './call/call-record-pruner.ts';
+import { CallRecordSink } from './call/call-record-sink.ts';
+import { ProviderTestCalls } from './call/provider-test-call.ts';
+import { testCallMediaAddress } from './call/test-call-offer.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
 import { ProviderCredentials } from './call/provider-credentials.ts';
 import type { CallLimiter } from './cluster/call-limiter.ts';
 import { AlwaysHeldLease, type Lease } from './cluster/lease.ts';
 import { LocalCallLimiter } from './cluster/local-call-limiter.ts';
-import type { SecretBox } from './secrets/secret-box.ts';
 import { openSecretBox } from './secrets/secret-key.ts';
 import { storedSigningKey } from './secrets/signing-key.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
@@ -18,6 +23,7 @@ import type { CarrierAdapter } from './carrier/carrier.ts';
 import { createTelnyxAdapter } from './carrier/telnyx.ts';
 import type { Config } from './config/config-schema.ts';
 import type { Logger } from './log/logger.ts';
+import { systemClock } from './sip/clock.ts';
 import type { MicrosSource } from './store/clock.ts';
 import { openStore, Permission, type Store } from './store/store.ts';
 
@@ -34,6 +40,8 @@ export interface EngineOptions {
   limiter?: CallLimiter;
   /** The lease the registrar runs under (docs/cluster.md §4); default AlwaysHeldLease('registrations'). */
   registrationLease?: Lease;
+  /** Test hook: the time (ms) call record pruning counts the retention from; default Date.now. */
+  recordClock?: () => number;
 }
 
 export interface Engine {
@@ -45,6 +53,10 @@ export interface Engine {
   readonly admin: FastifyInstance;
   readonly calls: CallApp;
   readonly dialPlan: DialPlanCache;
+  /** Where ended calls' records wait to be stored (docs/api.md "Call records"). */
+  readonly callRecords: CallRecordSink;
+  readonly recordPruner: CallRecordPruner;
+  readonly testCalls: ProviderTestCalls;
   /** The embedded edge's live transaction/dialog counts; undefined with an external drachtio-server. */
   edgeStats(): EdgeStats | undefined;
   close(): Promise<void>;
@@ -87,7 +99,8 @@ async function startSip(
   logger: Logger,
   dialPlan: DialPlanCache,
   store: Store,
-  carriers: { limiter: CallLimiter; secrets: SecretBox; lease: Lease },
+  carriers: { limiter: CallLimiter; credentials: ProviderCredentials; lease: Lease },
+  onCallEnded: (record: CallRecord) => void,
 ): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
   let edge: RunningEdge | undefined;
   let drachtio: { host: string; port: number; secret: string };
@@ -101,11 +114,17 @@ async function startSip(
   } else {
     // Embedded: the wire secret only has to be shared within this process.
     const secret = config.edge.secret || randomBytes(24).toString('base64url');
-    edge = await startEdge({ sip: config.sip, wire: { ...config.edge, secret }, logger });
+    edge = await startEdge({
+      sip: config.sip,
+      wire: { ...config.edge, secret },
+      logger,
+      // docs/edge.md §8: the platforms that may place calls, refused before any transaction otherwise
+      untrusted: { trustedSources: config.routing.trustedSources, action: config.sip.untrustedAction },
+    });
     logger.info({ sip: edge.sipAddress, wire: edge.wireAddress }, 'embedded SIP edge listening');
     drachtio = { ...edge.wireAddress, secret };
   }
-  const credentials = new ProviderCredentials(carriers.secrets, logger);
+  const { credentials } = carriers;
   try {
     const calls = await startCallApp({
       routing: config.routing,
@@ -113,6 +132,7 @@ async function startSip(
       drachtio,
       dialPlan,
       logger,
+      onCallEnded,
       // The prober does not wait for the write; a failed one is logged and the next probe retries.
       setHealth: (id, status, checkedAt) => {
         store.providers.setHealth(id, status, checkedAt).catch((err: unknown) => {
@@ -146,13 +166,40 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
   let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;
   const limiter = options.limiter ?? new LocalCallLimiter();
+  // Records are stored off the SIP path (docs/api.md "Call records"); a full disk costs a call nothing.
+  const sink = new CallRecordSink({ store: store.calls, logger });
+  const pruner = new CallRecordPruner({
+    calls: store.calls,
+    providerCalls: store.providerCalls,
+    retentionDays: config.callRecords.retentionDays,
+    logger,
+    ...(options.recordClock ? { now: options.recordClock } : {}),
+  });
+  let testCalls: ProviderTestCalls | undefined;
   try {
-    // Secrets at rest (docs/api.md §18): the key first, so nothing sealed is written without it.
+    // Secrets at rest (docs/api.md §20): the key first, so nothing sealed is written without it.
     const secrets = await openSecretBox({ key: config.secrets.key, keyFile: config.secrets.keyFile, dbPath: config.db.path }, store.settings, logger);
     const plan = await DialPlanCache.load(store, logger);
     dialPlan = plan;
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
-    sip = await startSip(config, logger, plan, store, { limiter, secrets, lease: options.registrationLease ?? new AlwaysHeldLease('registrations') });
+    const credentials = new ProviderCredentials(secrets, logger);
+    // A deleted provider's opened password is not kept in memory.
+    plan.onUpdate(() => credentials.retain(plan.current().providers));
+    sip = await startSip(config, logger, plan, store, { limiter, credentials, lease: options.registrationLease ?? new AlwaysHeldLease('registrations') }, (record) => sink.push(record));
+    sink.registerMetrics(sip.calls.metrics.registry);
+    pruner.registerMetrics(sip.calls.metrics.registry);
+    const tests = new ProviderTestCalls({
+      store,
+      inviter: sip.calls.inviter,
+      credentials: (p) => credentials.of(p),
+      logger,
+      clock: systemClock,
+      connectTimeoutMs: config.routing.connectTimeoutMs,
+      mediaAddress: testCallMediaAddress(config),
+      ...(options.micros ? { micros: options.micros } : {}),
+    });
+    testCalls = tests;
+    await tests.recover();
     const tokens = createTokenSigner(config.auth.jwtSecret || (await storedSigningKey(store.settings, secrets, logger)), config.auth.tokenTtlSeconds);
     admin = await buildAdminApp({
       config,
@@ -161,11 +208,12 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       tokens,
       secrets,
       carriers: options.carriers ?? defaultCarriers(config),
-      extraEndpoints: [dialRouteEndpoints(() => plan.current(), limiter), ...(options.extraEndpoints ?? [])],
+      extraEndpoints: [dialRouteEndpoints(() => plan.current(), limiter), providerCallEndpoints(tests), ...(options.extraEndpoints ?? [])],
       metrics: sip.calls.metrics.registry,
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);
     store.watchExternalChanges();
+    pruner.start();
     logger.info({ host: http.host, port: http.port, db: config.db.path }, 'admin API listening');
     const app = admin;
     const running = sip;
@@ -177,12 +225,18 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       admin: app,
       calls: running.calls,
       dialPlan: plan,
+      callRecords: sink,
+      recordPruner: pruner,
+      testCalls: tests,
       edgeStats: () => running.edge?.stats(),
       async close() {
         if (closed) return;
         closed = true;
         await app.close();
+        await tests.close();
         await running.calls.close();
+        await sink.close();
+        await pruner.close();
         await running.edge?.close();
         plan.close();
         if (!options.limiter) await limiter.close();
@@ -191,7 +245,10 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     };
   } catch (err) {
     await admin?.close();
+    await testCalls?.close();
     await sip?.calls.close();
+    await sink.close();
+    await pruner.close();
     await sip?.edge?.close();
     dialPlan?.close();
     if (!options.limiter) await limiter.close();

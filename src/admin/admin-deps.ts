@@ -13,7 +13,7 @@ export interface AdminDeps {
   logger: Logger;
   store: Store;
   tokens: TokenSigner;
-  /** seals carrier passwords before they reach the store (docs/api.md §18) */
+  /** seals carrier passwords before they reach the store (docs/api.md §20) */
   secrets: SecretBox;
   /** Carrier adapters for POST /v1.0/providers/setup, keyed by the `carrier` field ("telnyx"). */
   carriers: ReadonlyMap<string, CarrierAdapter>;

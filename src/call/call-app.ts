@@ -9,7 +9,7 @@ import { ProviderRegistrar } from '../register/provider-registrar.ts';
 import { parseCustomerHeader } from '../routing/customer.ts';
 import { computeAttempts } from '../routing/dial-route-preview.ts';
 import { createFailoverPolicy } from '../routing/failover-policy.ts';
-import { createHeaderPolicy } from '../routing/header-policy.ts';
+import { createHeaderPolicy, userPartOf } from '../routing/header-policy.ts';
 import { normalizeDestination } from '../routing/number.ts';
 import { ackWaitMs, systemClock, type Clock } from '../sip/clock.ts';
 import { CallMetrics } from './call-metrics.ts';
@@ -33,6 +33,7 @@ import {
   srfRegisterSender,
   srfRequester,
   stackDialogId,
+  type CarrierInviter,
   type DigestCredentials,
 } from './srf-adapter.ts';
 
@@ -76,11 +77,18 @@ export interface CallAppOptions {
     readonly retryMs: number;
     readonly retryMaxMs: number;
   };
+  /**
+   * Told every call's record when it ends (the record sink that stores them). Called on the SIP
+   * path: it must return at once and never throw.
+   */
+  readonly onCallEnded?: (record: CallRecord) => void;
 }
 
 export interface CallApp {
   /** call counters and timings (prom-client), served by the admin API at GET /metrics. */
   readonly metrics: CallMetrics;
+  /** INVITEs toward carriers through this app's SIP connection (provider test calls use it too). */
+  readonly inviter: CarrierInviter;
   activeCalls(): number;
   connected(): boolean;
   close(): Promise<void>;
@@ -101,6 +109,11 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   const report = (record: CallRecord) => {
     log.info(record, 'call ended');
     metrics.callEnded(record);
+    try {
+      opts.onCallEnded?.(record);
+    } catch (err) {
+      log.error({ err }, 'call record not handed on');
+    }
   };
   let active = 0;
   const metrics = new CallMetrics(() => active);
@@ -150,7 +163,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     if (TAKEN_METHODS.has(method) || STACK_METHODS.has(method)) continue;
     routeMethod(srf, method, (req, res) => {
       // srf hands requests of its own dialogs to them; one here names no dialog srf knows.
-      const refusal = refuseMethod(req.has('To') ? req.get('To') : undefined, stackDialogId(req) !== undefined);
+      const refusal = refuseMethod(method, req.has('To') ? req.get('To') : undefined, stackDialogId(req) !== undefined);
       res.send(refusal.status, undefined, { headers: refusal.headers });
     });
   }
@@ -165,6 +178,8 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   srf.invite((req, res) => {
     const headers = indexHeaders(req);
     const record = new CallRecordBuilder(headers.get('Call-ID') ?? '', `${req.source_address}:${req.source_port}`);
+    const from = headers.get('From');
+    if (from !== undefined) record.caller(userPartOf(from));
     const reject = (status: number, reason: string, extra: Record<string, string> = {}) => {
       res.send(status, undefined, { headers: extra });
       record.outcome(status, reason);
@@ -267,6 +282,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
 
   return {
     metrics,
+    inviter,
     activeCalls: () => active,
     connected: () => isConnected,
     async close() {

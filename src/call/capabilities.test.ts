@@ -4,13 +4,17 @@ import { nextMaxForwards } from './max-forwards.ts';
 
 describe('refuseMethod', () => {
   it('405 with Allow for a method outdial does not take outside a dialog', () => {
-    expect(refuseMethod('<sip:outdial@192.0.2.1>', false)).toEqual({ status: 405, headers: { Allow: ALLOW_OUTSIDE_DIALOG } });
-    expect(refuseMethod(undefined, false).status).toBe(405);
+    expect(refuseMethod('MESSAGE', '<sip:outdial@192.0.2.1>', false)).toEqual({ status: 405, headers: { Allow: ALLOW_OUTSIDE_DIALOG } });
+    expect(refuseMethod('REGISTER', undefined, false).status).toBe(405);
+  });
+
+  it.each(['BYE', 'UPDATE', 'PRACK', 'INFO'])('481 for %s, which exists only inside a dialog, even without a To tag', (method) => {
+    expect(refuseMethod(method, '<sip:outdial@192.0.2.1>', false)).toEqual({ status: 481, headers: {} });
   });
 
   it('481 for a request naming a dialog that does not exist here (a To tag, or one the stack placed in a dialog)', () => {
-    expect(refuseMethod('<sip:outdial@192.0.2.1>;tag=abc', false)).toEqual({ status: 481, headers: {} });
-    expect(refuseMethod('<sip:outdial@192.0.2.1>', true)).toEqual({ status: 481, headers: {} });
+    expect(refuseMethod('MESSAGE', '<sip:outdial@192.0.2.1>;tag=abc', false)).toEqual({ status: 481, headers: {} });
+    expect(refuseMethod('SUBSCRIBE', '<sip:outdial@192.0.2.1>', true)).toEqual({ status: 481, headers: {} });
   });
 
   it('the Allow lists never name REFER, which outdial refuses', () => {

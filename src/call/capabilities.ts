@@ -27,6 +27,13 @@ export function unsupportedRequires(require: string | undefined): readonly strin
   return out;
 }
 
+/**
+ * Methods that exist only inside a dialog: received outside one they name a dialog that does not
+ * exist (481): BYE (RFC 3261 §15.1.2), UPDATE (RFC 3311 §5.2), PRACK (RFC 3262 §3), INFO
+ * (RFC 6086 §4.2.1: an INFO outside an invite dialog usage MUST get 481).
+ */
+const DIALOG_ONLY_METHODS = new Set(['BYE', 'UPDATE', 'PRACK', 'INFO']);
+
 export interface MethodRefusal {
   readonly status: 405 | 481;
   readonly headers: Record<string, string>;
@@ -38,7 +45,9 @@ export interface MethodRefusal {
  * otherwise the method is not allowed (405 with Allow, §8.2.1). Never 503: that tells the peer
  * outdial is down (RFC 3263 §4.3).
  */
-export function refuseMethod(toHeader: string | undefined, inStackDialog: boolean): MethodRefusal {
-  if (inStackDialog || (toHeader !== undefined && /;\s*tag\s*=/i.test(toHeader))) return { status: 481, headers: {} };
+export function refuseMethod(method: string, toHeader: string | undefined, inStackDialog: boolean): MethodRefusal {
+  if (inStackDialog || DIALOG_ONLY_METHODS.has(method) || (toHeader !== undefined && /;\s*tag\s*=/i.test(toHeader))) {
+    return { status: 481, headers: {} };
+  }
   return { status: 405, headers: { Allow: ALLOW_OUTSIDE_DIALOG } };
 }

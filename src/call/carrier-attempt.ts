@@ -1,7 +1,9 @@
 import type { Logger } from '../log/logger.ts';
+import { filterSdpOffer } from '../routing/codec-filter.ts';
+import type { Finished, ProviderAttempt } from '../routing/dial-route-preview.ts';
 import type { Clock } from '../sip/clock.ts';
 import { checkedMove, isFinalState, type StateTable } from '../sip/state-table.ts';
-import type { CarrierAnswer, CarrierFailure, CarrierInvite, CarrierInviter, HeaderReader, ProvisionalResponse, SentInvite } from './srf-adapter.ts';
+import type { CarrierAnswer, CarrierFailure, CarrierInvite, CarrierInviter, DigestCredentials, HeaderReader, ProvisionalResponse, SentInvite } from './srf-adapter.ts';
 
 /**
  * One INVITE to one carrier (docs/routing.md §4), from sending it to its outcome. It owns its
@@ -51,6 +53,40 @@ export interface CarrierAttemptDeps {
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
 }
+
+/**
+ * The INVITE of one attempt (docs/routing.md §3): the finished attempt's Request-URI, its headers
+ * after the header policy, the To the provider wants, then the headers the sender sets for the
+ * new dialog, the offer, the caller and the provider's digest credentials (docs/routing.md §8).
+ * Routed calls and provider test calls both build their INVITE here, from finalAttempt's result,
+ * so a test call sends what a call through that provider would.
+ */
+export function carrierInviteFor(
+  attempt: Finished<ProviderAttempt>,
+  sdp: string,
+  dialogHeaders: Readonly<Record<string, string>>,
+  auth: DigestCredentials | undefined,
+): CarrierInvite {
+  const headers: Record<string, string> = {};
+  for (const h of attempt.headers) headers[h.name] = h.value;
+  // docs/routing.md §3: To names the dialled number as the provider wants it, without URI parameters.
+  headers.To = `<${attempt.toUri}>`;
+  Object.assign(headers, dialogHeaders);
+  return { uri: attempt.requestUri, headers, sdp, callingNumber: attempt.fromUser ?? undefined, ...(auth ? { auth } : {}) };
+}
+
+/**
+ * The offer toward a provider, filtered to its codecs (docs/routing.md §3); undefined when no
+ * codec is in common. A delayed offer ('') has nothing to filter: the carrier makes the offer.
+ */
+export function offerFor(codecs: readonly string[], offer: string): string | undefined {
+  if (codecs.length === 0 || offer === '') return offer;
+  const filtered = filterSdpOffer(offer, codecs);
+  return filtered.ok ? filtered.sdp : undefined;
+}
+
+/** docs/routing.md §4: the carrier challenged again after our credentials (call records, test calls). */
+export const AUTH_FAILED_REASON = 'carrier authentication failed';
 
 /** A status for an INVITE that never got a response: the stack could not send it (docs/routing.md §4). */
 export const NOT_SENT_STATUS = 503;

@@ -2,7 +2,6 @@ import type Srf from 'drachtio-srf';
 import type { CallLimiter, CallSlot } from '../cluster/call-limiter.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProviderRecord } from '../routing/model.ts';
-import { filterSdpOffer } from '../routing/codec-filter.ts';
 import { finalAttempt, type Attempt, type FinalAttempt } from '../routing/dial-route-preview.ts';
 import { TIMEOUT_STATUS, type FailoverPolicy } from '../routing/failover-policy.ts';
 import type { HeaderPolicy } from '../routing/header-policy.ts';
@@ -11,7 +10,7 @@ import { checkedMove, type StateTable } from '../sip/state-table.ts';
 import { Bridge, carryHeaders } from './bridge.ts';
 import type { CallRecord, CallRecordBuilder } from './call-record.ts';
 import { ALLOW_IN_DIALOG, SUPPORTED } from './capabilities.ts';
-import { CarrierAttempt, type AttemptOutcome } from './carrier-attempt.ts';
+import { AUTH_FAILED_REASON, CarrierAttempt, carrierInviteFor, offerFor, type AttemptOutcome } from './carrier-attempt.ts';
 import { answerPlatformTimer, carrierTimerHeaders, type TimerRequest } from './session-timer.ts';
 import { providerLimitKey, providerLimits } from './provider-limits.ts';
 import {
@@ -93,7 +92,7 @@ const PROVIDER_LIMIT: FinalStatus = { status: 503, phrase: undefined, note: 'pro
  * later attempt connects: the carrier's challenge is about outdial's trunk, not something the
  * platform could answer.
  */
-const AUTH_FAILED: FinalStatus = { status: 503, phrase: undefined, note: 'carrier authentication failed', headers: undefined };
+const AUTH_FAILED: FinalStatus = { status: 503, phrase: undefined, note: AUTH_FAILED_REASON, headers: undefined };
 
 export class OutboundCall {
   private current: CallState = 'routing';
@@ -135,7 +134,7 @@ export class OutboundCall {
       if (this.platformCancelled) break;
       const attempt = finalAttempt(planned, platform);
       const started = this.deps.clock.now();
-      const offer = this.offerFor(attempt);
+      const offer = offerFor(attempt.codecs, this.req.body ?? '');
       if (offer === undefined) {
         // docs/routing.md §3: no common codec → the attempt is skipped as a 488.
         this.record.attempt(attempt, 488, started, 'no common codec');
@@ -154,16 +153,9 @@ export class OutboundCall {
         break;
       }
       this.move('attempting');
-      const auth = this.deps.credentials(attempt.provider);
       const carrier = new CarrierAttempt(
         this.deps,
-        {
-          uri: attempt.requestUri,
-          headers: this.carrierHeaders(attempt),
-          sdp: offer,
-          callingNumber: attempt.fromUser ?? undefined,
-          ...(auth ? { auth } : {}),
-        },
+        carrierInviteFor(attempt, offer, this.dialogHeaders(), this.deps.credentials(attempt.provider)),
         (prov) => this.relayProvisional(prov),
       );
       this.attempt = carrier;
@@ -218,22 +210,9 @@ export class OutboundCall {
     }
   }
 
-  /** The SDP toward this attempt's provider; undefined when no codec is in common. */
-  private offerFor(attempt: FinalAttempt): string | undefined {
-    // A delayed offer has nothing to filter: the carrier makes the offer, in its 2xx.
-    const offer = this.req.body ?? '';
-    if (attempt.codecs.length === 0 || offer === '') return offer;
-    const filtered = filterSdpOffer(offer, attempt.codecs);
-    return filtered.ok ? filtered.sdp : undefined;
-  }
-
-  /** The attempt's headers after the policy, then what the B2BUA sets for the new dialog. */
-  private carrierHeaders(attempt: FinalAttempt): Record<string, string> {
-    const headers: Record<string, string> = {};
-    for (const h of attempt.headers) headers[h.name] = h.value;
-    // docs/routing.md §3: To names the dialled number as the provider wants it, without URI parameters.
-    headers.To = `<${attempt.toUri}>`;
-    headers['Max-Forwards'] = String(this.invite.maxForwards);
+  /** What the B2BUA sets on every attempt's INVITE for the new dialog (RFC 7332 §3, RFC 4028 §7). */
+  private dialogHeaders(): Record<string, string> {
+    const headers: Record<string, string> = { 'Max-Forwards': String(this.invite.maxForwards) };
     carrierTimerHeaders(this.invite.timer, headers);
     return headers;
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../edge/transaction/fake-clock.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 import { createCapturingLogger } from '../log/logger.ts';
 import { LIVE_SENTINEL, type HealthStatus, type ProviderRecord, CARRIER_DEFAULTS } from '../routing/model.ts';
 import {

@@ -39,7 +39,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    /** The key that seals secrets at rest (docs/api.md §18): given, or kept in a key file. */
+    /** The key that seals secrets at rest (docs/api.md §20): given, or kept in a key file. */
     secrets: Type.Object(
       {
         /** 32 bytes as 64 hex digits or base64; '' = the key file */
@@ -82,11 +82,19 @@ export const ConfigSchema = Type.Object(
         tlsCa: Type.String(),
         /** ip[:port] name servers for RFC 3263 lookups; empty = the system's */
         dnsServers: Type.Array(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5}|[0-9A-Fa-f:.]+)$|^[0-9.]+:[0-9]{1,5}$' })),
+        /** a new INVITE from outside the trusted sources: one stateless 403, or nothing */
+        untrustedAction: Type.Union([Type.Literal('reject'), Type.Literal('drop')]),
       },
       { additionalProperties: false },
     ),
     edge: Type.Object(
-      { host: Type.String({ minLength: 1 }), port: Port, secret: Type.String() },
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        secret: Type.String(),
+        /** `outdial edge` alone: sources allowed to send new INVITEs (empty = all) */
+        trustedSources: Type.Array(Type.String({ minLength: 1 })),
+      },
       { additionalProperties: false },
     ),
     /** An external drachtio-server (host:port); empty = start the embedded edge. */
@@ -109,6 +117,14 @@ export const ConfigSchema = Type.Object(
         healthCheckTimeoutMs: Millis,
         /** consecutive failed probes before a provider is marked unhealthy. */
         unhealthyAfter: Type.Integer({ minimum: 1, maximum: 100 }),
+      },
+      { additionalProperties: false },
+    ),
+    /** The stored call records (docs/api.md "Call records"). */
+    callRecords: Type.Object(
+      {
+        /** records (and provider test calls) older than this many days are pruned. */
+        retentionDays: Type.Integer({ minimum: 1, maximum: 36_500 }),
       },
       { additionalProperties: false },
     ),
@@ -152,9 +168,11 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_SIP_TLS_KEY', path: 'sip.tlsKey', kind: 'string', doc: 'PEM private key of the TLS listener' },
   { name: 'OUTDIAL_SIP_TLS_CA', path: 'sip.tlsCa', kind: 'string', doc: 'PEM file of CAs trusted for outgoing TLS, besides the system ones' },
   { name: 'OUTDIAL_DNS_SERVERS', path: 'sip.dnsServers', kind: 'list', doc: 'comma-separated ip[:port] name servers for SIP DNS lookups (NAPTR/SRV/A; empty = the system resolver)' },
+  { name: 'OUTDIAL_UNTRUSTED_ACTION', path: 'sip.untrustedAction', kind: 'string', doc: 'a new INVITE from outside the trusted sources: `reject` (one stateless 403, no 100 Trying, no retransmission) or `drop`' },
   { name: 'OUTDIAL_EDGE_HOST', path: 'edge.host', kind: 'string', doc: 'embedded edge wire-protocol listen address' },
   { name: 'OUTDIAL_EDGE_PORT', path: 'edge.port', kind: 'int', doc: 'embedded edge wire-protocol port' },
   { name: 'OUTDIAL_EDGE_SECRET', path: 'edge.secret', kind: 'string', doc: 'wire-protocol secret (required by `outdial edge`; generated when `outdial start` embeds the edge)' },
+  { name: 'OUTDIAL_EDGE_TRUSTED_SOURCES', path: 'edge.trustedSources', kind: 'list', doc: '`outdial edge` only: comma-separated CIDRs allowed to send new INVITEs (empty = all; `outdial start` uses OUTDIAL_TRUSTED_SOURCES)' },
   { name: 'OUTDIAL_DRACHTIO', path: 'drachtio.address', kind: 'string', doc: 'external drachtio-server host:port (empty = embedded edge)' },
   { name: 'OUTDIAL_DRACHTIO_SECRET', path: 'drachtio.secret', kind: 'string', doc: 'external drachtio-server secret' },
   { name: 'OUTDIAL_TRUSTED_SOURCES', path: 'routing.trustedSources', kind: 'list', doc: 'comma-separated CIDRs allowed to place calls' },
@@ -169,4 +187,5 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_HEALTH_UNHEALTHY_AFTER', path: 'routing.unhealthyAfter', kind: 'int', doc: 'consecutive failed probes before a provider is unhealthy (one success makes it healthy)' },
   { name: 'OUTDIAL_REGISTER_RETRY_MS', path: 'register.retryMs', kind: 'int', doc: 'first retry of a failed provider REGISTER; doubles after each further failure' },
   { name: 'OUTDIAL_REGISTER_RETRY_MAX_MS', path: 'register.retryMaxMs', kind: 'int', doc: 'longest wait between REGISTER retries' },
+  { name: 'OUTDIAL_CALL_RECORD_DAYS', path: 'callRecords.retentionDays', kind: 'int', doc: 'call records and provider test calls are kept this many days, then pruned' },
 ];

@@ -10,7 +10,12 @@ export async function runEdgeCommand(config: Config, logger: Logger): Promise<{ 
     process.exitCode = 2;
     return { close: async () => undefined };
   }
-  const edge = await startEdge({ sip: config.sip, wire: config.edge, logger });
+  const edge = await startEdge({
+    sip: config.sip,
+    wire: config.edge,
+    logger,
+    untrusted: { trustedSources: config.edge.trustedSources, action: config.sip.untrustedAction },
+  });
   logger.info(
     { sip: `${edge.sipAddress.host}:${edge.sipAddress.port}`, wire: `${edge.wireAddress.host}:${edge.wireAddress.port}` },
     'outdial edge ready: point drachtio-srf at the wire address',

@@ -8,9 +8,11 @@ import { loadTlsFiles } from './sip/tls-files.ts';
 import { SipTransport } from './sip/transport.ts';
 import { answerMalformed } from './transaction/malformed-responder.ts';
 import { TransactionLayer } from './transaction/transaction-layer.ts';
+import { realClock, type Clock } from './transaction/timers.ts';
 import { SipRelay } from './sip-relay.ts';
 import { AppRegistry } from './wire/app-registry.ts';
 import { WireServer } from './wire/wire-server.ts';
+import { UntrustedGate, type UntrustedPolicy } from './untrusted-gate.ts';
 
 export interface EdgeOptions {
   sip: {
@@ -30,6 +32,10 @@ export interface EdgeOptions {
   };
   wire: { host: string; port: number; secret: string };
   logger: Logger;
+  /** time source of every SIP timer (tests pass a fake one) */
+  clock?: Clock;
+  /** new INVITEs from elsewhere are refused before any transaction (docs/edge.md §8); default: trust all */
+  untrusted?: UntrustedPolicy;
 }
 
 export interface RunningEdge {
@@ -63,9 +69,14 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   const resolver = resolverFromConfig(opts.sip.dnsServers ?? [], logger);
   const transport = new SipTransport({ host: opts.sip.host, port: opts.sip.port, maxMessageBytes: opts.sip.maxMessageBytes, logger, tls });
   await transport.listen();
-  const layer = new TransactionLayer({ transport, timers, logger });
+  const clock = opts.clock ?? realClock;
+  // The gate answers with the layer's response addressing (RFC 3261 18.2.2); the layer sits on the gate.
+  const ref: { layer?: TransactionLayer } = {};
+  const gate = new UntrustedGate(transport, opts.untrusted ?? { trustedSources: [], action: 'reject' }, logger, (req, flow) => ref.layer!.responseTarget(req, flow));
+  const layer = new TransactionLayer({ transport: gate, timers, clock, logger });
+  ref.layer = layer;
   const registry = new AppRegistry();
-  const relay = new SipRelay({ layer, registry, timers, local: () => transport.advertised, logger, resolver });
+  const relay = new SipRelay({ layer, registry, timers, clock, local: () => transport.advertised, logger, resolver });
 
   // RFC 3261 8.2 / 16.3 / 21.5.20: a request the parser refused gets 400 (413, 505) when it can be
   // answered; responses and ACKs are dropped (docs/edge-transport.md §5).
@@ -84,6 +95,7 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
       return `udp/${a.host}:${a.port},tcp/${a.host}:${a.port}${tlsListener}`;
     },
     onSipCommand: (app, msg) => relay.handleAppSip(app, msg),
+    onProxyCommand: (app, msg) => relay.handleAppProxy(app, msg),
   });
   let wireAddress;
   try {

@@ -28,7 +28,8 @@ describe('checkIncomingRequest (RFC 3261 8.2.2, 16.3)', () => {
     ['INVITE', 'sip:a@x', [['Max-Forwards', '1']], undefined],
     ['INVITE', 'mailto:alice@example.com', [], 416],
     ['INVITE', 'http://example.com/', [], 416],
-    ['INVITE', 'sip:a@x', [['Require', '100rel']], 420],
+    ['INVITE', 'sip:a@x', [['Require', '100rel']], undefined],
+    ['INVITE', 'sip:a@x', [['Require', 'precondition']], 420],
     ['INVITE', 'sip:a@x', [['Require', 'replaces, timer']], undefined],
     ['INVITE', 'sip:a@x', [['Require', 'timer, foo']], 420],
     ['BYE', 'sip:a@x', [['Require', 'foo']], 420],
@@ -39,7 +40,7 @@ describe('checkIncomingRequest (RFC 3261 8.2.2, 16.3)', () => {
   });
 
   it('names every unsupported option tag in Unsupported, once', () => {
-    const r = checkIncomingRequest(req('INVITE', 'sip:a@x', [['Require', '100rel, foo'], ['Require', 'FOO, replaces']]));
-    expect(r).toEqual({ status: 420, reason: 'Bad Extension', headers: [{ name: 'Unsupported', value: '100rel, foo' }] });
+    const r = checkIncomingRequest(req('INVITE', 'sip:a@x', [['Require', 'precondition, foo'], ['Require', 'FOO, replaces, 100rel']]));
+    expect(r).toEqual({ status: 420, reason: 'Bad Extension', headers: [{ name: 'Unsupported', value: 'precondition, foo' }] });
   });
 });

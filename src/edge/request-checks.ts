@@ -18,10 +18,10 @@ const SUPPORTED_SCHEMES = new Set(['sip', 'sips', 'tel']);
 /**
  * Option tags a `Require` may name (RFC 3261 8.2.2.3). The edge implements none itself; these
  * need nothing from it and are left to the application (Replaces, RFC 3891; session timers,
- * RFC 4028, are refreshed by re-INVITE/UPDATE the app sends). 100rel is not here: the edge
- * does not do PRACK, so an INVITE requiring it is refused rather than half-handled.
+ * RFC 4028, are refreshed by re-INVITE/UPDATE the app sends). 100rel is the edge's own: it
+ * sends reliable provisionals and matches PRACKs (RFC 3262; docs/edge.md §6).
  */
-const PASS_THROUGH_OPTION_TAGS = new Set(['replaces', 'timer']);
+const PASS_THROUGH_OPTION_TAGS = new Set(['replaces', 'timer', '100rel']);
 
 /**
  * The first check that fails, in the order a UAS makes them: Request-URI scheme (416, 8.2.2.1),

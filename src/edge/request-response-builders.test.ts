@@ -5,8 +5,10 @@ import { completeNewRequest } from './uac-request-builder.ts';
 import { buildResponse } from './uas-response-builder.ts';
 import { Dialog, uasDialogInit } from './dialog/dialog.ts';
 import { DialogStore } from './dialog/dialog-store.ts';
+import { FakeClock } from '../../test/support/fake-clock.ts';
 
 const LOCAL = { host: '10.0.0.5', port: 5070 };
+const ENV = { clock: new FakeClock(), onError: (err: unknown) => { throw err; } };
 
 function appRequest(text: string): SipRequest {
   const m = parseAppSip(text);
@@ -91,7 +93,7 @@ describe('Dialog', () => {
   const init = uasDialogInit(INVITE, sent, { transport: 'udp', ownerAppId: 'app-1', inviteWireTxnId: 'w1' })!;
 
   it('is named <Call-ID>;from-tag=<INVITE From tag> and found from either direction', () => {
-    const d = new Dialog(init);
+    const d = new Dialog(init, ENV);
     expect(d.id).toBe('c1;from-tag=F1');
     const store = new DialogStore();
     store.add(d);
@@ -102,7 +104,7 @@ describe('Dialog', () => {
   });
 
   it('builds in-dialog requests to the remote target through the route set, CSeq rising; ACK reuses the INVITE CSeq', () => {
-    const d = new Dialog(init);
+    const d = new Dialog(init, ENV);
     const first = d.buildRequest({ kind: 'request', method: 'INFO', uri: 'sip:placeholder', headers: [], body: Buffer.alloc(0) }, LOCAL);
     const second = d.buildRequest({ kind: 'request', method: 'BYE', uri: 'sip:placeholder', headers: [], body: Buffer.alloc(0) }, LOCAL);
     expect(first.uri).toBe('sip:a@1.2.3.4:5062');
@@ -116,8 +118,26 @@ describe('Dialog', () => {
     expect(getHeader(ack, 'Via')).toMatch(/^SIP\/2\.0\/UDP 10\.0\.0\.5:5070;rport;branch=z9hG4bK/);
   });
 
+  it("keeps the app's Max-Forwards on an in-dialog request (RFC 7332 3), 70 when it gave none or a bad one", () => {
+    const d = new Dialog(init, ENV);
+    const info = (mf?: string) =>
+      d.buildRequest({ kind: 'request', method: 'INFO', uri: 'sip:placeholder', headers: mf === undefined ? [] : [{ name: 'Max-Forwards', value: mf }], body: Buffer.alloc(0) }, LOCAL);
+    expect(getHeader(info('42'), 'Max-Forwards')).toBe('42');
+    expect(getHeader(info('0'), 'Max-Forwards')).toBe('0');
+    expect(getHeader(info(), 'Max-Forwards')).toBe('70');
+    expect(getHeader(info('256'), 'Max-Forwards')).toBe('70');
+    expect(getHeader(info('x'), 'Max-Forwards')).toBe('70');
+    expect(info('42').headers.filter((h) => h.name.toLowerCase() === 'max-forwards')).toHaveLength(1);
+  });
+
+  it("writes the TLS listener's port in the Via of an ACK sent over TLS", () => {
+    const d = new Dialog(init, ENV);
+    const ack = d.buildAck({ kind: 'request', method: 'ACK', uri: 'sip:placeholder', headers: [], body: Buffer.alloc(0) }, { ...LOCAL, tlsPort: 5071 }, 'tls');
+    expect(getHeader(ack, 'Via')).toMatch(/^SIP\/2\.0\/TLS 10\.0\.0\.5:5071;rport;branch=z9hG4bK/);
+  });
+
   it('refuses illegal state moves', () => {
-    const d = new Dialog(init);
+    const d = new Dialog(init, ENV);
     expect(d.transition('confirmed')).toBe(true);
     expect(d.transition('terminated')).toBe(true);
     expect(d.transition('confirmed')).toBe(false);

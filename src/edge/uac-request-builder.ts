@@ -3,7 +3,8 @@
  * (what drachtio-server does for srf): Max-Forwards, From tag, Call-ID, CSeq, To/From/Contact
  * defaults and the `@localhost` rewrite. The transaction layer adds the Via.
  */
-import { getHeader, hasHeader, parseCSeq, parseNameAddr, removeHeader, setHeader, type SipRequest } from './sip/message.ts';
+import { formatNameAddr, getHeader, hasHeader, parseCSeq, parseNameAddr, removeHeader, setHeader, type SipMessage, type SipRequest } from './sip/message.ts';
+import { splitTopLevelCommas } from './sip/header-names.ts';
 import { canonicalHeaderKey } from './sip/header-names.ts';
 import type { TransportName } from './sip/transport.ts';
 import { edgeContact, hostport, looksLikeSdp, newCallId, newTag, type EdgeSipAddress } from './sip-identity.ts';
@@ -24,8 +25,11 @@ export function dropStackOwnedHeaders(msg: { headers: Array<{ name: string; valu
 
 const LOCALHOST_HEADERS = ['From', 'To', 'Contact', 'P-Asserted-Identity'];
 
-/** srf writes `sip:<number>@localhost` when it does not know the server's address. */
-export function rewriteLocalhost(req: SipRequest, local: EdgeSipAddress): void {
+/**
+ * srf writes `sip:<number>@localhost` when it does not know the server's address; drachtio-server
+ * puts its own host:port there (docs/edge.md §3.2), in requests and responses alike.
+ */
+export function rewriteLocalhost(req: SipMessage, local: EdgeSipAddress): void {
   for (const h of req.headers) {
     if (LOCALHOST_HEADERS.some((n) => canonicalHeaderKey(n) === canonicalHeaderKey(h.name))) {
       h.value = h.value.replace(/@localhost(:\d+)?(?=[>;?,\s]|$)/gi, `@${hostport(local)}`);
@@ -33,12 +37,34 @@ export function rewriteLocalhost(req: SipRequest, local: EdgeSipAddress): void {
   }
 }
 
+/**
+ * Contact values as sofia-sip writes them: always a name-addr in `<>` (RFC 3261 20.10: a URI
+ * with `;`, `,` or `?` must be bracketed, and an addr-spec's parameters belong to the header).
+ */
+export function bracketContacts(msg: SipMessage): void {
+  for (const h of msg.headers) {
+    if (canonicalHeaderKey(h.name) !== 'contact') continue;
+    h.value = splitTopLevelCommas(h.value)
+      .map((v) => {
+        const na = v.trim() === '*' ? undefined : parseNameAddr(v);
+        return na ? formatNameAddr(na) : v;
+      })
+      .join(', ');
+  }
+}
+
+/** What the edge does to every header block an application writes (docs/edge.md §3.2). */
+export function localizeAppHeaders(msg: SipMessage, local: EdgeSipAddress): void {
+  rewriteLocalhost(msg, local);
+  bracketContacts(msg);
+}
+
 /** Methods that never carry the edge's Contact by default. */
 const NO_CONTACT = new Set(['ACK', 'CANCEL', 'BYE', 'PRACK']);
 
 export function completeNewRequest(req: SipRequest, local: EdgeSipAddress, transport: TransportName): SipRequest {
   dropStackOwnedHeaders(req);
-  rewriteLocalhost(req, local);
+  localizeAppHeaders(req, local);
   setHeader(req, 'Max-Forwards', getHeader(req, 'Max-Forwards') ?? '70');
 
   const from = getHeader(req, 'From');

@@ -1,13 +1,15 @@
 /**
  * Turns the response an application wrote into the one the edge sends (RFC 3261 8.2.6): the
  * transaction-identifying headers come from the request as received, the To tag is the edge's
- * unless the app chose one, Record-Route is copied for dialog-creating responses (12.1.1), and a
- * 2xx to INVITE gets a Contact when it has none.
+ * unless the app chose one, Record-Route is copied for dialog-creating responses (12.1.1), a
+ * response that creates a dialog or an early dialog (101-299 to INVITE, 2xx to SUBSCRIBE) gets
+ * a Contact when it has none (12.1.1 MUST), and `@localhost` names the edge (docs/edge.md §3.2).
  */
 import { getHeader, getHeaders, hasHeader, parseNameAddr, formatNameAddr, setHeader, type SipRequest, type SipResponse } from './sip/message.ts';
 import { canonicalHeaderKey } from './sip/header-names.ts';
 import type { TransportName } from './sip/transport.ts';
 import { edgeContact, looksLikeSdp, type EdgeSipAddress } from './sip-identity.ts';
+import { localizeAppHeaders } from './uac-request-builder.ts';
 
 /** Taken from the request, whatever the app wrote (8.2.6.2). */
 const FROM_REQUEST = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'content-length', 'record-route', 'rseq']);
@@ -33,7 +35,9 @@ export function buildResponse(request: SipRequest, app: SipResponse, ctx: Respon
   for (const h of app.headers) {
     if (!FROM_REQUEST.has(canonicalHeaderKey(h.name))) res.headers.push({ ...h });
   }
-  if (dialogCreating && app.status >= 200 && !hasHeader(res, 'Contact')) {
+  localizeAppHeaders(res, ctx.local);
+  const needsContact = request.method === 'INVITE' ? app.status > 100 && app.status < 300 : dialogCreating && app.status >= 200;
+  if (needsContact && !hasHeader(res, 'Contact')) {
     setHeader(res, 'Contact', edgeContact(ctx.local, ctx.transport));
   }
   if (res.body.length > 0 && !hasHeader(res, 'Content-Type') && looksLikeSdp(res.body)) {

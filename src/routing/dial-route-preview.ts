@@ -8,10 +8,11 @@ import { buildRequestUri, buildToUri } from './request-uri.ts';
 /**
  * The attempts for one number and customer, in plan order (docs/routing.md §2–§3). Both the SIP
  * path and `GET /v1.0/dialroutes` start from computeAttempts and finish each attempt with
- * finalAttempt, so the preview cannot drift from what calls send.
+ * finalAttempt, so the preview cannot drift from what calls send. A provider test call
+ * (`POST /v1.0/providercalls`) has no route: it starts from providerAttempt and is finished by
+ * the same finalAttempt.
  */
-export interface Attempt {
-  readonly route: RouteRecord;
+export interface ProviderAttempt {
   readonly provider: ProviderRecord;
   readonly requestUri: string;
   /** the attempt's To: the Request-URI without its parameters (docs/routing.md §3) */
@@ -20,13 +21,21 @@ export interface Attempt {
   readonly codecs: readonly string[];
 }
 
-/** One attempt as it goes on the wire: the Request-URI, the headers after the header policy, the codecs. */
-export interface FinalAttempt extends Attempt {
+export interface Attempt extends ProviderAttempt {
+  readonly route: RouteRecord;
+}
+
+/** What finalAttempt adds: the headers after the header policy and the caller. */
+export interface OutgoingFields {
   /** tech headers, then the platform headers the policy passes (docs/routing.md §3). */
   readonly headers: readonly SipHeader[];
   /** the platform caller's From user part; null without a platform request or a From user. */
   readonly fromUser: string | null;
 }
+
+/** One attempt as it goes on the wire: the Request-URI, the headers after the header policy, the codecs. */
+export type Finished<A extends ProviderAttempt> = A & OutgoingFields;
+export type FinalAttempt = Finished<Attempt>;
 
 /** What the platform's INVITE contributes to an attempt; absent for a preview. */
 export interface PlatformHeaders {
@@ -36,19 +45,18 @@ export interface PlatformHeaders {
 
 const NO_PLATFORM: PlatformHeaders = { policy: { passthrough: [], customerHeaderKey: '' }, headers: [] };
 
+/** One provider's attempt for a number: its Request-URI and codec filter (docs/routing.md §3). */
+export function providerAttempt(provider: ProviderRecord, number: string): ProviderAttempt {
+  return { provider, requestUri: buildRequestUri(provider, number), toUri: buildToUri(provider, number), codecs: splitCodecList(provider.codecs) };
+}
+
 /**
  * @param number a normalized destination (`+` and 1..15 digits, see normalizeDestination).
  * @param customerId as parseCustomerHeader returns it.
  * @returns empty when no route applies (the SIP path answers 404).
  */
 export function computeAttempts(snapshot: DialPlanSnapshot, number: string, customerId: string): Attempt[] {
-  return planAttempts(snapshot, number, customerId).map(({ route, provider }) => ({
-    route,
-    provider,
-    requestUri: buildRequestUri(provider, number),
-    toUri: buildToUri(provider, number),
-    codecs: splitCodecList(provider.codecs),
-  }));
+  return planAttempts(snapshot, number, customerId).map(({ route, provider }) => ({ route, ...providerAttempt(provider, number) }));
 }
 
 /** `sip:+15551234567@x` → `sip:15551234567@x`, for every sip:/sips: URI whose user part is +E.164. */
@@ -61,7 +69,7 @@ function withoutLeadingPlus(value: string): string {
 const PAI_KEY = canonicalHeaderKey('P-Asserted-Identity');
 
 /** The one definition of what an attempt sends; `platform` is the call's INVITE (none for a preview). */
-export function finalAttempt(attempt: Attempt, platform: PlatformHeaders = NO_PLATFORM): FinalAttempt {
+export function finalAttempt<A extends ProviderAttempt>(attempt: A, platform: PlatformHeaders = NO_PLATFORM): Finished<A> {
   const outgoing = applyHeaderPolicy(platform.policy, platform.headers, attempt.provider);
   let { headers, fromUser } = outgoing;
   if (!attempt.provider.leading_plus) {
@@ -71,15 +79,7 @@ export function finalAttempt(attempt: Attempt, platform: PlatformHeaders = NO_PL
     const techCount = Object.keys(attempt.provider.tech_headers).length;
     headers = headers.map((h, i) => (i >= techCount && canonicalHeaderKey(h.name) === PAI_KEY ? { name: h.name, value: withoutLeadingPlus(h.value) } : h));
   }
-  return {
-    route: attempt.route,
-    provider: attempt.provider,
-    requestUri: attempt.requestUri,
-    toUri: attempt.toUri,
-    codecs: attempt.codecs,
-    headers,
-    fromUser,
-  };
+  return { ...attempt, headers, fromUser };
 }
 
 /** `GET /v1.0/dialroutes`: the final attempts a call without platform headers would make. */

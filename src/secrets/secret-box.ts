@@ -1,5 +1,5 @@
 /**
- * Secrets at rest (docs/api.md §18): carrier passwords and the token signing key are sealed with
+ * Secrets at rest (docs/api.md §20): carrier passwords and the token signing key are sealed with
  * AES-256-GCM under a key kept outside the database (OUTDIAL_SECRET_KEY or the key file,
  * secret-key.ts) before any store sees them. Stores keep the sealed text as an opaque string, so
  * every store implementation (SQLite, PostgreSQL) inherits the encryption without crypto of its

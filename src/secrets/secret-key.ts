@@ -1,5 +1,5 @@
 /**
- * Where the secret key comes from (docs/api.md §18): `OUTDIAL_SECRET_KEY`, else a key file beside
+ * Where the secret key comes from (docs/api.md §20): `OUTDIAL_SECRET_KEY`, else a key file beside
  * the database (`OUTDIAL_SECRET_KEY_FILE`, default `<database file>.key`), created with mode 0600
  * on the first start. The database remembers the key's id, so a start with another key, or
  * without the key file of a database that holds sealed secrets, stops with a message saying

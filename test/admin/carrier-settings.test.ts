@@ -102,7 +102,7 @@ describe('the password rule: write-only, and the GET → edit → PUT round trip
   });
 });
 
-describe('secrets at rest (docs/api.md §18)', () => {
+describe('secrets at rest (docs/api.md §20)', () => {
   let t: TestEngine | undefined;
   afterEach(async () => {
     await t?.close(true);

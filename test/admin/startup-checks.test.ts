@@ -136,7 +136,7 @@ describe('migration of a database made by the previous schema', () => {
     await e.login('admin', 'the v1 admin password');
     expect((await e.request('GET', `/v1.0/agents/${id}`, { token: oldToken })).body).toMatchObject({ username: 'admin', name: '', detail: '', permission: 1 });
     expect((await e.request('POST', '/v1.0/accesskeys', { token: oldToken, body: {} })).status).toBe(200);
-    // migration 3: a provider from before the carrier settings gets their defaults
+    // migration 4: a provider from before the carrier settings gets their defaults
     expect((await e.request('GET', `/v1.0/providers/${providerId}`, { token: oldToken })).body).toMatchObject({
       hostname: 'old.example.com', health_status: 'healthy', auth_username: '', auth_password_set: false, register: false, register_expires: 3600,
       registration_status: 'off', registration_checked_at: null, leading_plus: true, transport: 'udp', max_calls: 0, max_cps: 0,
@@ -144,7 +144,7 @@ describe('migration of a database made by the previous schema', () => {
     await e.close(true);
     const db = new Database(path);
     expect((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v).toBe(MIGRATIONS.length);
-    // docs/api.md §18: the clear signing key was sealed and its clear copy removed from the files
+    // docs/api.md §20: the clear signing key was sealed and its clear copy removed from the files
     expect(db.prepare('SELECT key FROM settings ORDER BY key').all()).toEqual([{ key: 'jwt_secret_sealed' }, { key: 'secret_key_id' }]);
     db.close();
     for (const suffix of ['', '-wal']) {

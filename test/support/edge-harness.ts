@@ -31,13 +31,18 @@ export interface EdgeHarness {
   close(): Promise<void>;
 }
 
-/** sip: more edge SIP options (TLS files, DNS servers) */
-export async function startEdgeHarness(overrides: Partial<typeof TEST_TIMERS> = {}, sip: Partial<EdgeOptions['sip']> = {}): Promise<EdgeHarness> {
+/** sip: more edge SIP options (TLS files, DNS servers); extra: the untrusted-source gate */
+export async function startEdgeHarness(
+  overrides: Partial<typeof TEST_TIMERS> = {},
+  sip: Partial<EdgeOptions['sip']> = {},
+  extra: Pick<EdgeOptions, 'untrusted'> = {},
+): Promise<EdgeHarness> {
   const logs = createCapturingLogger(process.env.OUTDIAL_TEST_LOG ?? 'debug');
   const edge = await startEdge({
     sip: { host: '127.0.0.1', port: 0, maxMessageBytes: 65535, ...TEST_TIMERS, ...overrides, ...sip },
     wire: { host: '127.0.0.1', port: 0, secret: TEST_SECRET },
     logger: logs.logger,
+    ...extra,
   });
   const apps: Srf[] = [];
   return {

@@ -1,26 +1,40 @@
 /**
- * One INVITE dialog as the edge keeps it (RFC 3261 12): identity, route set, remote target and
- * CSeq spaces, plus what the 2xx/ACK exchange needs. The id is drachtio's:
- * `<Call-ID>;from-tag=<From tag of the INVITE>`, for UAC and UAS dialogs alike.
+ * One dialog as the edge keeps it (RFC 3261 12, RFC 6665 4.1.2 for SUBSCRIBE): identity, route
+ * set, remote target and CSeq spaces, and the state that lives exactly as long as the dialog —
+ * its 2xx retransmitter, the last ACK it sent, its reliable provisionals (RFC 3262) and the order
+ * of its deliveries to the application. The id is drachtio's:
+ * `<Call-ID>;from-tag=<From tag of the dialog-creating request>`, for UAC and UAS dialogs alike.
  */
 import { getHeader, getHeaders, parseCSeq, parseNameAddr, tagOf, type SipRequest, type SipResponse } from '../sip/message.ts';
-import type { Flow, TransportName } from '../sip/transport.ts';
-import { dropStackOwnedHeaders } from '../uac-request-builder.ts';
+import type { Flow, Target, TransportName } from '../sip/transport.ts';
+import type { Clock } from '../transaction/timers.ts';
+import type { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.ts';
+import { dropStackOwnedHeaders, localizeAppHeaders } from '../uac-request-builder.ts';
 import { edgeContact, looksLikeSdp, newBranch, hostport, type EdgeSipAddress } from '../sip-identity.ts';
+import { DeliveryOrder } from './delivery-order.ts';
+import { ReliableProvisionals } from './reliable-provisionals.ts';
 
 /**
- * accepted:  2xx sent (UAS) or received (UAC), ACK not yet seen/sent
- * confirmed: ACK exchanged (13.2.2.4, 13.3.1.4)
- * terminated: BYE sent or received, ACK timeout, or the owning application left
+ * early:       a 1xx with a To tag was sent (UAS) or received (UAC) (12.1)
+ * accepted:    2xx sent (UAS) or received (UAC), ACK not yet seen/sent
+ * confirmed:   ACK exchanged (13.2.2.4, 13.3.1.4); a SUBSCRIBE dialog starts here
+ * terminating: the app sent BYE (or a final NOTIFY); the dialog stays usable until that
+ *              transaction ends, so a challenged BYE can be sent again with credentials
+ * terminated:  BYE done or received, ACK timeout, subscription terminated
  */
-export type DialogState = 'accepted' | 'confirmed' | 'terminated';
+export type DialogState = 'early' | 'accepted' | 'confirmed' | 'terminating' | 'terminated';
 
 const TRANSITIONS: Readonly<Record<DialogState, readonly DialogState[]>> = {
-  accepted: ['confirmed', 'terminated'],
+  early: ['accepted', 'terminated'],
+  accepted: ['confirmed', 'terminating', 'terminated'],
   // a re-INVITE's 2xx puts the dialog back to waiting for that ACK
-  confirmed: ['accepted', 'terminated'],
+  confirmed: ['accepted', 'terminating', 'terminated'],
+  terminating: ['terminated'],
   terminated: [],
 };
+
+/** How long a 2xx echo and the in-dialog deliveries behind it are kept apart (docs/edge.md §4.3: 10 ms lost events on a loaded machine). */
+export const ECHO_SETTLE_MS = 50;
 
 export type DialogRole = 'uac' | 'uas';
 
@@ -53,6 +67,18 @@ export interface DialogInit {
   inviteWireTxnId: string;
   /** CSeq number of the INVITE whose 2xx awaits an ACK */
   ackCSeq: number;
+  /** INVITE (default) or SUBSCRIBE (RFC 6665) */
+  kind?: 'INVITE' | 'SUBSCRIBE';
+  /** the srf tags of the owning application (another app with the same tags may take over) */
+  ownerTags?: string;
+  /** default: 'accepted' for INVITE, 'confirmed' for SUBSCRIBE */
+  initialState?: DialogState;
+}
+
+/** What a dialog needs from its surroundings to run its own timers. */
+export interface DialogEnvironment {
+  clock: Clock;
+  onError: (err: unknown) => void;
 }
 
 export class Dialog {
@@ -67,10 +93,13 @@ export class Dialog {
   remoteCSeq: number | undefined;
   readonly routeSet: string[];
   remoteTarget: string;
-  readonly localContact: string;
+  localContact: string;
   readonly transport: TransportName;
   readonly flow: Flow | undefined;
-  readonly ownerAppId: string;
+  readonly kind: 'INVITE' | 'SUBSCRIBE';
+  /** the application that answers its requests; another may adopt it (docs/edge.md §5) */
+  ownerAppId: string;
+  ownerTags: string;
   inviteWireTxnId: string;
   ackCSeq: number;
   /**
@@ -79,9 +108,21 @@ export class Dialog {
    * of each (re-)INVITE transaction, not the dialog's role: a callee may re-INVITE too.
    */
   ackFrom: 'network' | 'app';
-  private _state: DialogState = 'accepted';
+  /** UAS: the 2xx retransmission until the ACK (13.3.1.4) */
+  retransmitter: Uas2xxRetransmitter | undefined;
+  /** UAC: the ACK last sent and where, re-sent for a retransmitted 2xx (13.2.2.4) */
+  lastAck: { ack: SipRequest; target: Target; cseq: number } | undefined;
+  /** deliveries to the application, kept behind the 2xx echo */
+  readonly delivery: DeliveryOrder;
+  /** RFC 3262 state of this dialog's INVITE transaction */
+  readonly reliable: ReliableProvisionals;
+  /** BYE/NOTIFY transactions the app has running in a terminating dialog */
+  closingRequests = 0;
+  private closingTimer: unknown;
+  private readonly clock: Clock;
+  private _state: DialogState;
 
-  constructor(init: DialogInit) {
+  constructor(init: DialogInit, env: DialogEnvironment) {
     const inviteFromTag = init.role === 'uac' ? init.localTag : init.remoteTag;
     this.id = dialogIdOf(init.callId, inviteFromTag);
     this.role = init.role;
@@ -101,6 +142,46 @@ export class Dialog {
     this.inviteWireTxnId = init.inviteWireTxnId;
     this.ackCSeq = init.ackCSeq;
     this.ackFrom = init.role === 'uas' ? 'network' : 'app';
+    this.kind = init.kind ?? 'INVITE';
+    this.ownerTags = init.ownerTags ?? '';
+    this._state = init.initialState ?? (this.kind === 'SUBSCRIBE' ? 'confirmed' : 'accepted');
+    this.clock = env.clock;
+    this.delivery = new DeliveryOrder(env.clock, ECHO_SETTLE_MS, env.onError);
+    this.reliable = new ReliableProvisionals(env.clock);
+    this.retransmitter = undefined;
+    this.lastAck = undefined;
+  }
+
+  /**
+   * The dialog ended: its SIP timers stop. Deliveries already queued for the app still go out in
+   * order (the BYE that ended it is one of them).
+   */
+  stop(): void {
+    this.retransmitter?.stop();
+    this.retransmitter = undefined;
+    this.lastAck = undefined;
+    this.reliable.stop();
+    this.stopClosingTimer();
+  }
+
+  /** The edge is closing: everything stops, queued deliveries included. */
+  shutdown(): void {
+    this.stop();
+    this.delivery.close();
+  }
+
+  /** Runs fn after `ms` on the dialog's clock unless the dialog is stopped first. */
+  startClosingTimer(ms: number, fn: () => void): void {
+    this.stopClosingTimer();
+    this.closingTimer = this.clock.setTimeout(() => {
+      this.closingTimer = undefined;
+      fn();
+    }, ms);
+  }
+
+  stopClosingTimer(): void {
+    if (this.closingTimer !== undefined) this.clock.clearTimeout(this.closingTimer);
+    this.closingTimer = undefined;
   }
 
   get state(): DialogState {
@@ -149,7 +230,9 @@ export class Dialog {
     const seq = app.method === 'ACK' ? this.ackCSeq : ++this.localCSeq;
     const headers: SipRequest['headers'] = [];
     for (const r of this.routeSet) headers.push({ name: 'Route', value: r });
-    headers.push({ name: 'Max-Forwards', value: '70' });
+    // RFC 3261 8.1.1.6 / RFC 7332 3: the app's Max-Forwards is kept (a B2BUA carries the other
+    // leg's hop count across); 70 when it gave none or a value that is not 0..255.
+    headers.push({ name: 'Max-Forwards', value: maxForwardsOf(app) });
     headers.push({ name: 'From', value: this.localNameAddr });
     headers.push({ name: 'To', value: this.remoteNameAddr });
     headers.push({ name: 'Call-ID', value: this.callId });
@@ -165,20 +248,32 @@ export class Dialog {
       headers.push({ ...h });
     }
     if (!hasContact && CONTACT_METHODS.has(app.method)) headers.push({ name: 'Contact', value: this.localContact || edgeContact(local, this.transport) });
+    const req: SipRequest = { kind: 'request', method: app.method, uri: this.remoteTarget, headers, body: app.body };
+    // docs/edge.md §3.2: `@localhost` in the app's Contact/P-Asserted-Identity names the edge.
+    localizeAppHeaders(req, local);
     if (!hasType && app.body.length > 0 && looksLikeSdp(app.body)) headers.push({ name: 'Content-Type', value: 'application/sdp' });
-    return { kind: 'request', method: app.method, uri: this.remoteTarget, headers, body: app.body };
+    return req;
   }
 
   /** The ACK for a 2xx is its own transaction (17.1.1.3): the edge writes its Via itself. */
   buildAck(app: SipRequest, local: EdgeSipAddress, transport: TransportName): SipRequest {
     const ack = this.buildRequest({ ...app, method: 'ACK' }, local);
-    ack.headers.unshift({ name: 'Via', value: `SIP/2.0/${transport.toUpperCase()} ${hostport(local)};rport;branch=${newBranch()}` });
+    // Over TLS the sent-by is the TLS listener's port (RFC 3261 18.2.2), as the transaction layer writes it.
+    const sentBy = transport === 'tls' ? { host: local.host, port: local.tlsPort ?? local.port } : local;
+    ack.headers.unshift({ name: 'Via', value: `SIP/2.0/${transport.toUpperCase()} ${hostport(sentBy)};rport;branch=${newBranch()}` });
     return ack;
   }
 }
 
+function maxForwardsOf(app: SipRequest): string {
+  const given = getHeader(app, 'Max-Forwards')?.trim();
+  return given !== undefined && /^\d{1,3}$/.test(given) && Number(given) <= 255 ? String(Number(given)) : '70';
+}
+
+type DialogExtras = Partial<Pick<DialogInit, 'kind' | 'ownerTags' | 'initialState'>>;
+
 /** What a UAS dialog is made of: the INVITE as received and the 2xx as sent (12.1.1). */
-export function uasDialogInit(invite: SipRequest, sent: SipResponse, rest: Pick<DialogInit, 'transport' | 'flow' | 'ownerAppId' | 'inviteWireTxnId'>): DialogInit | undefined {
+export function uasDialogInit(invite: SipRequest, sent: SipResponse, rest: Pick<DialogInit, 'transport' | 'flow' | 'ownerAppId' | 'inviteWireTxnId'> & DialogExtras): DialogInit | undefined {
   const callId = getHeader(invite, 'Call-ID');
   const from = getHeader(invite, 'From');
   const to = getHeader(sent, 'To');
@@ -207,7 +302,13 @@ export function uasDialogInit(invite: SipRequest, sent: SipResponse, rest: Pick<
 }
 
 /** A UAC dialog from the INVITE as sent and its 2xx (12.1.2): the route set is Record-Route reversed. */
-export function uacDialogInit(invite: SipRequest, res: SipResponse, rest: Pick<DialogInit, 'transport' | 'ownerAppId' | 'inviteWireTxnId'>): DialogInit | undefined {
+export function uacDialogInit(
+  invite: SipRequest,
+  res: SipResponse,
+  rest: Pick<DialogInit, 'transport' | 'ownerAppId' | 'inviteWireTxnId'> & DialogExtras,
+  /** early dialogs (12.1.2): a 1xx without Contact leaves the Request-URI as the target */
+  fallbackTarget?: string,
+): DialogInit | undefined {
   const callId = getHeader(invite, 'Call-ID');
   const from = getHeader(invite, 'From');
   const to = getHeader(res, 'To');
@@ -215,7 +316,7 @@ export function uacDialogInit(invite: SipRequest, res: SipResponse, rest: Pick<D
   const remoteTag = tagOf(to);
   const cseq = parseCSeq(getHeader(invite, 'CSeq') ?? '');
   const contact = getHeaders(res, 'Contact')[0];
-  const remoteTarget = contact !== undefined ? parseNameAddr(contact)?.uri : undefined;
+  const remoteTarget = (contact !== undefined ? parseNameAddr(contact)?.uri : undefined) ?? fallbackTarget;
   if (!callId || !from || !to || !localTag || !remoteTag || !cseq || !remoteTarget) return undefined;
   return {
     role: 'uac',

@@ -3,8 +3,8 @@ import { createCapturingLogger } from '../../log/logger.ts';
 import { getHeader } from '../sip/message.ts';
 import type { SipRequest } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { FakeClock } from './fake-clock.ts';
-import { FakeTransport, flush, UDP_FLOW } from './fake-transport.ts';
+import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { FakeTransport, flush, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ClientTransaction } from './transaction-layer.ts';
 

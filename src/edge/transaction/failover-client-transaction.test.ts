@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../../log/logger.ts';
 import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { FakeClock } from './fake-clock.ts';
-import { FakeTransport, flush, UDP_FLOW } from './fake-transport.ts';
+import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { FakeTransport, flush, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import { deriveTimers } from './timers.ts';
 

@@ -4,8 +4,8 @@ import { getHeader } from '../sip/message.ts';
 import type { SipRequest } from '../sip/message.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow } from '../sip/transport.ts';
-import { FakeClock } from './fake-clock.ts';
-import { FakeTransport, flush, TCP_FLOW, UDP_FLOW } from './fake-transport.ts';
+import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { FakeTransport, flush, TCP_FLOW, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ServerTransaction } from './transaction-layer.ts';
 

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../../log/logger.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow } from '../sip/transport.ts';
-import { FakeClock } from './fake-clock.ts';
-import { FakeTransport, TCP_FLOW, UDP_FLOW } from './fake-transport.ts';
+import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { FakeTransport, TCP_FLOW, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ServerTransaction } from './transaction-layer.ts';
 

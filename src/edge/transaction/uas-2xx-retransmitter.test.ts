@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Target } from '../sip/transport.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../../../test/support/fake-clock.ts';
 import { Uas2xxRetransmitter } from './uas-2xx-retransmitter.ts';
 
 const T = { t1: 100, t2: 400, t4: 500 };

@@ -9,6 +9,8 @@ export interface AppConnection {
   readonly id: string;
   readonly remote: string;
   readonly closed: boolean;
+  /** the srf tags given at authentication (comma-separated, '' for none) */
+  readonly tags: string;
   /** Frames and writes one wire payload; a no-op once the connection is closed. */
   send(payload: string): void;
 }

@@ -24,12 +24,15 @@ export interface WireServerOptions {
   /** `udp/1.2.3.4:5060,tcp/1.2.3.4:5060`, returned in the authenticate reply */
   sipHostports: () => string;
   onSipCommand: (app: AppConnection, msg: WirePayload) => void;
+  /** `proxy|<txnId>|...`: srf.proxyRequest (docs/edge.md §7) */
+  onProxyCommand: (app: AppConnection, msg: WirePayload) => void;
 }
 
 type SessionState = 'unauthenticated' | 'authenticated' | 'closed';
 
 class WireConnection implements AppConnection {
   state: SessionState = 'unauthenticated';
+  tags = '';
   readonly decoder = new FrameDecoder(MAX_FRAME_BYTES);
 
   constructor(
@@ -154,6 +157,7 @@ export class WireServer {
           return;
         }
         conn.state = 'authenticated';
+        conn.tags = msg.args[1] ?? '';
         this.opts.registry.add(conn);
         log.info({ tags: msg.args[1] ?? '' }, 'app authenticated');
         const hostports = this.opts.sipHostports();
@@ -180,9 +184,7 @@ export class WireServer {
         this.opts.onSipCommand(conn, msg);
         return;
       case 'proxy':
-        // srf hands this reason to the proxyRequest() caller as its error; the request stays the
-        // app's to answer (e.g. with createB2BUA, or a final response).
-        conn.send(formatNok(msg.msgId, 'proxy (srf.proxyRequest) is not supported by the outdial edge; answer the request or use createB2BUA'));
+        this.opts.onProxyCommand(conn, msg);
         return;
       default:
         conn.send(formatNok(msg.msgId, `unknown command ${msg.command}`));

@@ -1,9 +1,9 @@
 /** A transport for transaction tests: records what is sent (with the fake clock's time) and injects messages. */
 import { EventEmitter } from 'node:events';
-import { parseMessage } from '../sip/parser.ts';
-import type { SipMessage } from '../sip/message.ts';
-import type { Flow, Target } from '../sip/transport.ts';
-import type { Clock } from './timers.ts';
+import { parseMessage } from '../../src/edge/sip/parser.ts';
+import type { SipMessage } from '../../src/edge/sip/message.ts';
+import type { Flow, Target } from '../../src/edge/sip/transport.ts';
+import type { Clock } from '../../src/edge/transaction/timers.ts';
 
 export interface SentRecord {
   at: number;

@@ -1,5 +1,5 @@
 /** A manual clock for tests: timers fire only when advance() moves time past them. */
-import type { Clock } from './timers.ts';
+import type { Clock } from '../../src/edge/transaction/timers.ts';
 
 interface Pending {
   id: number;

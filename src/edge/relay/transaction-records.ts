@@ -1,0 +1,62 @@
+/**
+ * What the relay remembers about one transaction while it crosses the edge: a request from the
+ * network handed to an application (inbound) or a request an application sent (outbound). Each
+ * lives exactly as long as its transaction, plus the retention a cancelled INVITE needs.
+ */
+import type { SipRequest } from '../sip/message.ts';
+import type { Flow } from '../sip/transport.ts';
+import type { ClientTransaction, ServerTransaction } from '../transaction/transaction-types.ts';
+import type { Dialog } from '../dialog/dialog.ts';
+import type { AppConnection } from '../wire/app-registry.ts';
+
+/**
+ * pending:    the app has not answered finally
+ * final-sent: the app's final response went out (or the edge answered for it)
+ * cancelled:  quick CANCEL (RFC 3261 9.2): the edge answered 487; a late answer is refused
+ */
+export type InboundState = 'pending' | 'final-sent' | 'cancelled';
+
+const INBOUND_TRANSITIONS: Readonly<Record<InboundState, readonly InboundState[]>> = {
+  pending: ['final-sent', 'cancelled'],
+  // a failed send gives the app its turn back
+  'final-sent': ['pending'],
+  cancelled: [],
+};
+
+export interface InboundTxn {
+  /** the wire transaction id srf quotes when it answers */
+  id: string;
+  app: AppConnection;
+  request: SipRequest;
+  server: ServerTransaction;
+  flow: Flow;
+  toTag: string;
+  state: InboundState;
+  /** '' for an out-of-dialog non-INVITE request */
+  dialogId: string;
+  dialog: Dialog | undefined;
+  /** the server transaction ended; the record stays only to refuse a late answer */
+  ended: boolean;
+  /** srf.proxyRequest took the request over (docs/edge.md §7) */
+  proxy: { cancel(): void } | undefined;
+}
+
+/** One transition function for inbound records; illegal moves are refused (false). */
+export function moveInbound(record: InboundTxn, to: InboundState): boolean {
+  if (record.state === to) return true;
+  if (!INBOUND_TRANSITIONS[record.state].includes(to)) return false;
+  record.state = to;
+  return true;
+}
+
+export interface OutboundTxn {
+  id: string;
+  app: AppConnection;
+  client: ClientTransaction;
+  dialogId: string;
+  dialog: Dialog | undefined;
+  /** a final response reached the app (later ones are absorbed or re-ACKed) */
+  final: boolean;
+  /** INVITE: the early dialog its reliable provisionals and PRACKs use (RFC 3262) */
+  early: Dialog | undefined;
+}
