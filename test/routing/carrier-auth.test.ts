@@ -43,6 +43,19 @@ describe('digest authentication toward carriers', () => {
 
   const records = () => h.t.logs.lines.filter((l) => l.msg === 'call ended') as unknown as CallRecord[];
 
+  /** The stored record of the call whose first attempt went to `providerId` (GET /v1.0/calls, docs/api.md §13), once the sink has written it. */
+  async function storedCall(providerId: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON under test
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const r = await h.t.request('GET', '/v1.0/calls');
+      expect(r.status, r.text).toBe(200);
+      const found = (r.body.result as Array<{ attempts: Array<{ provider_id: string }> }>).find((c) => c.attempts[0]?.provider_id === providerId);
+      if (found) return found;
+      if (Date.now() > until) throw new Error(`no stored call record through ${providerId}: ${r.text}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   it.each([
     ['407', '407 Proxy Authentication Required', 'Proxy-Authenticate', 'Proxy-Authorization', HAS_PROXY_AUTHORIZATION],
     ['401', '401 Unauthorized', 'WWW-Authenticate', 'Authorization', VERIFY_AUTH],
@@ -111,16 +124,26 @@ describe('digest authentication toward carriers', () => {
     expect(record.attempts[0]!.challenged).toBe(true);
     const metrics = await (await fetch(`${h.t.base}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`outdial_carrier_challenges_total\\{provider_id="${a}",outcome="refused"\\} 1`));
+    // the stored record says the same
+    const stored = await storedCall(a);
+    expect(stored).toMatchObject({ outcome: 'connected', provider_id: b });
+    expect(stored.attempts.map((x: { provider_id: string; status: number; reason: string }) => [x.provider_id, x.status, x.reason])).toEqual([
+      [a, 407, 'carrier authentication failed'],
+      [b, 200, ''],
+    ]);
   });
 
   it('when every carrier refuses the credentials the platform gets 503, not a challenge it cannot answer', async () => {
     const refusing = await h.carrier('carrier-auth-refuses.xml');
-    await h.provision(refusing, {}, { auth_username: USER, auth_password: 'the wrong one' });
+    const id = await h.provision(refusing, {}, { auth_username: USER, auth_password: 'the wrong one' });
     const platform = await h.platform('platform-call-fails.xml', '+15551234567');
     expect(platform.code, describeRun('platform', platform)).toBe(0);
     expect(finalStatus(platform)).toBe(503);
     expect(platform.messages).not.toMatch(/Proxy-Authenticate/i);
     expect(records().at(-1)).toMatchObject({ outcome: 'failed', status: 503, reason: 'carrier authentication failed' });
+    const stored = await storedCall(id);
+    expect(stored).toMatchObject({ outcome: 'failed', status: 503, reason: 'carrier authentication failed', provider_id: null });
+    expect(stored.attempts).toEqual([expect.objectContaining({ provider_id: id, status: 407, reason: 'carrier authentication failed' })]);
   });
 
   it('without credentials a 407 goes to the platform as before', async () => {
