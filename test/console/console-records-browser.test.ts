@@ -248,7 +248,8 @@ describe('the console: test calls, calls, agents and access keys in a real brows
     await page.getByRole('button', { name: 'Save agent' }).click();
     await page.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
     await expect.poll(async () => (await api('GET', `/v1.0/agents/${carol.id}`)).permission).toBe(0x00f0);
-    expect(await page.locator('tr', { hasText: 'carol' }).locator('.chip').allTextContents()).toEqual(['CustomerAll']);
+    // the list is loaded again after the save: wait for its row rather than read it before it is there
+    await expect.poll(async () => page.locator('tr', { hasText: 'carol' }).locator('.chip').allTextContents()).toEqual(['CustomerAll']);
 
     await page.getByRole('button', { name: 'Delete agent carol' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete this agent?' });
