@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildAdminApp, listenAdmin, type AdminDeps } from './admin/admin-app.ts';
 import { dialRouteEndpoints } from './admin/dialroute-endpoints.ts';
 import { startCallApp, type CallApp } from './call/call-app.ts';
+import { startClusterServices, type ClusterServices } from './cluster/cluster-services.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
 import { generatePassword, hashPassword } from './admin/auth/password.ts';
@@ -12,7 +13,7 @@ import { createTelnyxAdapter } from './carrier/telnyx.ts';
 import type { Config } from './config/config-schema.ts';
 import type { Logger } from './log/logger.ts';
 import type { MicrosSource } from './store/clock.ts';
-import { openStore, Permission, type Store } from './store/store.ts';
+import { describeStore, leaseStoreOf, openStore, Permission, type Store, type StoreOptions } from './store/store.ts';
 
 export interface EngineOptions {
   /** Where the generated first-start password is printed (default: stdout). */
@@ -23,6 +24,10 @@ export interface EngineOptions {
   extraEndpoints?: AdminDeps['extraEndpoints'];
   /** Test hook: row timestamps from this clock. */
   micros?: MicrosSource;
+  /** Test hook: PostgreSQL change-feed timings. */
+  feed?: StoreOptions['feed'];
+  /** Test hook: cluster timings and names (docs/cluster.md). */
+  cluster?: { instanceId?: string; redisCommandTimeoutMs?: number; leaseTtlMs?: number };
 }
 
 export interface Engine {
@@ -36,6 +41,8 @@ export interface Engine {
   readonly dialPlan: DialPlanCache;
   /** The embedded edge's live transaction/dialog counts; undefined with an external drachtio-server. */
   edgeStats(): EdgeStats | undefined;
+  /** The call limiter and leases this instance shares with the others (docs/cluster.md §6). */
+  readonly cluster: ClusterServices;
   close(): Promise<void>;
 }
 
@@ -76,6 +83,7 @@ async function startSip(
   logger: Logger,
   dialPlan: DialPlanCache,
   store: Store,
+  cluster: ClusterServices,
 ): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
   let edge: RunningEdge | undefined;
   let drachtio: { host: string; port: number; secret: string };
@@ -100,6 +108,8 @@ async function startSip(
       drachtio,
       dialPlan,
       logger,
+      limiter: cluster.limiter,
+      probeLease: cluster.lease('probes'),
       // The prober does not wait for the write; a failed one is logged and the next probe retries.
       setHealth: (id, status, checkedAt) => {
         store.providers.setHealth(id, status, checkedAt).catch((err: unknown) => {
@@ -116,15 +126,32 @@ async function startSip(
 
 /** The composition root: store, dial plan, SIP edge, call routing and the admin API. */
 export async function startEngine(config: Readonly<Config>, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
-  const store = await openStore({ path: config.db.path, busyTimeoutMs: config.db.busyTimeoutMs, logger, ...(options.micros ? { micros: options.micros } : {}) });
+  const store = await openStore({
+    path: config.db.path,
+    url: config.db.url,
+    poolSize: config.db.poolSize,
+    busyTimeoutMs: config.db.busyTimeoutMs,
+    logger,
+    ...(options.micros ? { micros: options.micros } : {}),
+    ...(options.feed ? { feed: options.feed } : {}),
+  });
   let admin: FastifyInstance | undefined;
   let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;
+  let cluster: ClusterServices | undefined;
   try {
     const plan = await DialPlanCache.load(store, logger);
     dialPlan = plan;
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
-    sip = await startSip(config, logger, plan, store);
+    const services = startClusterServices({
+      redisUrl: config.redis.url,
+      storeLeases: leaseStoreOf(store),
+      sharedStore: config.db.url !== '',
+      logger,
+      ...options.cluster,
+    });
+    cluster = services;
+    sip = await startSip(config, logger, plan, store, services);
     const tokens = createTokenSigner(config.auth.jwtSecret || (await store.settings.jwtSecret()), config.auth.tokenTtlSeconds);
     admin = await buildAdminApp({
       config,
@@ -137,7 +164,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);
     store.watchExternalChanges();
-    logger.info({ host: http.host, port: http.port, db: config.db.path }, 'admin API listening');
+    logger.info({ host: http.host, port: http.port, db: describeStore(store, config.db.path) }, 'admin API listening');
     const app = admin;
     const running = sip;
     let closed = false;
@@ -149,12 +176,14 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       calls: running.calls,
       dialPlan: plan,
       edgeStats: () => running.edge?.stats(),
+      cluster: services,
       async close() {
         if (closed) return;
         closed = true;
         await app.close();
         await running.calls.close();
         await running.edge?.close();
+        await services.close();
         plan.close();
         await store.close();
       },
@@ -163,6 +192,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     await admin?.close();
     await sip?.calls.close();
     await sip?.edge?.close();
+    await cluster?.close();
     dialPlan?.close();
     await store.close();
     throw err;

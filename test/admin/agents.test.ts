@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LIVE_SENTINEL } from '../../src/routing/model.ts';
 import { Permission } from '../../src/store/store.ts';
 import { ADMIN_PASSWORD, providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
-import { sqliteDb } from './support/sqlite-db.ts';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -51,7 +50,7 @@ describe('agents end to end', () => {
     // Deleted agents stay readable by id, as providers do.
     expect((await t.request('GET', `/v1.0/agents/${created.body.id}`)).body.tm_delete).toBe(deleted.body.tm_delete);
     // The hash is all the database holds.
-    expect(JSON.stringify(sqliteDb(t.engine.store).prepare('SELECT * FROM agents').all())).not.toContain('alice secret password');
+    expect(JSON.stringify(await t.db.rows('agents'))).not.toContain('alice secret password');
   });
 
   it('a GET → edit → PUT round trip of an agent works; the username cannot change', async () => {
@@ -168,9 +167,8 @@ describe('a CustomerAdmin agent', () => {
       ['DELETE', `/v1.0/agents/${admin.id}`],
       ['GET', `/v1.0/agents/${UNKNOWN}`],
     ];
-    const db = sqliteDb(t.engine.store);
-    const fingerprint = () => JSON.stringify(['providers', 'routes', 'agents'].map((table) => db.prepare(`SELECT * FROM ${table} ORDER BY id`).all()));
-    const before = fingerprint();
+    const fingerprint = async () => JSON.stringify(await Promise.all(['providers', 'routes', 'agents'].map((table) => t!.db.rows(table))));
+    const before = await fingerprint();
     for (const [method, path, body] of endpoints) {
       for (const credential of [{ token }, { token: null, query: `accesskey=${key}` }]) {
         const url = credential.query ? `${path}${path.includes('?') ? '&' : '?'}${credential.query}` : path;
@@ -178,7 +176,7 @@ describe('a CustomerAdmin agent', () => {
         expect([`${method} ${path}`, res.status, res.body?.error?.reason]).toEqual([`${method} ${path}`, 403, 'PERMISSION_DENIED']);
       }
     }
-    expect(fingerprint()).toBe(before);
+    expect(await fingerprint()).toBe(before);
     await t.login('admin', ADMIN_PASSWORD);
   });
 });
