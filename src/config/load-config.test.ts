@@ -94,25 +94,33 @@ describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as {
     services: Record<string, { environment?: Record<string, string> }>;
   };
-  const outdial = compose.services['outdial'];
-  const env = outdial?.environment ?? {};
+  const outdials = Object.entries(compose.services).filter(([name]) => name.startsWith('outdial'));
 
   it('sets only variables the config accepts', () => {
     const known = new Set(ENV_VARS.map((v) => v.name));
-    expect(Object.keys(env).length).toBeGreaterThan(0);
-    for (const name of Object.keys(env)) expect(known, name).toContain(name);
+    expect(outdials.length).toBeGreaterThan(0);
+    for (const [, service] of outdials) {
+      const env = service.environment ?? {};
+      expect(Object.keys(env).length).toBeGreaterThan(0);
+      for (const name of Object.keys(env)) expect(known, name).toContain(name);
+    }
   });
 
-  it('connects outdial to the drachtio-server service', () => {
-    expect(env['OUTDIAL_DRACHTIO']).toBe('drachtio:9022');
-    expect(Object.keys(compose.services)).toContain('drachtio');
+  it('connects each outdial to a drachtio-server service', () => {
+    for (const [, service] of outdials) {
+      const [host] = (service.environment?.['OUTDIAL_DRACHTIO'] ?? '').split(':');
+      expect(Object.keys(compose.services)).toContain(host);
+      expect(service.environment?.['OUTDIAL_DRACHTIO']).toBe(`${host}:9022`);
+    }
   });
 
   it('produces a valid configuration when its defaults are applied', () => {
-    const resolved = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
-    );
-    expect(() => loadConfig(resolved)).not.toThrow();
+    for (const [, service] of outdials) {
+      const resolved = Object.fromEntries(
+        Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
+      );
+      expect(() => loadConfig(resolved)).not.toThrow();
+    }
   });
 });
 
