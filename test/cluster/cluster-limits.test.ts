@@ -40,7 +40,7 @@ async function twoInstances(): Promise<[Instance, Instance]> {
   cluster = await startCluster(pgServer);
   const overrides = { routing: { maxConcurrentCalls: 1 }, redis: { url: redis.url } };
   // A generous Redis command timeout: the test machine is shared, and a slow reply would read as an outage.
-  const engineOptions = { cluster: { redisCommandTimeoutMs: 500 } };
+  const engineOptions = { cluster: { redisCommandTimeoutMs: 1000 } };
   const a = await cluster.start('A', overrides, engineOptions);
   const b = await cluster.start('B', overrides, engineOptions);
   await until(() => limiterOf(a).state === 'up' && limiterOf(b).state === 'up', 10_000, 'both limiters on Redis');

@@ -5,6 +5,8 @@
  * pruned past an instance) and network faults (a hung connection, a cut one). The admin API's
  * behaviour on PostgreSQL is the admin contract suite's (test/admin, project admin-postgres).
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StartupError } from '../../src/errors.ts';
@@ -129,6 +131,33 @@ describe('migrations', () => {
   });
 });
 
+describe('outdial start on PostgreSQL', () => {
+  it('an unreachable OUTDIAL_DB_URL: exit 1 with a message naming the database, never its password, and no stack trace', async () => {
+    const probe = await startTcpProxy({ host: '127.0.0.1', port: 1 });
+    const port = probe.port;
+    await probe.close();
+    const bin = fileURLToPath(new URL('../../bin/outdial', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'start'], {
+      env: {
+        ...process.env,
+        OUTDIAL_DB_URL: `postgresql://outdial_engine:${ENGINE_URL_PASSWORD}@127.0.0.1:${port}/outdial`,
+        OUTDIAL_HTTP_PORT: '0', OUTDIAL_SIP_HOST: '127.0.0.1', OUTDIAL_SIP_PORT: '0', OUTDIAL_EDGE_PORT: '0', OUTDIAL_LOG_LEVEL: 'debug',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    expect(code, out).toBe(1);
+    expect(out).toContain(`outdial: cannot connect to the database postgresql://outdial_engine@127.0.0.1:${port}/outdial`);
+    expect(out).not.toContain(ENGINE_URL_PASSWORD);
+    expect(out).not.toMatch(/at .*\.ts:\d+/);
+  }, 30_000);
+});
+
 describe('rows', () => {
   it('tm_create stays unique and in commit order across instances writing at once, on the database clock', async () => {
     const db = await database();
@@ -197,7 +226,7 @@ describe('the change feed', () => {
 
   it('the listening connection cut: changes committed meanwhile arrive from the change log, then it listens again', async () => {
     const db = await database();
-    const a = await open(db.url, { feed: { pollDownMs: 100, minReconnectDelayMs: 3000 } });
+    const a = await open(db.url, { feed: { pollDownMs: 100, minReconnectDelayMs: 8000 } });
     const b = await open(db.url);
     const seen = listen(a.store);
     await until(() => a.store.feed.state === 'listening', 3000, 'A listening');
@@ -208,10 +237,10 @@ describe('the change feed', () => {
     await until(() => a.store.feed.state === 'down', 3000, 'A to notice');
     const p = await b.store.providers.create(provider({ name: 'while cut' }));
     await until(() => names(seen).includes('provider:while cut:live'), 2000, 'the change from the log');
-    // It came by polling: A has not listened again yet (it waits 3 s before redialling).
+    // It came by polling: A has not listened again yet (it waits 8 s before redialling).
     expect(a.store.feed.state).toBe('down');
     expect(a.log.lines.map((l) => l.msg)).toContain('change feed not listening; following the change log by polling');
-    await until(() => a.store.feed.state === 'listening', 8000, 'A listening again');
+    await until(() => a.store.feed.state === 'listening', 15_000, 'A listening again');
     await b.store.providers.replace(p.id, provider({ name: 'after' }));
     await until(() => names(seen).includes('provider:after:live'), 2000, 'a change by notification');
     expect(a.log.lines.map((l) => l.msg)).toContain('change feed listening again; catching up');
