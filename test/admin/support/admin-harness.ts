@@ -62,7 +62,8 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
   const config = loadConfig({}, {
     ...opts.overrides,
     http: { ...opts.overrides?.http, host: '127.0.0.1', port: 0 },
-    db: { ...opts.overrides?.db, path: dbPath, url: storage.kind === 'postgres' ? storage.database.url : '' },
+    // Many engines share one test PostgreSQL (max_connections 50): a few connections each.
+    db: { poolSize: 4, ...opts.overrides?.db, path: dbPath, url: storage.kind === 'postgres' ? storage.database.url : '' },
     admin: { username: ADMIN_USER, password: ADMIN_PASSWORD, ...opts.overrides?.admin },
     // The engine also starts the embedded SIP edge: keep it on loopback and free ports.
     sip: { host: '127.0.0.1', port: 0, ...opts.overrides?.sip },
