@@ -4,9 +4,12 @@ import { Permission } from '../../src/store/store.ts';
 import { ADMIN_PASSWORD, providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
 
 let t: TestEngine | undefined;
+let second: TestEngine | undefined;
 afterEach(async () => {
+  await second?.close(true);
   await t?.close();
   t = undefined;
+  second = undefined;
 });
 
 const AGENT_FIELDS = ['id', 'username', 'name', 'detail', 'permission', 'tm_create', 'tm_update', 'tm_delete'].sort();
@@ -130,6 +133,33 @@ describe('agents end to end', () => {
     const ok = await bearer(t, 'PUT', `/v1.0/agents/${frank.id}/password`, token, { old_password: 'frank secret password', password: 'frank new password' });
     expect(ok.status).toBe(200);
     await t.login('frank', 'frank new password');
+  });
+});
+
+describe('two instances on one database at once', () => {
+  it('one username, one winner; two ProjectSuperAdmins demoting each other leave one', async () => {
+    t = await startTestEngine();
+    second = await startTestEngine({ storage: t.storage });
+    const token = await t.login();
+    const body = { username: 'grace', password: 'grace secret password', permission: 0 };
+    const made = await Promise.all([t.request('POST', '/v1.0/agents', { token, body }), second.request('POST', '/v1.0/agents', { token, body })]);
+    expect(made.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(made.find((r) => r.status === 409)!.body.error.reason).toBe('AGENT_EXISTS');
+
+    const admin = (await t.engine.store.agents.findByUsername('admin'))!;
+    const heidi = (await t.request('POST', '/v1.0/agents', { token, body: { username: 'heidi', password: 'heidi secret password', permission: Permission.ProjectSuperAdmin } })).body;
+    const heidiToken = await second.login('heidi', 'heidi secret password');
+    const demotions = await Promise.all([
+      t.request('PUT', `/v1.0/agents/${heidi.id}/permission`, { token, body: { permission: Permission.CustomerAll } }),
+      second.request('PUT', `/v1.0/agents/${admin.id}/permission`, { token: heidiToken, body: { permission: Permission.CustomerAll } }),
+    ]);
+    // The second to reach the store finds the other demoted already (409), or, if it arrives
+    // after that demotion took effect, is no longer allowed to ask (403).
+    const [won, lost] = demotions[0].status === 200 ? demotions : [demotions[1], demotions[0]];
+    expect(won.status).toBe(200);
+    expect([[409, 'LAST_PROJECT_SUPER_ADMIN'], [403, 'PERMISSION_DENIED']]).toContainEqual([lost.status, lost.body.error.reason]);
+    const live = (await t.request('GET', '/v1.0/agents', { token: won === demotions[0] ? token : heidiToken })).body.result as Array<{ permission: number }>;
+    expect(live.filter((a) => (a.permission & Permission.ProjectSuperAdmin) !== 0)).toHaveLength(1);
   });
 });
 
