@@ -242,14 +242,14 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   const setHealth = opts.setHealth;
   const probeLease = setHealth && routing.healthCheckIntervalMs > 0 ? (opts.probeLease ?? new AlwaysHeldLease('probes')) : undefined;
   probeLease?.start((held) => {
-    if (held && !closed) {
+    if (held && !closed && setHealth) {
       prober = new ProviderProber({
         intervalMs: routing.healthCheckIntervalMs,
         timeoutMs: routing.healthCheckTimeoutMs,
         unhealthyAfter: routing.unhealthyAfter,
         providers: () => opts.dialPlan.current().providers,
         probe: createSipOptionsProbe(srfRequester(srf)),
-        setHealth: setHealth!,
+        setHealth,
         ready: () => isConnected,
         logger,
       });
