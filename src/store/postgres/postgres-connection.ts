@@ -27,7 +27,7 @@ export interface WriteTx extends Sql {
 
 export interface WriteOptions {
   /** the table this transaction creates a row in (its newest tm_create is read with the lock) */
-  readonly creates?: 'providers' | 'routes' | 'agents' | 'access_keys';
+  readonly creates?: 'providers' | 'routes' | 'agents' | 'access_keys' | 'provider_calls';
 }
 
 /** A committed write: its result and where its change-log entries sit (docs/cluster.md §8.3). */
@@ -91,7 +91,7 @@ const PROBE_CACHE_MS = 1000;
 /** /healthz answers within this even when the server does not. */
 const HEALTH_TIMEOUT_MS = 2000;
 /** The tables whose writability the probe checks (a lock or a missing privilege on any of them fails it). */
-const PROBED_TABLES = 'providers, routes, agents, access_keys, settings, store_probe';
+const PROBED_TABLES = 'providers, routes, agents, access_keys, settings, calls, provider_calls, store_probe';
 
 export interface PostgresConnectionOptions {
   readonly busyTimeoutMs: number;
@@ -167,6 +167,29 @@ export class PostgresConnection {
         throw err;
       }
     }
+  }
+
+  /**
+   * One transaction under the advisory lock `lockKey`, only if it is free now: resolves 'busy',
+   * having run nothing, while another connection (of any instance) holds it. For writers that
+   * must never wait (the call record sink: docs/api.md "Call records").
+   */
+  async writeWithoutWaiting<T>(lockKey: number, fn: (sql: Sql) => Promise<T>): Promise<T | 'busy'> {
+    return this.withClient('write', async (client) => {
+      try {
+        const begun = (await client.query(`BEGIN; SELECT pg_try_advisory_xact_lock(${lockKey}) AS got`)) as unknown as pg.QueryResult[];
+        if ((begun[1]!.rows[0] as { got: boolean }).got !== true) {
+          await client.query('ROLLBACK');
+          return 'busy' as const;
+        }
+        const value = await fn(sqlOf(client));
+        await client.query('COMMIT');
+        return value;
+      } catch (err) {
+        await rollbackQuietly(client);
+        throw err;
+      }
+    });
   }
 
   private async transaction<T>(client: pg.PoolClient, fn: (tx: WriteTx) => Promise<T>, options: WriteOptions): Promise<Committed<T>> {

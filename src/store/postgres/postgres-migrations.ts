@@ -21,6 +21,13 @@
 export const WRITE_LOCK = 7_301_998_123_001;
 /** pg_advisory_xact_lock key serializing migrations of instances starting together. */
 export const MIGRATION_LOCK = 7_301_998_123_002;
+/**
+ * pg_try_advisory_xact_lock key serializing the writes of call records (insert, prune) among
+ * instances: they never wait for it (another instance's batch makes this one `busy`, and the
+ * record sink flushes it again later), and never for WRITE_LOCK, so admin writes and call
+ * records do not delay each other.
+ */
+export const CALL_RECORDS_LOCK = 7_301_998_123_003;
 /** The channel change-log entries are announced on (payload: the entry's seq). */
 export const CHANGE_CHANNEL = 'outdial_changes';
 
@@ -143,6 +150,50 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX access_keys_agent ON access_keys (agent_id, tm_delete, tm_create);
 
   CREATE TABLE store_probe (data bytea);
+  `,
+  // 3: call records and provider test calls (docs/api.md "Call records", "Provider test calls").
+  // Durations are bigint here (a call held for weeks must still be recorded); the store reads
+  // them back as numbers.
+  `
+  CREATE TABLE calls (
+    id          text PRIMARY KEY,
+    call_id     text NOT NULL,
+    source      text NOT NULL,
+    caller      text NOT NULL,
+    customer_id text,
+    destination text COLLATE "C",
+    outcome     text NOT NULL CHECK (outcome IN ('connected', 'failed')),
+    status      integer,
+    reason      text NOT NULL,
+    provider_id text,
+    hangup_by   text CHECK (hangup_by IN ('platform', 'carrier', 'outdial')),
+    talk_ms     bigint,
+    duration_ms bigint NOT NULL,
+    attempts    text NOT NULL,
+    tm_create   ${TS} UNIQUE,
+    tm_hangup   ${TS}
+  );
+  CREATE INDEX calls_customer ON calls (customer_id, tm_create);
+
+  CREATE TABLE provider_calls (
+    id          text PRIMARY KEY,
+    provider_id text NOT NULL REFERENCES providers (id),
+    destination text NOT NULL,
+    source      text NOT NULL,
+    request_uri text NOT NULL,
+    codecs      text NOT NULL,
+    status      text NOT NULL CHECK (status IN ('calling', 'answered', 'failed', 'timeout')),
+    sip_status  integer,
+    sip_reason  text NOT NULL,
+    reason      text NOT NULL,
+    tm_ringing  text COLLATE "C",
+    tm_answer   text COLLATE "C",
+    tm_hangup   text COLLATE "C",
+    tm_create   ${TS} UNIQUE,
+    tm_update   ${TS}
+  );
+  CREATE INDEX provider_calls_provider ON provider_calls (provider_id, tm_create);
+  CREATE INDEX provider_calls_unfinished ON provider_calls (status, tm_create);
   `,
 ];
 

@@ -7,9 +7,11 @@ import type { MicrosSource } from '../clock.ts';
 import type { Store, StoreHealth } from '../store-types.ts';
 import { PostgresAccessKeyStore } from './postgres-access-key-store.ts';
 import { PostgresAgentStore } from './postgres-agent-store.ts';
+import { PostgresCallStore } from './postgres-call-store.ts';
 import { ChangeFeed, HEAD_SEQ, type ChangeFeedOptions } from './postgres-change-feed.ts';
 import { PostgresConnection } from './postgres-connection.ts';
 import { clientConfig, createPool, prepareDatabase, type PoolOptions } from './postgres-db.ts';
+import { PostgresProviderCallStore } from './postgres-provider-call-store.ts';
 import { PostgresProviderStore } from './postgres-provider-store.ts';
 import { PostgresRouteStore } from './postgres-route-store.ts';
 import { PostgresSettingsStore } from './postgres-settings-store.ts';
@@ -48,6 +50,8 @@ export class PostgresStore implements Store {
   readonly agents: PostgresAgentStore;
   readonly accessKeys: PostgresAccessKeyStore;
   readonly settings: PostgresSettingsStore;
+  readonly calls: PostgresCallStore;
+  readonly providerCalls: PostgresProviderCallStore;
   readonly feed: ChangeFeed;
   private readonly conn: PostgresConnection;
   private readonly listeners = new Set<(change: RoutingChange) => void>();
@@ -68,6 +72,8 @@ export class PostgresStore implements Store {
     this.agents = new PostgresAgentStore(this.conn);
     this.accessKeys = new PostgresAccessKeyStore(this.conn);
     this.settings = new PostgresSettingsStore(this.conn);
+    this.calls = new PostgresCallStore(this.conn);
+    this.providerCalls = new PostgresProviderCallStore(this.conn);
   }
 
   readLive(): Promise<{ providers: ProviderRecord[]; routes: RouteRecord[] }> {
