@@ -166,7 +166,7 @@ describe('provider test calls on PostgreSQL', () => {
     });
     expect(done).toMatchObject({ status: 'answered', sip_status: 200, tm_answer: '2026-11-30T10:00:01.000000Z' });
     expect(done.tm_update > first.tm_update).toBe(true);
-    await expect(store.providerCalls.finish(first.id, { status: 'failed', sip_status: null, sip_reason: '', reason: 'x', tm_ringing: null, tm_answer: null, tm_hangup: done.tm_hangup })).rejects.toSatisfy(
+    await expect(store.providerCalls.finish(first.id, { status: 'failed', sip_status: null, sip_reason: '', reason: 'x', tm_ringing: null, tm_answer: null, tm_hangup: '2026-11-30T10:00:03.000000Z' })).rejects.toSatisfy(
       (e: unknown) => e instanceof ApiError && e.reason === 'PROVIDER_CALL_NOT_FOUND',
     );
     expect((await store.providerCalls.list({ pageSize: 10, pageToken: '', providerId: p.id })).items.map((c) => c.id)).toEqual([first.id]);
