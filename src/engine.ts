@@ -9,6 +9,7 @@ import { CallRecordPruner } from './call/call-record-pruner.ts';
 import { CallRecordSink } from './call/call-record-sink.ts';
 import { ProviderTestCalls } from './call/provider-test-call.ts';
 import { testCallMediaAddress } from './call/test-call-offer.ts';
+import { startClusterServices, type ClusterServices } from './cluster/cluster-services.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
 import { generatePassword, hashPassword } from './admin/auth/password.ts';
@@ -19,7 +20,7 @@ import type { Config } from './config/config-schema.ts';
 import type { Logger } from './log/logger.ts';
 import { systemClock } from './sip/clock.ts';
 import type { MicrosSource } from './store/clock.ts';
-import { openStore, Permission, type Store } from './store/store.ts';
+import { describeStore, leaseStoreOf, openStore, Permission, type Store, type StoreOptions } from './store/store.ts';
 
 export interface EngineOptions {
   /** Where the generated first-start password is printed (default: stdout). */
@@ -32,6 +33,10 @@ export interface EngineOptions {
   micros?: MicrosSource;
   /** Test hook: the time (ms) call record pruning counts the retention from; default Date.now. */
   recordClock?: () => number;
+  /** Test hook: PostgreSQL change-feed timings. */
+  feed?: StoreOptions['feed'];
+  /** Test hook: cluster timings and names (docs/cluster.md). */
+  cluster?: { instanceId?: string; redisCommandTimeoutMs?: number; leaseTtlMs?: number };
 }
 
 export interface Engine {
@@ -49,6 +54,8 @@ export interface Engine {
   readonly testCalls: ProviderTestCalls;
   /** The embedded edge's live transaction/dialog counts; undefined with an external drachtio-server. */
   edgeStats(): EdgeStats | undefined;
+  /** The call limiter and leases this instance shares with the others (docs/cluster.md §6). */
+  readonly cluster: ClusterServices;
   close(): Promise<void>;
 }
 
@@ -89,6 +96,7 @@ async function startSip(
   logger: Logger,
   dialPlan: DialPlanCache,
   store: Store,
+  cluster: ClusterServices,
   onCallEnded: (record: CallRecord) => void,
 ): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
   let edge: RunningEdge | undefined;
@@ -121,6 +129,8 @@ async function startSip(
       dialPlan,
       logger,
       onCallEnded,
+      limiter: cluster.limiter,
+      probeLease: cluster.lease('probes'),
       // The prober does not wait for the write; a failed one is logged and the next probe retries.
       setHealth: (id, status, checkedAt) => {
         store.providers.setHealth(id, status, checkedAt).catch((err: unknown) => {
@@ -137,7 +147,15 @@ async function startSip(
 
 /** The composition root: store, dial plan, SIP edge, call routing and the admin API. */
 export async function startEngine(config: Readonly<Config>, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
-  const store = await openStore({ path: config.db.path, busyTimeoutMs: config.db.busyTimeoutMs, logger, ...(options.micros ? { micros: options.micros } : {}) });
+  const store = await openStore({
+    path: config.db.path,
+    url: config.db.url,
+    poolSize: config.db.poolSize,
+    busyTimeoutMs: config.db.busyTimeoutMs,
+    logger,
+    ...(options.micros ? { micros: options.micros } : {}),
+    ...(options.feed ? { feed: options.feed } : {}),
+  });
   let admin: FastifyInstance | undefined;
   let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;
@@ -151,11 +169,20 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     ...(options.recordClock ? { now: options.recordClock } : {}),
   });
   let testCalls: ProviderTestCalls | undefined;
+  let cluster: ClusterServices | undefined;
   try {
     const plan = await DialPlanCache.load(store, logger);
     dialPlan = plan;
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
-    sip = await startSip(config, logger, plan, store, (record) => sink.push(record));
+    const services = startClusterServices({
+      redisUrl: config.redis.url,
+      storeLeases: leaseStoreOf(store),
+      sharedStore: config.db.url !== '',
+      logger,
+      ...options.cluster,
+    });
+    cluster = services;
+    sip = await startSip(config, logger, plan, store, services, (record) => sink.push(record));
     sink.registerMetrics(sip.calls.metrics.registry);
     pruner.registerMetrics(sip.calls.metrics.registry);
     const tests = new ProviderTestCalls({
@@ -182,7 +209,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     const http = await listenAdmin(admin, config.http.host, config.http.port);
     store.watchExternalChanges();
     pruner.start();
-    logger.info({ host: http.host, port: http.port, db: config.db.path }, 'admin API listening');
+    logger.info({ host: http.host, port: http.port, db: describeStore(store, config.db.path) }, 'admin API listening');
     const app = admin;
     const running = sip;
     let closed = false;
@@ -197,6 +224,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       recordPruner: pruner,
       testCalls: tests,
       edgeStats: () => running.edge?.stats(),
+      cluster: services,
       async close() {
         if (closed) return;
         closed = true;
@@ -206,6 +234,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
         await sink.close();
         await pruner.close();
         await running.edge?.close();
+        await services.close();
         plan.close();
         await store.close();
       },
@@ -217,6 +246,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     await sink.close();
     await pruner.close();
     await sip?.edge?.close();
+    await cluster?.close();
     dialPlan?.close();
     await store.close();
     throw err;
