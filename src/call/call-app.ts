@@ -13,7 +13,7 @@ import { normalizeDestination } from '../routing/number.ts';
 import { ackWaitMs, systemClock, type Clock } from '../sip/clock.ts';
 import { CallMetrics } from './call-metrics.ts';
 import { CallRecordBuilder, type CallRecord } from './call-record.ts';
-import { ALLOW_IN_DIALOG, refuseMethod, SUPPORTED, unsupportedRequires } from './capabilities.ts';
+import { ALLOW_IN_DIALOG, refuseMethod, reliableProvisionals, SUPPORTED, unsupportedRequires } from './capabilities.ts';
 import type { DialPlanCache } from './dial-plan-cache.ts';
 import { nextMaxForwards } from './max-forwards.ts';
 import { OutboundCall } from './outbound-call.ts';
@@ -216,7 +216,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
           req,
           res,
           record,
-          { headers, maxForwards, timer: timer.request },
+          { headers, maxForwards, timer: timer.request, reliable: reliableProvisionals(headers.get('Supported'), headers.get('Require')) },
         );
         call
           .run(attempts)
