@@ -9,11 +9,9 @@ import { CallRecordPruner } from './call/call-record-pruner.ts';
 import { CallRecordSink } from './call/call-record-sink.ts';
 import { ProviderTestCalls } from './call/provider-test-call.ts';
 import { testCallMediaAddress } from './call/test-call-offer.ts';
+import { startClusterServices, type ClusterServices } from './cluster/cluster-services.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
 import { ProviderCredentials } from './call/provider-credentials.ts';
-import type { CallLimiter } from './cluster/call-limiter.ts';
-import { AlwaysHeldLease, type Lease } from './cluster/lease.ts';
-import { LocalCallLimiter } from './cluster/local-call-limiter.ts';
 import { openSecretBox } from './secrets/secret-key.ts';
 import { storedSigningKey } from './secrets/signing-key.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
@@ -25,7 +23,7 @@ import type { Config } from './config/config-schema.ts';
 import type { Logger } from './log/logger.ts';
 import { systemClock } from './sip/clock.ts';
 import type { MicrosSource } from './store/clock.ts';
-import { openStore, Permission, type Store } from './store/store.ts';
+import { describeStore, leaseStoreOf, openStore, Permission, type Store, type StoreOptions } from './store/store.ts';
 
 export interface EngineOptions {
   /** Where the generated first-start password is printed (default: stdout). */
@@ -36,12 +34,12 @@ export interface EngineOptions {
   extraEndpoints?: AdminDeps['extraEndpoints'];
   /** Test hook: row timestamps from this clock. */
   micros?: MicrosSource;
-  /** Per-provider limits (docs/cluster.md §5); default a LocalCallLimiter (a cluster passes RedisCallLimiter). */
-  limiter?: CallLimiter;
-  /** The lease the registrar runs under (docs/cluster.md §4); default AlwaysHeldLease('registrations'). */
-  registrationLease?: Lease;
   /** Test hook: the time (ms) call record pruning counts the retention from; default Date.now. */
   recordClock?: () => number;
+  /** Test hook: PostgreSQL change-feed timings. */
+  feed?: StoreOptions['feed'];
+  /** Test hook: cluster timings and names (docs/cluster.md). */
+  cluster?: { instanceId?: string; redisCommandTimeoutMs?: number; leaseTtlMs?: number };
 }
 
 export interface Engine {
@@ -59,6 +57,8 @@ export interface Engine {
   readonly testCalls: ProviderTestCalls;
   /** The embedded edge's live transaction/dialog counts; undefined with an external drachtio-server. */
   edgeStats(): EdgeStats | undefined;
+  /** The call limiter and leases this instance shares with the others (docs/cluster.md §6). */
+  readonly cluster: ClusterServices;
   close(): Promise<void>;
 }
 
@@ -99,7 +99,8 @@ async function startSip(
   logger: Logger,
   dialPlan: DialPlanCache,
   store: Store,
-  carriers: { limiter: CallLimiter; credentials: ProviderCredentials; lease: Lease },
+  cluster: ClusterServices,
+  credentials: ProviderCredentials,
   onCallEnded: (record: CallRecord) => void,
 ): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
   let edge: RunningEdge | undefined;
@@ -124,7 +125,6 @@ async function startSip(
     logger.info({ sip: edge.sipAddress, wire: edge.wireAddress }, 'embedded SIP edge listening');
     drachtio = { ...edge.wireAddress, secret };
   }
-  const { credentials } = carriers;
   try {
     const calls = await startCallApp({
       routing: config.routing,
@@ -133,16 +133,17 @@ async function startSip(
       dialPlan,
       logger,
       onCallEnded,
+      limiter: cluster.limiter,
+      probeLease: cluster.lease('probes'),
       // The prober does not wait for the write; a failed one is logged and the next probe retries.
       setHealth: (id, status, checkedAt) => {
         store.providers.setHealth(id, status, checkedAt).catch((err: unknown) => {
           logger.warn({ err, provider_id: id }, 'provider health not recorded');
         });
       },
-      limiter: carriers.limiter,
       credentials: (p) => credentials.of(p),
       registration: {
-        lease: carriers.lease,
+        lease: cluster.lease('registrations'),
         retryMs: config.register.retryMs,
         retryMaxMs: config.register.retryMaxMs,
         setRegistration: (id, status, checkedAt) => {
@@ -161,11 +162,18 @@ async function startSip(
 
 /** The composition root: store, dial plan, SIP edge, call routing and the admin API. */
 export async function startEngine(config: Readonly<Config>, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
-  const store = await openStore({ path: config.db.path, busyTimeoutMs: config.db.busyTimeoutMs, logger, ...(options.micros ? { micros: options.micros } : {}) });
+  const store = await openStore({
+    path: config.db.path,
+    url: config.db.url,
+    poolSize: config.db.poolSize,
+    busyTimeoutMs: config.db.busyTimeoutMs,
+    logger,
+    ...(options.micros ? { micros: options.micros } : {}),
+    ...(options.feed ? { feed: options.feed } : {}),
+  });
   let admin: FastifyInstance | undefined;
   let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;
-  const limiter = options.limiter ?? new LocalCallLimiter();
   // Records are stored off the SIP path (docs/api.md "Call records"); a full disk costs a call nothing.
   const sink = new CallRecordSink({ store: store.calls, logger });
   const pruner = new CallRecordPruner({
@@ -176,16 +184,29 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     ...(options.recordClock ? { now: options.recordClock } : {}),
   });
   let testCalls: ProviderTestCalls | undefined;
+  let cluster: ClusterServices | undefined;
   try {
     // Secrets at rest (docs/api.md §20): the key first, so nothing sealed is written without it.
-    const secrets = await openSecretBox({ key: config.secrets.key, keyFile: config.secrets.keyFile, dbPath: config.db.path }, store.settings, logger);
+    const secrets = await openSecretBox(
+      { key: config.secrets.key, keyFile: config.secrets.keyFile, dbPath: config.db.path, ...(config.db.url !== '' ? { database: describeStore(store, config.db.path) } : {}) },
+      store.settings,
+      logger,
+    );
     const plan = await DialPlanCache.load(store, logger);
     dialPlan = plan;
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
+    const services = startClusterServices({
+      redisUrl: config.redis.url,
+      storeLeases: leaseStoreOf(store),
+      sharedStore: config.db.url !== '',
+      logger,
+      ...options.cluster,
+    });
+    cluster = services;
     const credentials = new ProviderCredentials(secrets, logger);
     // A deleted provider's opened password is not kept in memory.
     plan.onUpdate(() => credentials.retain(plan.current().providers));
-    sip = await startSip(config, logger, plan, store, { limiter, credentials, lease: options.registrationLease ?? new AlwaysHeldLease('registrations') }, (record) => sink.push(record));
+    sip = await startSip(config, logger, plan, store, services, credentials, (record) => sink.push(record));
     sink.registerMetrics(sip.calls.metrics.registry);
     pruner.registerMetrics(sip.calls.metrics.registry);
     const tests = new ProviderTestCalls({
@@ -208,13 +229,13 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       tokens,
       secrets,
       carriers: options.carriers ?? defaultCarriers(config),
-      extraEndpoints: [dialRouteEndpoints(() => plan.current(), limiter), providerCallEndpoints(tests), ...(options.extraEndpoints ?? [])],
+      extraEndpoints: [dialRouteEndpoints(() => plan.current(), services.limiter), providerCallEndpoints(tests), ...(options.extraEndpoints ?? [])],
       metrics: sip.calls.metrics.registry,
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);
     store.watchExternalChanges();
     pruner.start();
-    logger.info({ host: http.host, port: http.port, db: config.db.path }, 'admin API listening');
+    logger.info({ host: http.host, port: http.port, db: describeStore(store, config.db.path) }, 'admin API listening');
     const app = admin;
     const running = sip;
     let closed = false;
@@ -229,6 +250,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       recordPruner: pruner,
       testCalls: tests,
       edgeStats: () => running.edge?.stats(),
+      cluster: services,
       async close() {
         if (closed) return;
         closed = true;
@@ -238,8 +260,8 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
         await sink.close();
         await pruner.close();
         await running.edge?.close();
+        await services.close();
         plan.close();
-        if (!options.limiter) await limiter.close();
         await store.close();
       },
     };
@@ -250,8 +272,8 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     await sink.close();
     await pruner.close();
     await sip?.edge?.close();
+    await cluster?.close();
     dialPlan?.close();
-    if (!options.limiter) await limiter.close();
     await store.close();
     throw err;
   }

@@ -1,7 +1,7 @@
 import Srf from 'drachtio-srf';
 import type { CallLimiter } from '../cluster/call-limiter.ts';
+import { AlwaysHeldLease, type Lease } from '../cluster/lease.ts';
 import { LocalCallLimiter } from '../cluster/local-call-limiter.ts';
-import type { Lease } from '../cluster/lease.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { Logger } from '../log/logger.ts';
 import type { HealthStatus, ProviderRecord, RegistrationStatus } from '../routing/model.ts';
@@ -14,7 +14,7 @@ import { normalizeDestination } from '../routing/number.ts';
 import { ackWaitMs, systemClock, type Clock } from '../sip/clock.ts';
 import { CallMetrics } from './call-metrics.ts';
 import { CallRecordBuilder, type CallRecord } from './call-record.ts';
-import { ALLOW_IN_DIALOG, refuseMethod, SUPPORTED, unsupportedRequires } from './capabilities.ts';
+import { ALLOW_IN_DIALOG, refuseMethod, reliableProvisionals, SUPPORTED, unsupportedRequires } from './capabilities.ts';
 import type { DialPlanCache } from './dial-plan-cache.ts';
 import { nextMaxForwards } from './max-forwards.ts';
 import { OutboundCall } from './outbound-call.ts';
@@ -62,11 +62,6 @@ export interface CallAppOptions {
   readonly setHealth?: (id: string, status: HealthStatus, checkedAt: string) => void;
   /** timers of the call path (tests pass a manual clock); default the system clock. */
   readonly clock?: Clock;
-  /**
-   * per-provider max_calls / max_cps (docs/cluster.md §5): the engine passes LocalCallLimiter or a
-   * cluster-wide one; default a LocalCallLimiter of this app's own
-   */
-  readonly limiter?: CallLimiter;
   /** a provider's digest credentials (provider-credentials.ts); default: no provider has any */
   readonly credentials?: (provider: ProviderRecord) => DigestCredentials | undefined;
   /** REGISTER for providers with `register` (docs/routing.md §9); without it none is sent */
@@ -82,7 +77,18 @@ export interface CallAppOptions {
    * path: it must return at once and never throw.
    */
   readonly onCallEnded?: (record: CallRecord) => void;
+  /**
+   * Counts calls against `routing.maxConcurrentCalls` under the key `calls` (docs/cluster.md §2),
+   * and each provider's attempts against its max_calls / max_cps (docs/cluster.md §5): the
+   * engine's, cluster-wide with Redis; default one of this process alone.
+   */
+  readonly limiter?: CallLimiter;
+  /** Probes run while this instance holds it (docs/cluster.md §4); default always held. */
+  readonly probeLease?: Lease;
 }
+
+/** The limiter key of the concurrent-call limit (docs/cluster.md §5). */
+export const CALLS_KEY = 'calls';
 
 export interface CallApp {
   /** call counters and timings (prom-client), served by the admin API at GET /metrics. */
@@ -168,12 +174,13 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     });
   }
 
-  const limiter = opts.limiter ?? new LocalCallLimiter();
   const credentials = opts.credentials ?? (() => undefined);
   const inviter = srfCarrierInviter(srf);
   const answerer = srfPlatformAnswerer(srf);
   const clock = opts.clock ?? systemClock;
   const ackWait = ackWaitMs(opts.sip?.t1Ms ?? DEFAULT_T1_MS);
+  const limiter = opts.limiter ?? new LocalCallLimiter();
+  const callLimits = { maxCalls: routing.maxConcurrentCalls, maxCps: 0 };
 
   srf.invite((req, res) => {
     const headers = indexHeaders(req);
@@ -200,34 +207,58 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     const customer = parseCustomerHeader(headers.get(routing.customerHeader));
     if (!customer.ok) return reject(400, customer.reason);
     record.routing(customer.customerId, destination.number);
-    if (active >= routing.maxConcurrentCalls) return reject(503, 'concurrent call limit');
-    const attempts = computeAttempts(opts.dialPlan.current(), destination.number, customer.customerId);
-    if (attempts.length === 0) return reject(404, 'no route');
-
-    active++;
-    const call = new OutboundCall(
-      {
-        inviter,
-        answerer,
-        clock,
-        logger: log,
-        failover,
-        headerPolicy,
-        connectTimeoutMs: routing.connectTimeoutMs,
-        ackWaitMs: ackWait,
-        report,
-        limiter,
-        credentials,
+    // The limiter may ask Redis (at most its command timeout): a CANCEL meanwhile is kept.
+    let cancelled = false;
+    const onCancel = () => (cancelled = true);
+    req.on('cancel', onCancel);
+    limiter.admit(CALLS_KEY, callLimits).then(
+      (admission) => {
+        if (cancelled) {
+          // The SIP stack answered the CANCEL and 487 already (drachtio's quick-CANCEL).
+          if (admission.admitted) admission.release();
+          record.outcome(487, 'cancelled by platform');
+          return report(record.build());
+        }
+        if (!admission.admitted) return reject(503, 'concurrent call limit');
+        const attempts = computeAttempts(opts.dialPlan.current(), destination.number, customer.customerId);
+        if (attempts.length === 0) {
+          admission.release();
+          return reject(404, 'no route');
+        }
+        active++;
+        const call = new OutboundCall(
+          {
+            inviter,
+            answerer,
+            clock,
+            logger: log,
+            failover,
+            headerPolicy,
+            connectTimeoutMs: routing.connectTimeoutMs,
+            ackWaitMs: ackWait,
+            report,
+            limiter,
+            credentials,
+          },
+          req,
+          res,
+          record,
+          { headers, maxForwards, timer: timer.request, reliable: reliableProvisionals(headers.get('Supported'), headers.get('Require')) },
+        );
+        call
+          .run(attempts)
+          .catch((err: unknown) => log.error({ err }, 'call failed unexpectedly'))
+          .finally(() => {
+            active--;
+            admission.release();
+          });
       },
-      req,
-      res,
-      record,
-      { headers, maxForwards, timer: timer.request },
+      (err: unknown) => {
+        // admit() rejects only for limits that are not limits (a programming error).
+        log.error({ err }, 'call admission failed');
+        if (!cancelled) reject(500, 'admission failed');
+      },
     );
-    call
-      .run(attempts)
-      .catch((err: unknown) => log.error({ err }, 'call failed unexpectedly'))
-      .finally(() => active--);
   });
 
   const firstConnect = new Promise<void>((resolve) => {
@@ -246,20 +277,31 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   await Promise.race([firstConnect, timer]);
   if (!isConnected) log.warn({ waited_ms: wait }, 'drachtio not reachable yet; still trying');
 
+  // One instance of the cluster probes at a time (docs/cluster.md §4); the others learn the
+  // results from the store like any provider change.
   let prober: ProviderProber | undefined;
-  if (opts.setHealth && routing.healthCheckIntervalMs > 0) {
-    prober = new ProviderProber({
-      intervalMs: routing.healthCheckIntervalMs,
-      timeoutMs: routing.healthCheckTimeoutMs,
-      unhealthyAfter: routing.unhealthyAfter,
-      providers: () => opts.dialPlan.current().providers,
-      probe: createSipOptionsProbe(srfRequester(srf)),
-      setHealth: opts.setHealth,
-      ready: () => isConnected,
-      logger,
-    });
-    prober.start();
-  }
+  let probing: Promise<void> = Promise.resolve();
+  const setHealth = opts.setHealth;
+  const probeLease = setHealth && routing.healthCheckIntervalMs > 0 ? (opts.probeLease ?? new AlwaysHeldLease('probes')) : undefined;
+  probeLease?.start((held) => {
+    if (held && !closed && setHealth) {
+      prober = new ProviderProber({
+        intervalMs: routing.healthCheckIntervalMs,
+        timeoutMs: routing.healthCheckTimeoutMs,
+        unhealthyAfter: routing.unhealthyAfter,
+        providers: () => opts.dialPlan.current().providers,
+        probe: createSipOptionsProbe(srfRequester(srf)),
+        setHealth,
+        ready: () => isConnected,
+        logger,
+      });
+      prober.start();
+    } else if (!held && prober) {
+      const stopping = prober;
+      prober = undefined;
+      probing = probing.then(() => stopping.close());
+    }
+  });
 
   let registrar: ProviderRegistrar | undefined;
   let stopFollowing: (() => void) | undefined;
@@ -288,7 +330,9 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     async close() {
       if (closed) return;
       closed = true;
+      await probeLease?.stop();
       await prober?.close();
+      await probing;
       stopFollowing?.();
       // Expires: 0 for every binding goes out before the connection to the SIP server closes.
       await registrar?.close();

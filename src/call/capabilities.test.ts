@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALLOW_IN_DIALOG, ALLOW_OUTSIDE_DIALOG, refuseMethod, unsupportedRequires } from './capabilities.ts';
+import { ALLOW_IN_DIALOG, ALLOW_OUTSIDE_DIALOG, refuseMethod, relayReliably, reliableProvisionals, unsupportedRequires } from './capabilities.ts';
 import { nextMaxForwards } from './max-forwards.ts';
 
 describe('refuseMethod', () => {
@@ -28,9 +28,29 @@ describe('unsupportedRequires', () => {
     [undefined, []],
     ['timer', []],
     ['Timer, replaces', ['replaces']],
-    ['100rel,foo, 100rel', ['100rel', 'foo']],
+    ['100rel,foo, 100rel', ['foo']],
+    ['100rel, timer', []],
   ])('%s → %o', (value, expected) => {
     expect(unsupportedRequires(value)).toEqual(expected);
+  });
+});
+
+describe('reliable provisionals (RFC 3262 §3)', () => {
+  it.each([
+    [undefined, undefined, 'none'],
+    ['timer', undefined, 'none'],
+    ['timer, 100REL', undefined, 'supported'],
+    [undefined, '100rel', 'required'],
+    ['100rel', 'timer, 100rel', 'required'],
+  ] as const)('Supported %s, Require %s → %s', (supported, require, expected) => {
+    expect(reliableProvisionals(supported, require)).toBe(expected);
+  });
+
+  it('relays reliably when the platform requires it, or supports it and the carrier sent it reliably', () => {
+    expect(relayReliably('required', undefined)).toBe(true);
+    expect(relayReliably('supported', '100rel')).toBe(true);
+    expect(relayReliably('supported', undefined)).toBe(false);
+    expect(relayReliably('none', '100rel')).toBe(false);
   });
 });
 

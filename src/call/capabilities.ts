@@ -11,8 +11,8 @@ export const ALLOW_IN_DIALOG = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO,
 /** Methods a new request to outdial may use (the 405's Allow). */
 export const ALLOW_OUTSIDE_DIALOG = 'INVITE, ACK, CANCEL, OPTIONS';
 
-/** Option tags outdial implements for the platform (RFC 4028 session timers). */
-export const SUPPORTED = 'timer';
+/** Option tags outdial implements for the platform (RFC 4028 session timers, RFC 3262 reliable provisionals). */
+export const SUPPORTED = 'timer, 100rel';
 
 const NONE: readonly string[] = Object.freeze([]);
 
@@ -25,6 +25,29 @@ export function unsupportedRequires(require: string | undefined): readonly strin
     if (tag !== '' && !hasOptionTag(SUPPORTED, tag) && !out.includes(tag)) out.push(tag);
   }
   return out;
+}
+
+/**
+ * What the platform's INVITE says about reliable provisional responses (RFC 3262 §3):
+ * `required` (Require: 100rel) means every provisional but 100 it gets must be reliable;
+ * `supported` means a reliable one is welcome; `none` means none may be (docs/routing.md §4).
+ */
+export type ReliableProvisionals = 'none' | 'supported' | 'required';
+
+export function reliableProvisionals(supported: string | undefined, require: string | undefined): ReliableProvisionals {
+  if (hasOptionTag(require, '100rel')) return 'required';
+  return hasOptionTag(supported, '100rel') ? 'supported' : 'none';
+}
+
+/**
+ * Whether a carrier's provisional goes to the platform reliably: always when the platform
+ * requires it, when the carrier sent it reliably and the platform supports it (the carrier's
+ * early media then keeps its guarantee end to end), never otherwise (the carrier leg still
+ * PRACKs it: each leg acknowledges its own, docs/routing.md §4).
+ */
+export function relayReliably(platform: ReliableProvisionals, carrierRequire: string | undefined): boolean {
+  if (platform === 'required') return true;
+  return platform === 'supported' && hasOptionTag(carrierRequire, '100rel');
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Clock } from '../sip/clock.ts';
 import { checkedMove, type StateTable } from '../sip/state-table.ts';
 import { Bridge, carryHeaders } from './bridge.ts';
 import type { CallRecord, CallRecordBuilder } from './call-record.ts';
-import { ALLOW_IN_DIALOG, SUPPORTED } from './capabilities.ts';
+import { ALLOW_IN_DIALOG, relayReliably, SUPPORTED, type ReliableProvisionals } from './capabilities.ts';
 import { AUTH_FAILED_REASON, CarrierAttempt, carrierInviteFor, offerFor, type AttemptOutcome } from './carrier-attempt.ts';
 import { answerPlatformTimer, carrierTimerHeaders, type TimerRequest } from './session-timer.ts';
 import { providerLimitKey, providerLimits } from './provider-limits.ts';
@@ -69,6 +69,8 @@ export interface PlatformInvite {
   /** RFC 7332 §3: the platform's Max-Forwards minus one. */
   readonly maxForwards: number;
   readonly timer: TimerRequest;
+  /** RFC 3262: what the platform said about reliable provisionals (capabilities.ts). */
+  readonly reliable: ReliableProvisionals;
 }
 
 /** The status the platform gets: the carrier's, with its reason phrase and the headers that explain it. */
@@ -214,6 +216,9 @@ export class OutboundCall {
   private dialogHeaders(): Record<string, string> {
     const headers: Record<string, string> = { 'Max-Forwards': String(this.invite.maxForwards) };
     carrierTimerHeaders(this.invite.timer, headers);
+    // RFC 3262 §3: the carrier may send reliable provisionals only when the platform can take
+    // them (relayed reliably) or requires them; outdial's leg PRACKs them (docs/routing.md §4).
+    if (this.invite.reliable !== 'none') headers['Supported'] = headers['Supported'] ? `${headers['Supported']}, 100rel` : '100rel';
     return headers;
   }
 
@@ -235,12 +240,14 @@ export class OutboundCall {
   private relayProvisional(prov: ProvisionalResponse): void {
     if (this.platformCancelled || this.res.finalResponseSent) return;
     const { status, reason } = sendableStatus(prov.status, prov.reason);
+    // RFC 3262 §3: the stack adds RSeq and retransmits it until the platform PRACKs it.
+    const reliable: Record<string, string> = relayReliably(this.invite.reliable, prov.get('Require')) ? { Require: '100rel' } : {};
     if (prov.body) {
       // docs/routing.md §4: once early media reached the platform this attempt is final.
       if (this.current === 'attempting') this.move('early');
-      this.res.send(status, reason, { body: prov.body, headers: { 'Content-Type': 'application/sdp' } });
+      this.res.send(status, reason, { body: prov.body, headers: { 'Content-Type': 'application/sdp', ...reliable } });
     } else {
-      this.res.send(status, reason, {});
+      this.res.send(status, reason, { headers: reliable });
     }
   }
 

@@ -23,6 +23,10 @@ export const ConfigSchema = Type.Object(
         path: Type.String({ minLength: 1 }),
         /** how long a write waits for another connection's lock before it answers 503 STORAGE_UNAVAILABLE. */
         busyTimeoutMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+        /** postgres://user:password@host:port/database selects PostgreSQL instead of the SQLite file; checked in load-config.ts. */
+        url: Type.String(),
+        /** connections one instance keeps to PostgreSQL at most (besides the one that listens for changes). */
+        poolSize: Type.Integer({ minimum: 1, maximum: 1000 }),
       },
       { additionalProperties: false },
     ),
@@ -97,6 +101,8 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Redis for cluster-wide call limits and leases (docs/cluster.md); empty = every limit per instance. Checked in load-config.ts. */
+    redis: Type.Object({ url: Type.String() }, { additionalProperties: false }),
     /** An external drachtio-server (host:port); empty = start the embedded edge. */
     drachtio: Type.Object(
       { address: Type.String({ pattern: '^$|^[^:]+:[0-9]{1,5}$' }), secret: Type.String() },
@@ -145,6 +151,9 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_HTTP_REQUEST_TIMEOUT_MS', path: 'http.requestTimeoutMs', kind: 'int', doc: 'a request whose headers and body have not arrived within this gets 408 and is closed' },
   { name: 'OUTDIAL_DB_PATH', path: 'db.path', kind: 'string', doc: 'SQLite database file' },
   { name: 'OUTDIAL_DB_BUSY_TIMEOUT_MS', path: 'db.busyTimeoutMs', kind: 'int', doc: 'a write waits this long for another writer\'s lock, then answers 503 STORAGE_UNAVAILABLE' },
+  { name: 'OUTDIAL_DB_URL', path: 'db.url', kind: 'string', doc: 'postgres://user:password@host:port/database: keep everything in PostgreSQL, shared by every instance (empty = the SQLite file)' },
+  { name: 'OUTDIAL_DB_POOL_SIZE', path: 'db.poolSize', kind: 'int', doc: 'PostgreSQL connections per instance at most (plus one listening for changes)' },
+  { name: 'OUTDIAL_REDIS_URL', path: 'redis.url', kind: 'string', doc: 'redis://[:password@]host:port: cluster-wide call limits and leases (empty = limits per instance)' },
   { name: 'OUTDIAL_ADMIN_USERNAME', path: 'admin.username', kind: 'string', doc: 'first-start admin user name' },
   { name: 'OUTDIAL_ADMIN_PASSWORD', path: 'admin.password', kind: 'string', doc: 'first-start admin password, at least 12 characters (random and printed once when empty)' },
   { name: 'OUTDIAL_JWT_SECRET', path: 'auth.jwtSecret', kind: 'string', doc: 'token signing key, at least 32 bytes (generated once and stored when empty)' },
@@ -177,7 +186,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_DRACHTIO_SECRET', path: 'drachtio.secret', kind: 'string', doc: 'external drachtio-server secret' },
   { name: 'OUTDIAL_TRUSTED_SOURCES', path: 'routing.trustedSources', kind: 'list', doc: 'comma-separated CIDRs allowed to place calls' },
   { name: 'OUTDIAL_CUSTOMER_HEADER', path: 'routing.customerHeader', kind: 'string', doc: 'header carrying the customer UUID' },
-  { name: 'OUTDIAL_MAX_CALLS', path: 'routing.maxConcurrentCalls', kind: 'int', doc: 'concurrent-call limit (503 above it)' },
+  { name: 'OUTDIAL_MAX_CALLS', path: 'routing.maxConcurrentCalls', kind: 'int', doc: 'concurrent-call limit (503 above it); with OUTDIAL_REDIS_URL, of all instances together' },
   { name: 'OUTDIAL_CONNECT_TIMEOUT_MS', path: 'routing.connectTimeoutMs', kind: 'int', doc: 'no response from a carrier within this → CANCEL and fail over' },
   { name: 'OUTDIAL_FAILOVER_CODES', path: 'routing.failoverCodes', kind: 'string', doc: 'statuses that fail over (codes and ranges)' },
   { name: 'OUTDIAL_NO_FAILOVER_CODES', path: 'routing.noFailoverCodes', kind: 'string', doc: 'statuses passed to the platform (wins over failover codes)' },

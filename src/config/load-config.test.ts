@@ -8,7 +8,8 @@ describe('loadConfig', () => {
   it('takes the defaults from config/default.json', () => {
     const c = loadConfig({});
     expect(c.http).toEqual({ host: '127.0.0.1', port: 8080, requestTimeoutMs: 10000 });
-    expect(c.db).toEqual({ path: './data/outdial.db', busyTimeoutMs: 5000 });
+    expect(c.db).toEqual({ path: './data/outdial.db', busyTimeoutMs: 5000, url: '', poolSize: 10 });
+    expect(c.redis).toEqual({ url: '' });
     expect(c.telnyx.apiUrl).toBe('https://api.telnyx.com/v2');
     expect(c.sip).toMatchObject({ host: '0.0.0.0', port: 5060, t1Ms: 500 });
     expect(c.edge).toMatchObject({ host: '127.0.0.1', port: 9022 });
@@ -56,6 +57,9 @@ describe('loadConfig', () => {
     ['a token signing key shorter than 32 bytes', { OUTDIAL_JWT_SECRET: 'short-secret-31-bytes-long-xxxx' }, /OUTDIAL_JWT_SECRET .*31 bytes.*at least 32 bytes/],
     ['a multi-byte key counted in bytes', { OUTDIAL_JWT_SECRET: 'é'.repeat(15) }, /OUTDIAL_JWT_SECRET .*30 bytes/],
     ['a first-start password shorter than 12 characters', { OUTDIAL_ADMIN_PASSWORD: 'change-me' }, /OUTDIAL_ADMIN_PASSWORD .*9 characters.*at least 12/],
+    ['a database URL of another kind', { OUTDIAL_DB_URL: 'mysql://app:db-pass-hunter2@db:3306/outdial' }, /OUTDIAL_DB_URL .*must start with postgres:\/\/ or postgresql:\/\/ \(got mysql:\/\/app@db:3306\/outdial\)/],
+    ['a database URL that does not parse', { OUTDIAL_DB_URL: 'postgres://app:db-pass-hunter2@[bad/outdial' }, /OUTDIAL_DB_URL .*is not a URL/],
+    ['a Redis URL of another kind', { OUTDIAL_REDIS_URL: 'http://:redis-pass-hunter2@cache:6379' }, /OUTDIAL_REDIS_URL .*must start with redis:\/\/ or rediss:\/\//],
   ])('refuses %s, naming the variable but not the value', (_label, env, message) => {
     let error: unknown;
     try {
@@ -66,6 +70,13 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toMatch(message);
     for (const value of Object.values(env)) expect((error as ConfigError).message).not.toContain(value);
+    expect((error as ConfigError).message).not.toContain('hunter2');
+  });
+
+  it('takes PostgreSQL and Redis URLs', () => {
+    const c = loadConfig({ OUTDIAL_DB_URL: 'postgresql://outdial:pw@10.0.0.5:5432/outdial', OUTDIAL_DB_POOL_SIZE: '4', OUTDIAL_REDIS_URL: 'redis://:pw@10.0.0.6:6379' });
+    expect(c.db).toMatchObject({ url: 'postgresql://outdial:pw@10.0.0.5:5432/outdial', poolSize: 4 });
+    expect(c.redis.url).toBe('redis://:pw@10.0.0.6:6379');
   });
 
   it('accepts a 32-byte key, a 12-character password, and empty ones (generated)', () => {
@@ -83,25 +94,33 @@ describe('docker-compose.yml', () => {
   const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as {
     services: Record<string, { environment?: Record<string, string> }>;
   };
-  const outdial = compose.services['outdial'];
-  const env = outdial?.environment ?? {};
+  const outdials = Object.entries(compose.services).filter(([name]) => name.startsWith('outdial'));
 
   it('sets only variables the config accepts', () => {
     const known = new Set(ENV_VARS.map((v) => v.name));
-    expect(Object.keys(env).length).toBeGreaterThan(0);
-    for (const name of Object.keys(env)) expect(known, name).toContain(name);
+    expect(outdials.length).toBeGreaterThan(0);
+    for (const [, service] of outdials) {
+      const env = service.environment ?? {};
+      expect(Object.keys(env).length).toBeGreaterThan(0);
+      for (const name of Object.keys(env)) expect(known, name).toContain(name);
+    }
   });
 
-  it('connects outdial to the drachtio-server service', () => {
-    expect(env['OUTDIAL_DRACHTIO']).toBe('drachtio:9022');
-    expect(Object.keys(compose.services)).toContain('drachtio');
+  it('connects each outdial to a drachtio-server service', () => {
+    for (const [, service] of outdials) {
+      const [host] = (service.environment?.['OUTDIAL_DRACHTIO'] ?? '').split(':');
+      expect(Object.keys(compose.services)).toContain(host);
+      expect(service.environment?.['OUTDIAL_DRACHTIO']).toBe(`${host}:9022`);
+    }
   });
 
   it('produces a valid configuration when its defaults are applied', () => {
-    const resolved = Object.fromEntries(
-      Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
-    );
-    expect(() => loadConfig(resolved)).not.toThrow();
+    for (const [, service] of outdials) {
+      const resolved = Object.fromEntries(
+        Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]),
+      );
+      expect(() => loadConfig(resolved)).not.toThrow();
+    }
   });
 });
 

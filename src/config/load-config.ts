@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
 import { decodeSecretKey, SECRET_KEY_FORMAT } from '../secrets/secret-key.ts';
 import { ConfigSchema, ENV_VARS, type Config } from './config-schema.ts';
+import { serviceUrlProblems } from './service-url.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -61,7 +62,7 @@ export function loadConfig(
   for (const e of Value.Errors(ConfigSchema, merged)) {
     problems.push(`${e.path || '/'}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}`);
   }
-  if (problems.length === 0) problems.push(...secretProblems(merged as Config));
+  if (problems.length === 0) problems.push(...secretProblems(merged as Config), ...urlProblems(merged as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(merged as Config);
 }
@@ -98,6 +99,14 @@ function secretProblems(config: Config): string[] {
     );
   }
   return problems;
+}
+
+/** The service URLs are checked here rather than by a schema pattern: a schema error would print the value, password and all. */
+function urlProblems(config: Config): string[] {
+  return [
+    ...serviceUrlProblems('OUTDIAL_DB_URL (db.url)', config.db.url, ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database'),
+    ...serviceUrlProblems('OUTDIAL_REDIS_URL (redis.url)', config.redis.url, ['redis:', 'rediss:'], 'redis://:password@host:6379'),
+  ];
 }
 
 function deepFreeze<T>(o: T): T {

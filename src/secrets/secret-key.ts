@@ -21,8 +21,13 @@ export interface SecretKeySource {
   readonly key: string;
   /** OUTDIAL_SECRET_KEY_FILE; '' = beside the database */
   readonly keyFile: string;
-  /** OUTDIAL_DB_PATH (':memory:' has no file: its key lives as long as the process) */
+  /** OUTDIAL_DB_PATH (':memory:' has no file: its key lives as long as the process); the default key file is `<dbPath>.key` */
   readonly dbPath: string;
+  /**
+   * The database as messages name it, when it is not the file at dbPath (PostgreSQL: its
+   * description, never its password); there every instance must use the same key.
+   */
+  readonly database?: string;
 }
 
 /** 32 bytes from 64 hex digits or base64 / base64url text; undefined for anything else. */
@@ -56,10 +61,11 @@ export async function openSecretBox(source: SecretKeySource, settings: SettingsS
   const box = new SecretBox(key);
   const recorded = await settings.putIfAbsent(KEY_ID_SETTING, box.keyId);
   if (recorded !== box.keyId) {
+    const shared = source.database !== undefined ? '; every instance sharing this database must start with the same OUTDIAL_SECRET_KEY' : '';
     throw new StartupError(
-      `the secret key from ${origin} is not the key the secrets in ${source.dbPath} were sealed with ` +
+      `the secret key from ${origin} is not the key the secrets in ${source.database ?? source.dbPath} were sealed with ` +
         `(its key id is ${box.keyId}; the database expects ${recorded}); start with the original key ` +
-        '(OUTDIAL_SECRET_KEY or the key file), or restore a backup made with this key',
+        `(OUTDIAL_SECRET_KEY or the key file), or restore a backup made with this key${shared}`,
     );
   }
   return box;
@@ -78,7 +84,7 @@ function loadKey(source: SecretKeySource, storedId: string | undefined, logger: 
   if (existing) return { key: existing, origin: `the key file ${file}` };
   if (storedId !== undefined) {
     throw new StartupError(
-      `the secret key file ${file} does not exist, but ${source.dbPath} holds secrets sealed with a key (key id ${storedId}); ` +
+      `the secret key file ${file} does not exist, but ${source.database ?? source.dbPath} holds secrets sealed with a key (key id ${storedId}); ` +
         'restore the key file or set OUTDIAL_SECRET_KEY to that key. outdial does not make a new key here: it could not open those secrets',
     );
   }

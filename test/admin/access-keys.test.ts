@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LIVE_SENTINEL } from '../../src/routing/model.ts';
 import { parseMicros } from '../../src/store/clock.ts';
 import { Permission } from '../../src/store/store.ts';
 import { ADMIN_PASSWORD, providerBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
-import { sqliteDb } from './support/sqlite-db.ts';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -38,10 +36,11 @@ describe('access keys end to end', () => {
     const list = await t.request('GET', '/v1.0/accesskeys');
     expect(list.body.result.map((k: { id: string }) => k.id)).toEqual([created.body.id]);
     expect(list.text).not.toContain(key);
-    const rows = sqliteDb(t.engine.store).prepare('SELECT * FROM access_keys').all() as Array<{ token_hash: string }>;
+    const rows = (await t.db.rows('access_keys')) as Array<{ token_hash: string }>;
     expect(rows[0]!.token_hash).toBe(createHash('sha256').update(key).digest('hex'));
-    sqliteDb(t.engine.store).pragma('wal_checkpoint(TRUNCATE)');
-    expect(readFileSync(t.dbPath).includes(Buffer.from(key.slice(3)))).toBe(false);
+    // Nowhere in the database's files either (SQLite's file; PostgreSQL's tables and its WAL).
+    expect(await t.db.onDisk(Buffer.from(key.slice(3)))).toBe(false);
+    expect(await t.db.onDisk(Buffer.from(rows[0]!.token_hash))).toBe(true);
 
     expect((await get(t, `/v1.0/providers?accesskey=${key}`)).status).toBe(200);
     expect((await get(t, '/v1.0/providers', { cookie: `accesskey=${key}` })).status).toBe(200);

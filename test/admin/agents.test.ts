@@ -2,12 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LIVE_SENTINEL } from '../../src/routing/model.ts';
 import { Permission } from '../../src/store/store.ts';
 import { ADMIN_PASSWORD, providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
-import { sqliteDb } from './support/sqlite-db.ts';
 
 let t: TestEngine | undefined;
+let second: TestEngine | undefined;
 afterEach(async () => {
+  await second?.close(true);
   await t?.close();
   t = undefined;
+  second = undefined;
 });
 
 const AGENT_FIELDS = ['id', 'username', 'name', 'detail', 'permission', 'tm_create', 'tm_update', 'tm_delete'].sort();
@@ -51,7 +53,7 @@ describe('agents end to end', () => {
     // Deleted agents stay readable by id, as providers do.
     expect((await t.request('GET', `/v1.0/agents/${created.body.id}`)).body.tm_delete).toBe(deleted.body.tm_delete);
     // The hash is all the database holds.
-    expect(JSON.stringify(sqliteDb(t.engine.store).prepare('SELECT * FROM agents').all())).not.toContain('alice secret password');
+    expect(JSON.stringify(await t.db.rows('agents'))).not.toContain('alice secret password');
   });
 
   it('a GET → edit → PUT round trip of an agent works; the username cannot change', async () => {
@@ -134,6 +136,33 @@ describe('agents end to end', () => {
   });
 });
 
+describe('two instances on one database at once', () => {
+  it('one username, one winner; two ProjectSuperAdmins demoting each other leave one', async () => {
+    t = await startTestEngine();
+    second = await startTestEngine({ storage: t.storage });
+    const token = await t.login();
+    const body = { username: 'grace', password: 'grace secret password', permission: 0 };
+    const made = await Promise.all([t.request('POST', '/v1.0/agents', { token, body }), second.request('POST', '/v1.0/agents', { token, body })]);
+    expect(made.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(made.find((r) => r.status === 409)!.body.error.reason).toBe('AGENT_EXISTS');
+
+    const admin = (await t.engine.store.agents.findByUsername('admin'))!;
+    const heidi = (await t.request('POST', '/v1.0/agents', { token, body: { username: 'heidi', password: 'heidi secret password', permission: Permission.ProjectSuperAdmin } })).body;
+    const heidiToken = await second.login('heidi', 'heidi secret password');
+    const demotions = await Promise.all([
+      t.request('PUT', `/v1.0/agents/${heidi.id}/permission`, { token, body: { permission: Permission.CustomerAll } }),
+      second.request('PUT', `/v1.0/agents/${admin.id}/permission`, { token: heidiToken, body: { permission: Permission.CustomerAll } }),
+    ]);
+    // The second to reach the store finds the other demoted already (409), or, if it arrives
+    // after that demotion took effect, is no longer allowed to ask (403).
+    const [won, lost] = demotions[0].status === 200 ? demotions : [demotions[1], demotions[0]];
+    expect(won.status).toBe(200);
+    expect([[409, 'LAST_PROJECT_SUPER_ADMIN'], [403, 'PERMISSION_DENIED']]).toContainEqual([lost.status, lost.body.error.reason]);
+    const live = (await t.request('GET', '/v1.0/agents', { token: won === demotions[0] ? token : heidiToken })).body.result as Array<{ permission: number }>;
+    expect(live.filter((a) => (a.permission & Permission.ProjectSuperAdmin) !== 0)).toHaveLength(1);
+  });
+});
+
 describe('a CustomerAdmin agent', () => {
   it('gets 403 PERMISSION_DENIED on every provider, route, dialroute and agent endpoint, and nothing changes', async () => {
     t = await startTestEngine();
@@ -168,9 +197,8 @@ describe('a CustomerAdmin agent', () => {
       ['DELETE', `/v1.0/agents/${admin.id}`],
       ['GET', `/v1.0/agents/${UNKNOWN}`],
     ];
-    const db = sqliteDb(t.engine.store);
-    const fingerprint = () => JSON.stringify(['providers', 'routes', 'agents'].map((table) => db.prepare(`SELECT * FROM ${table} ORDER BY id`).all()));
-    const before = fingerprint();
+    const fingerprint = async () => JSON.stringify(await Promise.all(['providers', 'routes', 'agents'].map((table) => t!.db.rows(table))));
+    const before = await fingerprint();
     for (const [method, path, body] of endpoints) {
       for (const credential of [{ token }, { token: null, query: `accesskey=${key}` }]) {
         const url = credential.query ? `${path}${path.includes('?') ? '&' : '?'}${credential.query}` : path;
@@ -178,7 +206,7 @@ describe('a CustomerAdmin agent', () => {
         expect([`${method} ${path}`, res.status, res.body?.error?.reason]).toEqual([`${method} ${path}`, 403, 'PERMISSION_DENIED']);
       }
     }
-    expect(fingerprint()).toBe(before);
+    expect(await fingerprint()).toBe(before);
     await t.login('admin', ADMIN_PASSWORD);
   });
 });

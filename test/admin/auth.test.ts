@@ -1,7 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestEngine, type TestEngine } from './support/admin-harness.ts';
-import { sqliteDb } from './support/sqlite-db.ts';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -120,7 +119,7 @@ describe('health', () => {
   it('GET /healthz answers 200 without auth while the database works, 503 STORAGE_UNAVAILABLE when it does not', async () => {
     t = await startTestEngine();
     expect((await t.request('GET', '/healthz', { token: null })).body).toEqual({ status: 'ok', store: { readable: true, writable: true } });
-    sqliteDb(t.engine.store).close();
+    await t.db.cutOff();
     const r = await t.request('GET', '/healthz', { token: null });
     expect([r.status, r.body.error.reason]).toEqual([503, 'STORAGE_UNAVAILABLE']);
     expect(r.body.error.details).toEqual({ store: { readable: false, writable: false } });

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/admin/auth/password.ts';
 import { Permission } from '../../src/store/store.ts';
 import { providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
-import { sqliteDb } from './support/sqlite-db.ts';
 
 const SECRET = 'bad-inputs-test-secret-0123456789';
 const UNKNOWN_ID = '11111111-2222-4333-8444-555555555555';
@@ -25,14 +24,8 @@ async function sign(secret: string, sub: string, exp: number | string): Promise<
 }
 
 /** Every table row a bad request is held to: nothing in the store changed. */
-function fingerprint(): string {
-  const db = sqliteDb(t.engine.store);
-  return JSON.stringify([
-    db.prepare("SELECT count(*) AS n, max(tm_update) AS u, group_concat(auth_password_sealed, '|') AS p FROM providers").get(),
-    db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM routes').get(),
-    db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM agents').get(),
-    db.prepare('SELECT count(*) AS n, max(tm_update) AS u FROM access_keys').get(),
-  ]);
+function fingerprint(): Promise<string> {
+  return t.db.fingerprint();
 }
 
 beforeAll(async () => {
@@ -296,7 +289,7 @@ describe.each([
   ['access keys', ACCESS_KEY_CASES],
 ])('bad %s input', (_group, cases) => {
   it.each(cases)('%s: refused, nothing written', async (_label, method, path, body, status, reason, opts = {}) => {
-    const before = fingerprint();
+    const before = await fingerprint();
     const token = opts.token === undefined ? tokens.admin : opts.token === null ? null : (tokens[opts.token] ?? opts.token);
     const b: unknown = typeof body === 'function' ? (body as () => unknown)() : body;
     const r = await t.request(method, path(), { ...opts, token, ...(b !== undefined ? { body: b } : {}) });
@@ -306,7 +299,7 @@ describe.each([
     // a refused password is never repeated, nor the stored one
     expect(r.text).not.toContain('secret pw');
     expect(r.text).not.toContain(TRUNK_PASSWORD);
-    expect(fingerprint()).toBe(before);
+    expect(await fingerprint()).toBe(before);
   });
 });
 

@@ -10,7 +10,11 @@ import { decodeSecretKey } from '../../src/secrets/secret-key.ts';
 import { providerBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
 import { sqliteDb } from './support/sqlite-db.ts';
 
-/** docs/api.md §9 "Carrier settings" and §18 "Secrets at rest", over the real API and real files. */
+/**
+ * docs/api.md §9 "Carrier settings" and §20 "Secrets at rest", over the real API and real files.
+ * Engines started without a `dir` use the run's store (SQLite, or PostgreSQL in the
+ * admin-postgres project); those given a `dir` are SQLite files by construction.
+ */
 const PASSWORD = 'trunk password Z9!';
 // the registrar may REGISTER these providers: only ever to a loopback port nobody answers on
 const HOST = '127.0.0.1:9';
@@ -26,7 +30,8 @@ function tempDir(): string {
 }
 
 const mode = (path: string) => statSync(path).mode & 0o777;
-const sealedOf = (t: TestEngine, id: string) => (sqliteDb(t.engine.store).prepare('SELECT auth_password_sealed AS s FROM providers WHERE id = ?').get(id) as { s: string }).s;
+/** The stored (sealed) password, read from the storage itself, on either store. */
+const sealedOf = async (t: TestEngine, id: string) => (await t.db.rows('providers')).find((r) => r.id === id)!.auth_password_sealed as string;
 
 describe('the password rule: write-only, and the GET → edit → PUT round trip keeps it', () => {
   let t: TestEngine;
@@ -44,7 +49,7 @@ describe('the password rule: write-only, and the GET → edit → PUT round trip
     expect(created.body).not.toHaveProperty('auth_password');
     expect(created.body).not.toHaveProperty('auth_password_sealed');
     const id = created.body.id as string;
-    const sealed = sealedOf(t, id);
+    const sealed = await sealedOf(t, id);
     expect(sealed).toMatch(/^sb1\./);
 
     // the round trip: everything the GET returned, one field edited, sent back
@@ -52,25 +57,25 @@ describe('the password rule: write-only, and the GET → edit → PUT round trip
     const kept = await t.request('PUT', `/v1.0/providers/${id}`, { body: { ...got, name: 'renamed', max_calls: 5 } });
     expect(kept.status, kept.text).toBe(200);
     expect(kept.body).toMatchObject({ name: 'renamed', max_calls: 5, auth_username: 'u1', auth_password_set: true });
-    expect(sealedOf(t, id)).toBe(sealed);
+    expect(await sealedOf(t, id)).toBe(sealed);
 
     const replaced = await t.request('PUT', `/v1.0/providers/${id}`, { body: { ...got, auth_password: 'another one' } });
     expect(replaced.body.auth_password_set).toBe(true);
-    expect(sealedOf(t, id)).not.toBe(sealed);
+    expect(await sealedOf(t, id)).not.toBe(sealed);
 
     for (const clear of ['', null]) {
       await t.request('PUT', `/v1.0/providers/${id}`, { body: { ...got, auth_password: 'set again' } });
       const cleared = await t.request('PUT', `/v1.0/providers/${id}`, { body: { ...got, auth_username: '', auth_password: clear } });
       expect(cleared.status, cleared.text).toBe(200);
       expect(cleared.body).toMatchObject({ auth_username: '', auth_password_set: false });
-      expect(sealedOf(t, id)).toBe('');
+      expect(await sealedOf(t, id)).toBe('');
     }
 
     await t.request('PUT', `/v1.0/providers/${id}`, { body: { ...got, auth_password: 'set again' } });
     // a seed-style body without the carrier fields: the user name goes, and the password with it
     const seedBody = await t.request('PUT', `/v1.0/providers/${id}`, { body: providerBody({ hostname: HOST }) });
     expect(seedBody.body).toMatchObject({ auth_username: '', auth_password_set: false });
-    expect(sealedOf(t, id)).toBe('');
+    expect(await sealedOf(t, id)).toBe('');
   });
 
   it('registration state follows register; a hostname or transport change resets health', async () => {
@@ -120,7 +125,7 @@ describe('secrets at rest (docs/api.md §20)', () => {
     expect(key).toHaveLength(32);
     for (const f of [t.dbPath, `${t.dbPath}-wal`]) expect(readFileSync(f).includes(Buffer.from(PASSWORD)), f).toBe(false);
     // what is stored opens, with the key from the file, to the password
-    expect(new SecretBox(key).open(sealedOf(t, id), 'auth_password')).toBe(PASSWORD);
+    expect(new SecretBox(key).open(await sealedOf(t, id), 'auth_password')).toBe(PASSWORD);
     // the signing key is sealed too
     const settings = sqliteDb(t.engine.store).prepare('SELECT key, value FROM settings ORDER BY key').all() as Array<{ key: string; value: string }>;
     expect(settings.map((s) => s.key)).toEqual(['jwt_secret_sealed', 'secret_key_id']);
@@ -170,6 +175,24 @@ describe('secrets at rest (docs/api.md §20)', () => {
     unlinkSync(keyFile);
     t = await startTestEngine({ dir, overrides: { secrets: { key: original.trim() } } });
     expect(existsSync(keyFile)).toBe(false);
+  });
+
+  it('on this store (SQLite or PostgreSQL): the password and the token signing key are stored only sealed, with the key beside OUTDIAL_DB_PATH', async () => {
+    t = await startTestEngine();
+    const id = (await t.request('POST', '/v1.0/providers', { body: providerBody({ hostname: HOST, auth_username: 'u', auth_password: PASSWORD }) })).body.id as string;
+    await t.login(); // the signing key is in use
+    const key = decodeSecretKey(readFileSync(`${t.dbPath}.key`, 'utf8'))!;
+    expect(mode(`${t.dbPath}.key`)).toBe(0o600);
+    const box = new SecretBox(key);
+    expect(box.open(await sealedOf(t, id), 'auth_password')).toBe(PASSWORD);
+    const settings = t.engine.store.settings;
+    expect(await settings.get('secret_key_id')).toBe(box.keyId);
+    expect(await settings.get('jwt_secret')).toBeUndefined(); // where versions before encryption kept it in clear
+    const sealedKey = (await settings.get('jwt_secret_sealed'))!;
+    expect(sealedKey).toMatch(/^sb1\./);
+    const signingKey = box.open(sealedKey, 'jwt_secret');
+    expect(signingKey.length).toBeGreaterThanOrEqual(32);
+    for (const clear of [PASSWORD, signingKey]) expect(await t.db.onDisk(Buffer.from(clear)), `${t.db.kind}: ${clear === PASSWORD ? 'password' : 'signing key'} in clear`).toBe(false);
   });
 
   it('a malformed OUTDIAL_SECRET_KEY is a configuration error that names it and does not show it', () => {

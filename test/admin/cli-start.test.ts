@@ -1,29 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ENGINE_URL_PASSWORD } from '../support/postgres-databases.ts';
+import { createTestStorage, storageEnv, type TestStorage } from './support/test-storage.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/outdial', import.meta.url));
 let child: ChildProcess | undefined;
-let dir: string | undefined;
+let storage: TestStorage | undefined;
 afterEach(async () => {
   if (child && child.exitCode === null) {
     const exited = new Promise((r) => child!.once('exit', r));
     child.kill('SIGKILL');
     await exited;
   }
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await storage?.remove();
   child = undefined;
-  dir = undefined;
+  storage = undefined;
 });
 
 describe('outdial start on a fresh database', () => {
   it('prints a generated admin password once; that password logs in; SIGTERM stops it cleanly', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'outdial-cli-'));
+    storage = await createTestStorage();
+    // SQLite: in a directory that does not exist yet (start-up makes it).
+    const db = storage.kind === 'sqlite' ? { OUTDIAL_DB_PATH: join(storage.dir, 'db', 'outdial.db'), OUTDIAL_DB_URL: '' } : storageEnv(storage);
     child = spawn(process.execPath, [BIN, 'start'], {
-      env: { ...process.env, OUTDIAL_HTTP_PORT: '0', OUTDIAL_SIP_HOST: '127.0.0.1', OUTDIAL_SIP_PORT: '0', OUTDIAL_EDGE_PORT: '0', OUTDIAL_DB_PATH: join(dir, 'db', 'outdial.db'), OUTDIAL_ADMIN_PASSWORD: '', OUTDIAL_LOG_LEVEL: 'info', OUTDIAL_JWT_SECRET: '', OUTDIAL_HEALTH_CHECK_INTERVAL_MS: '0' },
+      env: { ...process.env, OUTDIAL_HTTP_PORT: '0', OUTDIAL_SIP_HOST: '127.0.0.1', OUTDIAL_SIP_PORT: '0', OUTDIAL_EDGE_PORT: '0', ...db, OUTDIAL_ADMIN_PASSWORD: '', OUTDIAL_LOG_LEVEL: 'info', OUTDIAL_JWT_SECRET: '', OUTDIAL_HEALTH_CHECK_INTERVAL_MS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -49,6 +51,7 @@ describe('outdial start on a fresh database', () => {
     });
     expect(r.status).toBe(200);
     expect(out.split(started.password)).toHaveLength(2); // printed exactly once, never logged
+    expect(out).not.toContain(ENGINE_URL_PASSWORD); // the database URL's password neither
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -6,7 +6,6 @@ import { ERRORS } from '../../src/errors.ts';
 import { SPEC_REASONS } from './support/spec-reasons.ts';
 import { providerBody, routeBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
 import { rawHttp } from './support/raw-http.ts';
-import { sqliteDb } from './support/sqlite-db.ts';
 
 /** A carrier whose outcome is chosen by the API key, for provoking each carrier reason. */
 const scripted: CarrierAdapter = {
@@ -104,9 +103,9 @@ describe('every reason in the registry is reachable over HTTP', () => {
     note(await rawHttp(t.engine.http.port, ['NOT HTTP AT ALL\r\n\r\n']));
     const slow = await rawHttp(t.engine.http.port, [`POST /v1.0/agents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokenOfAdmin}\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"user`], { waitMs: 5000 });
     note(slow);
-    sqliteDb(t.engine.store).exec("CREATE TRIGGER refuse_providers BEFORE INSERT ON providers BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    await t.db.refuseInserts('providers');
     note(await t.request('POST', '/v1.0/providers', { body: providerBody() }));
-    sqliteDb(t.engine.store).close();
+    await t.db.cutOff();
     note(await t.request('GET', '/healthz', { token: null }));
 
     expect([...seen.keys()].sort()).toEqual(Object.keys(ERRORS).sort());

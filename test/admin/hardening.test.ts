@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
 import { rawHttp } from './support/raw-http.ts';
-import { sqliteDb } from './support/sqlite-db.ts';
 
 let t: TestEngine;
 let token: string;
@@ -13,7 +12,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const providerCount = () => (sqliteDb(t.engine.store).prepare('SELECT count(*) AS n FROM providers').get() as { n: number }).n;
+const providerCount = () => t.db.count('providers');
 const port = () => t.engine.http.port;
 
 function expectEnvelope(body: { error?: { request_id?: string } } | undefined, requestId: string | null | undefined, reason: string): void {
@@ -32,14 +31,14 @@ describe('the CSRF case: a cross-site form post carrying the cookie', () => {
     ['a form', 'application/x-www-form-urlencoded'],
     ['no content type at all', undefined],
   ])('%s → 415 UNSUPPORTED_MEDIA_TYPE, nothing written', async (_label, type) => {
-    const before = providerCount();
+    const before = await providerCount();
     const body = JSON.stringify(providerBody({ name: 'planted' }));
     const headers: Record<string, string> = { cookie: `token=${token}`, 'content-length': String(Buffer.byteLength(body)) };
     if (type) headers['content-type'] = type;
     const res = await fetch(`${t.base}/v1.0/providers`, { method: 'POST', headers, body: Buffer.from(body) });
     const json = (await res.json()) as { error?: { reason: string } };
     expect([res.status, json.error?.reason]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
-    expect(providerCount()).toBe(before);
+    expect(await providerCount()).toBe(before);
   });
 
   it('the same request as application/json is what a real client sends, and works', async () => {
@@ -56,11 +55,11 @@ describe('strings: lone surrogates, invalid UTF-8 and control characters → 400
     ['a name with DEL', '{"type":"sip","hostname":"a.com","name":"x\\u007f"}', 'INVALID_ARGUMENT', 'body.name'],
     ['a tech header value with ESC', '{"type":"sip","hostname":"a.com","tech_headers":{"X-A":"\\u001b[31m"}}', 'INVALID_TECH_HEADERS', 'body.tech_headers.X-A'],
   ])('%s', async (_label, raw, reason, field) => {
-    const before = providerCount();
+    const before = await providerCount();
     const r = await t.request('POST', '/v1.0/providers', { raw, token });
     expect([r.status, r.body.error.reason]).toEqual([400, reason]);
     expect(r.body.error.message).toContain(field);
-    expect(providerCount()).toBe(before);
+    expect(await providerCount()).toBe(before);
   });
 
   it('invalid UTF-8 bytes in a name and in a header value', async () => {
@@ -84,7 +83,7 @@ describe('strings: lone surrogates, invalid UTF-8 and control characters → 400
 
 describe('time limits on headers and bodies', () => {
   it('a request whose body never finishes is answered 408 and closed', async () => {
-    const before = providerCount();
+    const before = await providerCount();
     const r = await rawHttp(port(), [
       `POST /v1.0/providers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n`,
       '{"type":"sip",',
@@ -94,7 +93,7 @@ describe('time limits on headers and bodies', () => {
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     expectEnvelope(r.body, r.headers['x-request-id'], 'REQUEST_TIMEOUT');
     expect(r.body.error.status).toBe('DEADLINE_EXCEEDED');
-    expect(providerCount()).toBe(before);
+    expect(await providerCount()).toBe(before);
   });
 
   it('headers that never end are answered 408 and closed (slowloris)', async () => {

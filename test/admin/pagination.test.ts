@@ -7,9 +7,12 @@ const storeInput = (name: string): ProviderInput => ({
 });
 
 let t: TestEngine | undefined;
+let second: TestEngine | undefined;
 afterEach(async () => {
+  await second?.close(true);
   await t?.close();
   t = undefined;
+  second = undefined;
 });
 
 /** Walks every page; returns the ids in order and the tokens seen. */
@@ -47,6 +50,24 @@ describe('pagination', () => {
       const { ids } = await walk(t, '/v1.0/providers', size);
       expect(ids).toEqual([...created].reverse());
     }
+  }, 60_000);
+
+  it('two instances on one database creating rows at once in the same microsecond: every row once, in creation order', async () => {
+    const frozen = Date.UTC(2026, 3, 23, 11) * 1000;
+    t = await startTestEngine({ micros: () => frozen });
+    second = await startTestEngine({ storage: t.storage, micros: () => frozen });
+    const token = await t.login();
+    const made = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? second! : t!).request('POST', '/v1.0/providers', { token, body: providerBody({ name: `p${i}` }) }).then((r) => {
+          expect(r.status).toBe(200);
+          return r.body as { id: string; tm_create: string };
+        }),
+      ),
+    );
+    expect(new Set(made.map((p) => p.tm_create)).size).toBe(60);
+    const newestFirst = [...made].sort((a, b) => (a.tm_create < b.tm_create ? 1 : -1)).map((p) => p.id);
+    for (const [engine, size] of [[t, 7], [second, 25]] as const) expect((await walk(engine, '/v1.0/providers', size)).ids).toEqual(newestFirst);
   }, 60_000);
 
   it('defaults to 100 and treats an out-of-range page_size as 100', async () => {

@@ -4,7 +4,6 @@ import type { DeepPartial } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/config-schema.ts';
 import { startFakeTelnyx, type FakeTelnyx, type FakeTelnyxStep } from '../support/fake-telnyx.ts';
 import { providerBody, startTestEngine, type TestEngine } from './support/admin-harness.ts';
-import { fillDatabase, sqliteDb } from './support/sqlite-db.ts';
 
 const KEY = 'KEY_setup_test_0123456789abcdef';
 const PUBLIC = { host: '203.0.113.7', port: 5080 };
@@ -36,7 +35,7 @@ const setupBody = (over: Record<string, unknown> = {}) => ({
 });
 
 const calls = (f: FakeTelnyx) => f.requests.map((r) => `${r.method} ${r.path.replace(/\/\d+$/, '/:id')}`);
-const providerCount = (e: TestEngine) => (sqliteDb(e.engine.store).prepare('SELECT count(*) AS n FROM providers').get() as { n: number }).n;
+const providerCount = (e: TestEngine) => e.db.count('providers');
 
 describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
   it('creates profile, connection and fqdn, then stores the provider with their ids', async () => {
@@ -69,7 +68,7 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     });
     const stored = await t.request('GET', `/v1.0/providers/${r.body.id}`);
     expect(stored.body).toEqual(r.body);
-    expect(JSON.stringify(sqliteDb(t.engine.store).prepare('SELECT * FROM providers').all())).not.toContain(KEY);
+    expect(JSON.stringify(await t.db.rows('providers'))).not.toContain(KEY);
     expect(t.logs.text()).not.toContain(KEY);
   });
 
@@ -92,7 +91,7 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody(status === 401 ? { credentials: { api_key: 'KEY_wrong' } } : {}) });
     expect([r.status, r.body.error.reason, r.body.error.status]).toEqual([422, 'CARRIER_CREDENTIALS_REJECTED', 'UNPROCESSABLE']);
     expect(calls(fake)).toEqual(['GET /whoami']);
-    expect(providerCount(t)).toBe(0);
+    expect(await providerCount(t)).toBe(0);
     expect(fake.objects()).toEqual({ profiles: [], connections: [], fqdns: [] });
   });
 
@@ -112,7 +111,7 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     const deletes = calls(fake).filter((c) => c.startsWith('DELETE'));
     expect(deletes).toEqual(rollback);
     expect(fake.objects()).toEqual({ profiles: [], connections: [], fqdns: [] });
-    expect(providerCount(t)).toBe(0);
+    expect(await providerCount(t)).toBe(0);
   });
 
   it('a Telnyx that never answers → 503 CARRIER_UNAVAILABLE within the configured timeout, rolled back', async () => {
@@ -122,7 +121,7 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     expect([r.status, r.body.error.reason]).toEqual([503, 'CARRIER_UNAVAILABLE']);
     expect(calls(fake).filter((c) => c.startsWith('DELETE'))).toEqual(['DELETE /outbound_voice_profiles/:id']);
     expect(fake.objects().profiles).toEqual([]);
-    expect(providerCount(t)).toBe(0);
+    expect(await providerCount(t)).toBe(0);
   }, 15_000);
 
   it('without a public SIP address → 409 SETUP_NOT_CONFIGURED, Telnyx not called', async () => {
@@ -148,12 +147,12 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
     const r = await t.request('POST', '/v1.0/providers/setup', { body });
     expect([r.status, r.body.error.reason]).toEqual([status, reason]);
     expect(fake.requests).toEqual([]);
-    expect(providerCount(t)).toBe(0);
+    expect(await providerCount(t)).toBe(0);
   });
 
   it('storing the provider failing after Telnyx succeeded → 500 INTERNAL, and the Telnyx objects are deleted again', async () => {
     const { t, fake } = await start();
-    sqliteDb(t.engine.store).exec("CREATE TRIGGER refuse_providers BEFORE INSERT ON providers BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    await t.db.refuseInserts('providers');
     const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody() });
     expect([r.status, r.body.error.reason]).toEqual([500, 'INTERNAL']);
     expect(r.body.error.message).toContain('deleted again');
@@ -168,28 +167,28 @@ describe('POST /v1.0/providers/setup against a Telnyx-like server', () => {
       `/outbound_voice_profiles/${created.telnyx_profile_id}`,
     ]);
     expect(fake.objects()).toEqual({ profiles: [], connections: [], fqdns: [] });
-    expect(providerCount(t)).toBe(0);
+    expect(await providerCount(t)).toBe(0);
     expect(t.logs.text()).not.toContain(KEY);
   });
 
-  it('a full disk while storing → 503 STORAGE_UNAVAILABLE, the Telnyx objects deleted again; setup works once there is room', async () => {
+  it('the database refusing writes while storing (SQLite: a full disk; PostgreSQL: a read-only database) → 503 STORAGE_UNAVAILABLE, the Telnyx objects deleted again; setup works once writes do', async () => {
     const { t, fake } = await start();
     const big = { detail: 'x'.repeat(1024) };
-    const makeRoom = await fillDatabase(sqliteDb(t.engine.store), async () => {
+    const restoreWrites = await t.db.makeUnwritable(async () => {
       const w = await t.request('POST', '/v1.0/providers', { body: providerBody(big) });
       if (w.status === 200) return true;
       expect([w.status, w.body.error.reason]).toEqual([503, 'STORAGE_UNAVAILABLE']);
       return false;
     });
-    const before = providerCount(t);
+    const before = await providerCount(t);
     const r = await t.request('POST', '/v1.0/providers/setup', { body: setupBody(big) });
     expect([r.status, r.body.error.reason]).toEqual([503, 'STORAGE_UNAVAILABLE']);
     expect(r.body.error.message).toContain('deleted again');
     expect(fake.requests.filter((q) => q.method === 'DELETE')).toHaveLength(3);
     expect(fake.objects()).toEqual({ profiles: [], connections: [], fqdns: [] });
-    expect(providerCount(t)).toBe(before);
+    expect(await providerCount(t)).toBe(before);
 
-    makeRoom();
+    await restoreWrites();
     const again = await t.request('POST', '/v1.0/providers/setup', { body: setupBody(big) });
     expect(again.status).toBe(200);
     expect(fake.objects().fqdns).toHaveLength(1);

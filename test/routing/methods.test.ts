@@ -56,6 +56,6 @@ describe('methods outdial does not take', () => {
     const res = await send('OPTIONS');
     expect(res.status).toBe(200);
     expect(getHeader(res, 'Allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, NOTIFY');
-    expect(getHeader(res, 'Supported')).toBe('timer');
+    expect(getHeader(res, 'Supported')).toBe('timer, 100rel');
   });
 });

@@ -64,7 +64,7 @@ export function providerFromRow(r: ProviderRow): ProviderRecord {
 }
 
 /** The carrier settings an input sets, defaults for the omitted ones; `keptPassword` for an omitted password. */
-function carrierSettingsOf(input: ProviderInput, keptPassword: string): CarrierSettings {
+export function carrierSettingsOf(input: ProviderInput, keptPassword: string): CarrierSettings {
   const username = input.auth_username ?? CARRIER_DEFAULTS.auth_username;
   return {
     auth_username: username,
@@ -84,6 +84,22 @@ const CARRIER_COLUMNS = ['auth_username', 'auth_password_sealed', 'register', 'r
 
 function carrierValues(c: CarrierSettings): Array<string | number> {
   return [c.auth_username, c.auth_password_sealed, c.register ? 1 : 0, c.register_expires, c.leading_plus ? 1 : 0, c.transport, c.max_calls, c.max_cps];
+}
+
+/** The carrier settings as columns (the PostgreSQL store writes the same row shape). */
+export function carrierColumns(c: CarrierSettings): Record<(typeof CARRIER_COLUMNS)[number], string | number> {
+  const values = carrierValues(c);
+  return Object.fromEntries(CARRIER_COLUMNS.map((name, i) => [name, values[i]!])) as Record<(typeof CARRIER_COLUMNS)[number], string | number>;
+}
+
+/**
+ * The registration state a replaced provider keeps (see ProviderStore.replace): none without
+ * `register`, a fresh start when what the registrar's state describes changed.
+ */
+export function registrationAfterReplace(current: ProviderRecord, carrier: CarrierSettings, hostname: string): [RegistrationStatus, string | null] {
+  if (!carrier.register) return ['off', null];
+  if (registrationKey(current) !== registrationKey({ ...carrier, hostname })) return ['registering', null];
+  return [current.registration_status, current.registration_checked_at];
 }
 
 /** What the registrar's state describes: a change to any of these starts registration over. */
@@ -159,12 +175,7 @@ export class SqliteProviderStore implements ProviderStore {
       const carrier = carrierSettingsOf(input, current.auth_password_sealed);
       // Health and registration described the old target (see ProviderStore.replace).
       const targetChanged = current.hostname !== input.hostname || current.transport !== carrier.transport;
-      const next = { ...carrier, hostname: input.hostname };
-      const registration: [RegistrationStatus, string | null] = !carrier.register
-        ? ['off', null]
-        : registrationKey(current) !== registrationKey(next)
-          ? ['registering', null]
-          : [current.registration_status, current.registration_checked_at];
+      const registration = registrationAfterReplace(current, carrier, input.hostname);
       this.conn.db
         .prepare(
           `UPDATE providers SET type = ?, hostname = ?, tech_prefix = ?, tech_postfix = ?, tech_headers = ?, name = ?,

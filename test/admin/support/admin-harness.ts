@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CarrierAdapter } from '../../../src/carrier/carrier.ts';
 import type { Config } from '../../../src/config/config-schema.ts';
 import { loadConfig, type DeepPartial } from '../../../src/config/load-config.ts';
 import { createCapturingLogger } from '../../../src/log/logger.ts';
 import type { MicrosSource } from '../../../src/store/clock.ts';
 import { startEngine, type Engine, type EngineOptions } from '../../../src/engine.ts';
+import { createTestStorage, testDbOf, type StoreChoice, type TestDb, type TestStorage } from './test-storage.ts';
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -21,33 +19,51 @@ export interface Reply {
 export interface TestEngine {
   engine: Engine;
   base: string;
+  /** a temp dir of the test's (the SQLite file's directory) */
   dir: string;
+  /** the SQLite file (with PostgreSQL: a path nothing uses) */
   dbPath: string;
+  /** where the engine keeps its data: pass it to another startTestEngine to share it (a restart, a second instance) */
+  storage: TestStorage;
+  /** the storage, looked at and interfered with the same way on both stores */
+  db: TestDb;
   config: Readonly<Config>;
   logs: ReturnType<typeof createCapturingLogger>;
   printed: string[];
   request(method: string, path: string, opts?: { body?: unknown; raw?: string | Buffer; token?: string | null; headers?: Record<string, string> }): Promise<Reply>;
   login(username?: string, password?: string): Promise<string>;
-  /** Stops the engine and removes the temp dir unless `keepDir`. */
+  /** Stops the engine and removes its storage unless `keepDir` (keep it for a restart). */
   close(keepDir?: boolean): Promise<void>;
 }
 
 export interface StartOptions {
   overrides?: DeepPartial<Config>;
+  /** a SQLite test: the directory of the database file (kept on close) */
   dir?: string;
+  /** the storage of an earlier engine (a restart, or a second instance on the same database) */
+  storage?: TestStorage;
+  /** which store when no storage is given; default OUTDIAL_TEST_STORE (test-storage.ts) */
+  store?: StoreChoice;
+  /** engine test hooks (PostgreSQL change-feed timings, cluster names and timings) */
+  engineOptions?: Pick<EngineOptions, 'feed' | 'cluster'>;
   carriers?: ReadonlyMap<string, CarrierAdapter>;
   micros?: MicrosSource;
   extraEndpoints?: EngineOptions['extraEndpoints'];
 }
 
-/** A real engine on 127.0.0.1:0 with a real SQLite file in a temp dir. */
+/**
+ * A real engine on 127.0.0.1:0 with real storage of its own: a SQLite file in a temp dir, or a
+ * fresh database on a real PostgreSQL server (test-storage.ts).
+ */
 export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngine> {
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'outdial-admin-'));
-  const dbPath = join(dir, 'outdial.db');
+  const storage = opts.storage ?? (await createTestStorage(opts.dir !== undefined ? 'sqlite' : opts.store, opts.dir));
+  const dir = storage.dir;
+  const dbPath = storage.kind === 'sqlite' ? storage.path : `${dir}/unused.db`;
   const config = loadConfig({}, {
     ...opts.overrides,
     http: { ...opts.overrides?.http, host: '127.0.0.1', port: 0 },
-    db: { ...opts.overrides?.db, path: dbPath },
+    // Many engines share one test PostgreSQL (max_connections 50): a few connections each.
+    db: { poolSize: 4, ...opts.overrides?.db, path: dbPath, url: storage.kind === 'postgres' ? storage.database.url : '' },
     admin: { username: ADMIN_USER, password: ADMIN_PASSWORD, ...opts.overrides?.admin },
     // The engine also starts the embedded SIP edge: keep it on loopback and free ports.
     sip: { host: '127.0.0.1', port: 0, ...opts.overrides?.sip },
@@ -57,12 +73,20 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
   });
   const logs = createCapturingLogger('trace');
   const printed: string[] = [];
-  const engine = await startEngine(config, logs.logger, {
-    print: (t) => printed.push(t),
-    carriers: opts.carriers ?? new Map(),
-    ...(opts.micros ? { micros: opts.micros } : {}),
-    ...(opts.extraEndpoints ? { extraEndpoints: opts.extraEndpoints } : {}),
-  });
+  let engine: Engine;
+  try {
+    engine = await startEngine(config, logs.logger, {
+      print: (t) => printed.push(t),
+      carriers: opts.carriers ?? new Map(),
+      ...(opts.micros ? { micros: opts.micros } : {}),
+      ...(opts.extraEndpoints ? { extraEndpoints: opts.extraEndpoints } : {}),
+      ...opts.engineOptions,
+    });
+  } catch (err) {
+    if (!opts.storage && opts.dir === undefined) await storage.remove();
+    throw err;
+  }
+  const db = testDbOf(storage, engine.store);
   const base = `http://127.0.0.1:${engine.http.port}`;
   let cachedToken: string | undefined;
 
@@ -71,6 +95,8 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
     base,
     dir,
     dbPath,
+    storage,
+    db,
     config,
     logs,
     printed,
@@ -110,8 +136,9 @@ export async function startTestEngine(opts: StartOptions = {}): Promise<TestEngi
       return j.token;
     },
     async close(keepDir = false) {
+      await db.close();
       await engine.close();
-      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) await storage.remove();
     },
   };
   return t;
