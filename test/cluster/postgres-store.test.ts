@@ -6,12 +6,17 @@
  * behaviour on PostgreSQL is the admin contract suite's (test/admin, project admin-postgres).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StartupError } from '../../src/errors.ts';
 import { createCapturingLogger } from '../../src/log/logger.ts';
 import type { RoutingChange } from '../../src/routing/model.ts';
+import { SecretBox } from '../../src/secrets/secret-box.ts';
+import { storedSigningKey } from '../../src/secrets/signing-key.ts';
 import { ChangeFeed } from '../../src/store/postgres/postgres-change-feed.ts';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/postgres-migrations.ts';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts';
@@ -179,6 +184,51 @@ describe('rows', () => {
     expect(Object.keys((await store.providers.get(p.id))!.metadata)).toEqual(['z', 'a']);
     const c = await admin(db.adminUrl);
     await expect(c.query("INSERT INTO routes VALUES ('r', 'c', '', '', 'no-such-provider', 1, 'all', 'a', 'a', 'a')")).rejects.toThrow(/foreign key/);
+  });
+});
+
+describe('carrier settings and secrets (migration 4, docs/api.md §20)', () => {
+  it('keep every carrier field and the registration state; the change feed carries them to other instances', async () => {
+    const db = await database();
+    const [a, b] = [await open(db.url), await open(db.url)];
+    const atB = listen(b.store);
+    const p = await a.store.providers.create(
+      provider({ auth_username: 'u', auth_password_sealed: 'sb1.opaque', register: true, register_expires: 120, leading_plus: false, transport: 'tcp', max_calls: 3, max_cps: 2.5 }),
+    );
+    expect(p).toMatchObject({ auth_username: 'u', auth_password_sealed: 'sb1.opaque', register: true, register_expires: 120, registration_status: 'registering', leading_plus: false, transport: 'tcp', max_calls: 3, max_cps: 2.5 });
+    await a.store.providers.setRegistration(p.id, 'registered', '2026-01-01T00:00:00.000000Z');
+    const got = (await b.store.providers.get(p.id))!;
+    expect(got).toMatchObject({ registration_status: 'registered', registration_checked_at: '2026-01-01T00:00:00.000000Z', tm_update: p.tm_update });
+    // omitted password kept; a changed registration target starts over
+    const replaced = await a.store.providers.replace(p.id, provider({ hostname: 'other.example.com', auth_username: 'u', register: true, register_expires: 120 }));
+    expect(replaced).toMatchObject({ auth_password_sealed: 'sb1.opaque', registration_status: 'registering', registration_checked_at: null, leading_plus: true, transport: 'udp', max_calls: 0, max_cps: 0 });
+    // the other instance's dial plan follows: the last row it hears is the committed one, carrier fields and all
+    const lastAtB = () => atB.filter((x): x is Extract<RoutingChange, { kind: 'provider' }> => x.kind === 'provider' && x.row.id === p.id).at(-1)?.row;
+    await until(() => lastAtB()?.hostname === 'other.example.com', 5000, 'the other instance to hear the replace');
+    expect(lastAtB()).toEqual(replaced);
+    const c = await admin(db.adminUrl);
+    await expect(c.query('UPDATE providers SET transport = $1 WHERE id = $2', ['sctp', p.id])).rejects.toThrow(/check constraint/);
+  });
+
+  it('settings: instances putting a value at once agree on one; a clear signing key from before encryption is sealed and removed from the table file', async () => {
+    const db = await database();
+    const [a, b] = [await open(db.url), await open(db.url)];
+    const agreed = await Promise.all([a.store.settings.putIfAbsent('k', 'from a'), b.store.settings.putIfAbsent('k', 'from b')]);
+    expect(agreed[0]).toBe(agreed[1]);
+
+    const clear = `clear-signing-key-${Date.now()}-0123456789abcdef`;
+    const c = await admin(db.adminUrl);
+    await c.query("INSERT INTO settings (key, value) VALUES ('jwt_secret', $1)", [clear]);
+    const box = new SecretBox(randomBytes(32));
+    expect(await storedSigningKey(a.store.settings, box, a.log.logger)).toBe(clear); // tokens signed before stay valid
+    expect(await b.store.settings.get('jwt_secret')).toBeUndefined();
+    expect(box.open((await b.store.settings.get('jwt_secret_sealed'))!, 'jwt_secret')).toBe(clear);
+    expect(await storedSigningKey(b.store.settings, box, b.log.logger)).toBe(clear);
+    expect(a.log.lines.some((l) => l.msg === 'settings table not vacuumed')).toBe(false);
+    // VACUUM FULL rewrote the table: its file holds the sealed key only (the WAL keeps the old row until recycled)
+    await c.query('CHECKPOINT');
+    const file = (await c.query<{ p: string }>("SELECT pg_relation_filepath('settings') AS p")).rows[0]!.p;
+    expect(readFileSync(join(server.dir, 'data', file)).includes(Buffer.from(clear))).toBe(false);
   });
 });
 
