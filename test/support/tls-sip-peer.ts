@@ -14,7 +14,16 @@ export interface TlsCarrierOptions {
   key: Buffer;
   /** final status for an INVITE (default 200, with SDP and a Contact over TLS) */
   inviteStatus?: number;
+  /**
+   * Early media sent reliably first (RFC 3262): a 183 with SDP, `Require: 100rel` and `RSeq: 1`,
+   * and the final response only after its PRACK (RAck `1 <CSeq> INVITE`) was answered.
+   */
+  reliableEarlyMedia?: boolean;
+  /** the SDP of the 183 and the 200 (default: PCMU on port 40002) */
+  sdp?: string;
 }
+
+const CARRIER_SDP = 'v=0\r\no=c 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\n';
 
 export class TlsSipCarrier {
   readonly received: Array<{ msg: SipMessage; connection: number }> = [];
@@ -66,20 +75,53 @@ export class TlsSipCarrier {
     });
   }
 
+  /** INVITEs whose final response waits for the PRACK of their reliable 183, by Call-ID. */
+  private readonly awaitingPrack = new Map<string, SipRequest>();
+
   private answer(socket: tls.TLSSocket, req: SipRequest, opts: TlsCarrierOptions): void {
     if (req.method === 'ACK') return;
     const send = (res: SipResponse): void => void socket.write(serializeMessage(res));
+    if (req.method === 'PRACK') {
+      const callId = getHeader(req, 'Call-ID') ?? '';
+      const invite = this.awaitingPrack.get(callId);
+      const cseq = invite ? (getHeader(invite, 'CSeq') ?? '').split(/\s+/)[0] : undefined;
+      if (!invite || (getHeader(req, 'RAck') ?? '').trim().split(/\s+/).join(' ') !== `1 ${cseq} INVITE`) {
+        send(createResponse(req, 481, 'Call/Transaction Does Not Exist', 'carrier'));
+        return;
+      }
+      this.awaitingPrack.delete(callId);
+      send(createResponse(req, 200, 'OK', 'carrier'));
+      this.finalAnswer(send, invite, opts);
+      return;
+    }
     if (req.method !== 'INVITE') {
       send(createResponse(req, 200, 'OK', 'carrier'));
       return;
     }
     send(createResponse(req, 100, 'Trying'));
+    if (opts.reliableEarlyMedia) {
+      const early = createResponse(req, 183, 'Session Progress', 'carrier');
+      early.headers.push(
+        { name: 'Contact', value: `<sip:carrier@127.0.0.1:${this.port};transport=tls>` },
+        { name: 'Require', value: '100rel' },
+        { name: 'RSeq', value: '1' },
+        { name: 'Content-Type', value: 'application/sdp' },
+      );
+      early.body = Buffer.from(opts.sdp ?? CARRIER_SDP);
+      this.awaitingPrack.set(getHeader(req, 'Call-ID') ?? '', req);
+      send(early);
+      return;
+    }
+    this.finalAnswer(send, req, opts);
+  }
+
+  private finalAnswer(send: (res: SipResponse) => void, req: SipRequest, opts: TlsCarrierOptions): void {
     const status = opts.inviteStatus ?? 200;
     const res = createResponse(req, status, undefined, 'carrier');
     if (status < 300) {
       res.headers.push({ name: 'Contact', value: `<sip:carrier@127.0.0.1:${this.port};transport=tls>` });
       res.headers.push({ name: 'Content-Type', value: 'application/sdp' });
-      res.body = Buffer.from('v=0\r\no=c 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\n');
+      res.body = Buffer.from(opts.sdp ?? CARRIER_SDP);
     }
     send(res);
   }
