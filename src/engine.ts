@@ -5,6 +5,7 @@ import { dialRouteEndpoints } from './admin/dialroute-endpoints.ts';
 import { startCallApp, type CallApp } from './call/call-app.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
+import type { WireLink } from './edge/wire/wire-link.ts';
 import { generatePassword, hashPassword } from './admin/auth/password.ts';
 import { createTokenSigner } from './admin/auth/token.ts';
 import type { CarrierAdapter } from './carrier/carrier.ts';
@@ -79,6 +80,7 @@ async function startSip(
 ): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
   let edge: RunningEdge | undefined;
   let drachtio: { host: string; port: number; secret: string };
+  let link: WireLink | undefined;
   if (config.drachtio.address !== '') {
     const i = config.drachtio.address.lastIndexOf(':');
     drachtio = {
@@ -98,12 +100,15 @@ async function startSip(
     });
     logger.info({ sip: edge.sipAddress, wire: edge.wireAddress }, 'embedded SIP edge listening');
     drachtio = { ...edge.wireAddress, secret };
+    // docs/performance.md §2: the app talks to the embedded edge in process, not over TCP
+    link = edge.link;
   }
   try {
     const calls = await startCallApp({
       routing: config.routing,
       sip: config.sip,
       drachtio,
+      ...(link ? { link } : {}),
       dialPlan,
       logger,
       // The prober does not wait for the write; a failed one is logged and the next probe retries.
