@@ -225,6 +225,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
       closed = true;
       await prober?.close();
       isConnected = false;
+      metrics.close();
       disconnectSrf(srf);
     },
   };

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallRecord } from './call-record.ts';
+import { EventLoopDelay, registerEventLoopDelay, type DelaySnapshot } from '../metrics/event-loop-delay.ts';
 
 /**
  * Prometheus metrics for the call path, fed from the same record the call log line is written
@@ -10,6 +11,9 @@ export class CallMetrics {
   private readonly calls: Counter<'outcome' | 'status'>;
   private readonly attempts: Counter<'provider_id' | 'status'>;
   private readonly setup: Histogram;
+  private readonly loopDelay = new EventLoopDelay();
+  /** event-loop delay of threads other than this one (the edge worker), by name */
+  private readonly otherThreads = new Map<string, () => Promise<DelaySnapshot | undefined>>();
 
   constructor(activeCalls: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'outdial_' });
@@ -31,6 +35,14 @@ export class CallMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
+    // docs/performance.md §7
+    registerEventLoopDelay(
+      this.registry,
+      new Map<string, () => DelaySnapshot | undefined | Promise<DelaySnapshot | undefined>>([
+        ['main', () => this.loopDelay.snapshot()],
+        ['edge', async () => this.otherThreads.get('edge')?.()],
+      ]),
+    );
     new Gauge({
       name: 'outdial_active_calls',
       help: 'calls being routed or connected right now',
@@ -39,6 +51,15 @@ export class CallMetrics {
         this.set(activeCalls());
       },
     });
+  }
+
+  /** Reports another thread's event-loop delay under `thread` (the edge worker). */
+  addThread(thread: 'edge', snapshot: () => Promise<DelaySnapshot | undefined>): void {
+    this.otherThreads.set(thread, snapshot);
+  }
+
+  close(): void {
+    this.loopDelay.close();
   }
 
   callEnded(record: CallRecord): void {
