@@ -143,7 +143,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       store,
       tokens,
       carriers: options.carriers ?? defaultCarriers(config),
-      extraEndpoints: [dialRouteEndpoints(() => plan.current()), ...(options.extraEndpoints ?? [])],
+      extraEndpoints: [dialRouteEndpoints(() => plan.current(), (id) => store.routes.get(id)), ...(options.extraEndpoints ?? [])],
       metrics: sip.calls.metrics.registry,
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError } from '../errors.ts';
 import type { DialPlanSnapshot } from '../routing/dial-plan.ts';
 import { previewAttempts } from '../routing/dial-route-preview.ts';
-import { DEFAULT_CUSTOMER_ID } from '../routing/model.ts';
+import { DEFAULT_CUSTOMER_ID, type RouteRecord } from '../routing/model.ts';
 import { Provider, Route, SECURITY, Uuid, errorResponses } from './schemas.ts';
 
 const DialRouteQuery = Type.Object({
@@ -24,7 +24,7 @@ const DialRoute = Type.Object({
  * `GET /v1.0/dialroutes`: the attempts the SIP engine would make right now, finished by the same
  * `finalAttempt` over the same in-memory snapshot the call path uses.
  */
-export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot): FastifyPluginAsyncTypebox {
+export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot, routeById: (id: string) => Promise<RouteRecord | undefined>): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/dialroutes', {
       schema: {
@@ -41,13 +41,15 @@ export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot): FastifyPlu
         throw new ApiError('INVALID_ARGUMENT', 'target must be + and 1..15 digits');
       }
       const customer = request.query.customer_id?.toLowerCase() ?? DEFAULT_CUSTOMER_ID;
-      const result = previewAttempts(snapshot(), target, customer).map((a) => ({
-        route: a.route,
-        provider: a.provider,
-        request_uri: a.requestUri,
-        headers: Object.fromEntries(a.headers.map((h) => [h.name, h.value])),
-        codecs: [...a.codecs],
-      }));
+      const attempts = previewAttempts(snapshot(), target, customer);
+      // The snapshot keeps only what routing reads of a route (docs/performance.md §4); the
+      // preview shows the whole row. One deleted since the snapshot was taken is left out.
+      const rows = await Promise.all(attempts.map((a) => routeById(a.route.id)));
+      const result = attempts.flatMap((a, i) => {
+        const route = rows[i];
+        if (route === undefined) return [];
+        return [{ route, provider: a.provider, request_uri: a.requestUri, headers: Object.fromEntries(a.headers.map((h) => [h.name, h.value])), codecs: [...a.codecs] }];
+      });
       return { result };
     });
   };

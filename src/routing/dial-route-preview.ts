@@ -1,7 +1,7 @@
 import { splitCodecList } from './codec-filter.ts';
-import { planAttempts, type DialPlanSnapshot } from './dial-plan.ts';
+import { planAttempts, type DialPlanSnapshot, type RouteRef } from './dial-plan.ts';
 import { applyHeaderPolicy, type HeaderGetter, type HeaderPolicy, type SipHeader } from './header-policy.ts';
-import type { ProviderRecord, RouteRecord } from './model.ts';
+import type { ProviderRecord } from './model.ts';
 import { buildRequestUri } from './request-uri.ts';
 
 /**
@@ -10,7 +10,8 @@ import { buildRequestUri } from './request-uri.ts';
  * finalAttempt, so the preview cannot drift from what calls send.
  */
 export interface Attempt {
-  readonly route: RouteRecord;
+  /** what the snapshot keeps of the route (docs/performance.md §4); the full row is in the store */
+  readonly route: RouteRef;
   readonly provider: ProviderRecord;
   readonly requestUri: string;
   /** the provider's codec list (as stored, in order; matched case-insensitively); empty = SDP passed unchanged. */
