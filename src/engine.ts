@@ -6,6 +6,7 @@ import { startCallApp, type CallApp } from './call/call-app.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
 import type { WireLink } from './edge/wire/wire-link.ts';
+import { startEdgeThread, type ThreadedEdge } from './edge/edge-thread.ts';
 import { generatePassword, hashPassword } from './admin/auth/password.ts';
 import { createTokenSigner } from './admin/auth/token.ts';
 import type { CarrierAdapter } from './carrier/carrier.ts';
@@ -68,6 +69,9 @@ export async function bootstrapAdmin(store: Store, config: Readonly<Config>, log
   }
 }
 
+/** The embedded edge as the engine uses it, in this thread or in a worker. */
+type SipEdge = Pick<RunningEdge, 'sipAddress' | 'wireAddress' | 'link' | 'close'> & { stats(): EdgeStats | undefined };
+
 /**
  * The SIP side: the embedded edge (unless an external drachtio-server is configured) and the
  * drachtio-srf call-routing application connected to it.
@@ -77,8 +81,9 @@ async function startSip(
   logger: Logger,
   dialPlan: DialPlanCache,
   store: Store,
-): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
-  let edge: RunningEdge | undefined;
+): Promise<{ edge: SipEdge | undefined; calls: CallApp }> {
+  let edge: SipEdge | undefined;
+  let threaded: ThreadedEdge | undefined;
   let drachtio: { host: string; port: number; secret: string };
   let link: WireLink | undefined;
   if (config.drachtio.address !== '') {
@@ -91,13 +96,15 @@ async function startSip(
   } else {
     // Embedded: the wire secret only has to be shared within this process.
     const secret = config.edge.secret || randomBytes(24).toString('base64url');
-    edge = await startEdge({
+    const edgeOptions = {
       sip: config.sip,
-      wire: { ...config.edge, secret },
-      logger,
+      wire: { host: config.edge.host, port: config.edge.port, secret },
       // docs/edge.md §8: the platforms that may place calls, refused before any transaction otherwise
       untrusted: { trustedSources: config.routing.trustedSources, action: config.sip.untrustedAction },
-    });
+    };
+    // docs/performance.md §3: OUTDIAL_EDGE_THREAD=on puts the edge on a second core
+    if (config.edge.thread === 'on') edge = threaded = await startEdgeThread(edgeOptions, config.log.level);
+    else edge = await startEdge({ ...edgeOptions, logger });
     logger.info({ sip: edge.sipAddress, wire: edge.wireAddress }, 'embedded SIP edge listening');
     drachtio = { ...edge.wireAddress, secret };
     // docs/performance.md §2: the app talks to the embedded edge in process, not over TCP
@@ -118,6 +125,8 @@ async function startSip(
         });
       },
     });
+    const worker = threaded;
+    if (worker) calls.metrics.addThread('edge', async () => (await worker.snapshot())?.delay);
     return { edge, calls };
   } catch (err) {
     await edge?.close();
@@ -129,7 +138,7 @@ async function startSip(
 export async function startEngine(config: Readonly<Config>, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
   const store = await openStore({ path: config.db.path, busyTimeoutMs: config.db.busyTimeoutMs, logger, ...(options.micros ? { micros: options.micros } : {}) });
   let admin: FastifyInstance | undefined;
-  let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
+  let sip: { edge: SipEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;
   try {
     const plan = await DialPlanCache.load(store, logger);
