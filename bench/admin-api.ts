@@ -1,5 +1,5 @@
 /**
- * Admin API throughput with autocannon (in this process) against a separate `outdial start`:
+ * Measurement "admin": admin API throughput with autocannon (in this process) against a separate `outdial start`:
  * GET /healthz (no auth; one trivial `SELECT 1`) as the baseline, an authenticated
  * GET /v1.0/providers, and an authenticated POST /v1.0/routes (a write, which also makes outdial
  * rebuild its in-memory dial plan). Fixed connection count and duration for each.
@@ -7,9 +7,12 @@
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { round } from './call-throughput.ts';
-import { DEFAULT_CUSTOMER_ID, provisionCarrier, startOutdial } from './outdial-process.ts';
-import { cpuSeconds } from './proc-stats.ts';
+import { round } from './lib/call-load.ts';
+import type { GoalRow } from './lib/goals.ts';
+import { measurement } from './lib/measurement.ts';
+import { DEFAULT_CUSTOMER_ID, provisionCarrier, startOutdial } from './lib/outdial-process.ts';
+import { cpuSeconds } from './lib/proc-stats.ts';
+import { fmt, table } from './lib/report.ts';
 
 export interface AdminEndpointResult {
   name: string;
@@ -104,3 +107,19 @@ async function countRoutes(api: (m: string, u: string) => Promise<unknown>): Pro
   }
   return count;
 }
+
+export const adminApiMeasurement = measurement<AdminApiResult>({
+  name: 'admin',
+  title: 'Admin API (autocannon, in the bench process)',
+  byDefault: true,
+  run: (ctx) => measureAdminApi(ctx.runDir, ctx.plan.admin),
+  render(r) {
+    return `${table(
+      ['endpoint', 'connections', 'duration', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'outdial CPU s / 1000 req'],
+      r.endpoints.map((e) => [`${e.name}: ${e.method} ${e.path}`, e.connections, `${e.durationSec} s`, e.requests, fmt(e.requestsPerSec), e.latencyMs.median, e.latencyMs.p99, e.non2xx, e.errors, fmt(e.cpuSecPer1000Requests, 3)]),
+    )}\n\nRoutes in the table after the POST run: ${r.routesAtEnd}`;
+  },
+  goals(): GoalRow[] {
+    return [];
+  },
+});

@@ -1,5 +1,5 @@
 /**
- * Where outdial's CPU goes on the per-call path: `outdial start` under `node --cpu-prof`, a fixed
+ * Measurement "profile": where outdial's CPU goes on the per-call path: `outdial start` under `node --cpu-prof`, a fixed
  * call load (after a warm-up), then the .cpuprofile V8 writes at exit is summed by self time per
  * function, per file and per area (outdial's own code by directory, each npm package, Node's
  * internals, GC). Only samples taken while the load ran are counted: V8 stamps samples with the
@@ -7,12 +7,15 @@
  *
  * Also usable on any profile: node --import tsx bench/cpu-profile.ts file.cpuprofile
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runStep, round, type StepResult } from './call-throughput.ts';
-import { REPO_ROOT, provisionCarrier, startOutdial } from './outdial-process.ts';
-import { cpuSeconds } from './proc-stats.ts';
+import { runStep, round, type StepResult } from './lib/call-load.ts';
+import type { GoalRow } from './lib/goals.ts';
+import { measurement } from './lib/measurement.ts';
+import { REPO_ROOT, provisionCarrier, startOutdial } from './lib/outdial-process.ts';
+import { cpuSeconds } from './lib/proc-stats.ts';
+import { fmt, table } from './lib/report.ts';
 
 interface CallFrame {
   functionName: string;
@@ -185,6 +188,32 @@ export async function profileCallPath(runDir: string, opts: { rate: number; call
   const { platform: _p, carrier: _c, ...rest } = step;
   return { rate: opts.rate, calls: opts.calls, holdMs: opts.holdMs, profileFile, step: rest, summary: summarizeCpuProfile(profile, window) };
 }
+
+export const cpuProfileMeasurement = measurement<CpuProfileResult>({
+  name: 'profile',
+  title: 'CPU profile of the call path (node --cpu-prof)',
+  byDefault: true,
+  async run(ctx) {
+    const r = await profileCallPath(ctx.runDir, { ...ctx.plan.profile, holdMs: ctx.plan.holdMs, warmupCalls: ctx.plan.warmup.calls });
+    const kept = `${ctx.outStem}.cpuprofile`;
+    mkdirSync(path.dirname(kept), { recursive: true });
+    copyFileSync(r.profileFile, kept);
+    return { ...r, profileFile: path.relative(REPO_ROOT, kept) };
+  },
+  render(p) {
+    const s = p.summary;
+    const lines = (title: string, list: CostLine[]) => `${title}\n\n${table(['share', 'self ms', 'name'], list.slice(0, 15).map((l) => [`${fmt(l.percent)} %`, fmt(l.ms), l.name]))}`;
+    return [
+      `${p.calls} calls at ${p.rate} cps, hold ${p.holdMs} ms; ${fmt(s.busyMs, 0)} ms busy on the main thread, ${fmt(s.idleMs, 0)} ms idle. Profile: ${p.profileFile} (open in Chrome DevTools → Performance).`,
+      lines('By area (native frames charged to their caller):', s.byArea),
+      lines('By function:', s.byFunction),
+      lines('By outdial/package file that caused the work (Node internals folded in):', s.byAppFile),
+    ].join('\n\n');
+  },
+  goals(): GoalRow[] {
+    return [];
+  },
+});
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const file = process.argv[2];

@@ -1,77 +1,68 @@
 /**
- * Post-dial delay added by the system under test: from the moment the platform's INVITE leaves
- * to the moment the carrier receives its INVITE, per call, from the timestamps sipp writes in its
- * -trace_msg logs (microseconds, wall clock; both sipp processes run on this machine, so their
- * clocks are the same clock). outdial makes a new Call-ID for the carrier leg, so the two INVITEs
- * of a call are paired by X-Bench-Seq (the platform's call number), which outdial passes through
- * (OUTDIAL_PASS_HEADERS=X-Bench-Seq). sipp stamps a message when it logs it, just after sending or
- * receiving it, on both sides alike; the direct baseline shows what that and the harness add.
+ * Measurement "pdd": post-dial delay added by `outdial start` at 100 cps (platform INVITE sent →
+ * carrier INVITE received, from both sipps' message traces, lib/invite-delay.ts), beside the
+ * same calls sipp → sipp with no hop. Added = outdial − direct, per percentile.
+ * Goal (issue 14): added p99 < 2 ms.
  */
-import { readFileSync } from 'node:fs';
-import { runStep, type StepPlan, type StepResult } from './call-throughput.ts';
-import { summarize, type Summary } from './summary-stats.ts';
+import { judge, notMeasured, type GoalRow } from './lib/goals.ts';
+import { measurePostDialDelay, type PostDialDelayResult } from './lib/invite-delay.ts';
+import { measurement } from './lib/measurement.ts';
+import { fmt, table } from './lib/report.ts';
+import { outdialPlan } from './throughput.ts';
 
-export interface PostDialDelayResult {
-  name: string;
-  rate: number;
-  calls: number;
-  /** calls whose two INVITEs were both found and paired */
-  paired: number;
-  /** INVITE sent by the platform → INVITE received by the carrier, in milliseconds */
-  delayMs: Summary;
-  step: Omit<StepResult, 'platform' | 'carrier'>;
+export interface PddResult {
+  direct: PostDialDelayResult;
+  outdial: PostDialDelayResult;
+  addedP99Ms: number;
+  addedMedianMs: number;
 }
 
-/** sipp's block separator: a dashed line, then `YYYY-MM-DD HH:MM:SS.uuuuuu`. */
-const BLOCK = /^-{10,} (\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{6})\s*$/;
+/** Drops the per-call pairs (kept out of the JSON: thousands of rows). */
+export function withoutPairs<T extends { delays?: unknown }>(r: T): Omit<T, 'delays'> {
+  const { delays: _d, ...rest } = r;
+  return rest;
+}
 
-/**
- * The first INVITE per X-Bench-Seq in a sipp message log that was `direction` (sent/received),
- * as microseconds since the epoch (local time, the same for both logs).
- */
-export function inviteTimes(log: string, direction: 'sent' | 'received'): Map<string, number> {
-  const times = new Map<string, number>();
-  const lines = log.split('\n');
-  let stamp: number | undefined;
-  let blockDirection: string | undefined;
-  let isInvite = false;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const m = BLOCK.exec(line);
-    if (m) {
-      const [, date, h, min, sec, micros] = m;
-      stamp = Date.parse(`${date}T${h}:${min}:${sec}`) * 1000 + Number(micros);
-      const next = lines[i + 1] ?? '';
-      blockDirection = /message sent/.test(next) ? 'sent' : /message received/.test(next) ? 'received' : undefined;
-      isInvite = false;
-      continue;
+export function pddRow(p: PostDialDelayResult): Array<string | number> {
+  return [p.name, `${p.rate} cps`, `${p.paired}/${p.calls}`, fmt(p.delayMs.median, 3), fmt(p.delayMs.p90, 3), fmt(p.delayMs.p99, 3), fmt(p.delayMs.max, 3), p.step.clean ? 'yes' : `no: ${p.step.problems.join('; ')}`];
+}
+
+export const PDD_HEADER = ['path', 'rate', 'paired', 'median ms', 'p90 ms', 'p99 ms', 'max ms', 'clean'];
+
+export const postDialDelayMeasurement = measurement<PddResult>({
+  name: 'pdd',
+  title: 'Post-dial delay (platform INVITE sent → carrier INVITE received)',
+  byDefault: true,
+  async run(ctx) {
+    const { rate, calls } = ctx.plan.pdd;
+    const direct = withoutPairs(await measurePostDialDelay({ name: 'direct', dir: ctx.runDir, route: async (port) => ({ host: '127.0.0.1', port }), pauseMs: 0 }, rate, calls));
+    const o = await outdialPlan(ctx, 'pdd-outdial');
+    let outdial: PostDialDelayResult;
+    try {
+      outdial = withoutPairs(await measurePostDialDelay({ ...o.plan, name: 'outdial', pauseMs: 0 }, rate, calls));
+    } finally {
+      await o.stop();
     }
-    if (stamp === undefined) continue;
-    if (line.startsWith('INVITE ')) isInvite = true;
-    const seq = /^X-Bench-Seq:\s*(\d+)/i.exec(line);
-    if (seq && isInvite && blockDirection === direction && !times.has(seq[1]!)) times.set(seq[1]!, stamp);
-  }
-  return times;
-}
-
-export async function measurePostDialDelay(plan: StepPlan, rate: number, calls: number): Promise<PostDialDelayResult> {
-  const step = await runStep({ ...plan, traceMessages: true }, rate, calls);
-  const sent = inviteTimes(readFileSync(step.platformMessages ?? '', 'utf8'), 'sent');
-  const received = inviteTimes(readFileSync(step.carrierMessages ?? '', 'utf8'), 'received');
-  const delays: number[] = [];
-  for (const [seq, at] of sent) {
-    const got = received.get(seq);
-    if (got !== undefined) delays.push((got - at) / 1000);
-  }
-  const { platform: _p, carrier: _c, ...rest } = step;
-  const s = summarize(delays);
-  const r3 = (n: number) => Math.round(n * 1000) / 1000;
-  return {
-    name: plan.name,
-    rate,
-    calls,
-    paired: delays.length,
-    delayMs: { n: s.n, min: r3(s.min), median: r3(s.median), p90: r3(s.p90), p99: r3(s.p99), max: r3(s.max), mean: r3(s.mean) },
-    step: rest,
-  };
-}
+    const r3 = (n: number) => Math.round(n * 1000) / 1000;
+    return { direct, outdial, addedP99Ms: r3(outdial.delayMs.p99 - direct.delayMs.p99), addedMedianMs: r3(outdial.delayMs.median - direct.delayMs.median) };
+  },
+  render(r) {
+    return `${table(PDD_HEADER, [pddRow(r.direct), pddRow(r.outdial)])}\n\nAdded by outdial (outdial − direct): median ${fmt(r.addedMedianMs, 3)} ms, p99 ${fmt(r.addedP99Ms, 3)} ms. sipp stamps a message when it logs it, on both sides alike: the direct row is the harness's own share.`;
+  },
+  goals(r, _ctx, why): GoalRow[] {
+    const g = { issue: '#14', goal: 'post-dial delay added, p99 at 100 cps', target: '< 2 ms' };
+    if (!r) return notMeasured([g], why);
+    g.goal = `post-dial delay added, p99 at ${r.outdial.rate} cps`;
+    const unpaired = r.outdial.paired < r.outdial.calls ? `only ${r.outdial.paired}/${r.outdial.calls} calls paired` : undefined;
+    return [{
+      ...g,
+      measured: `${fmt(r.addedP99Ms, 3)} ms added (outdial p99 ${fmt(r.outdial.delayMs.p99, 3)} ms at ${r.outdial.rate} cps)`,
+      baseline: `direct p99 ${fmt(r.direct.delayMs.p99, 3)} ms`,
+      ratio: '–',
+      verdict: unpaired ? 'FAIL' : judge(r.addedP99Ms, '<', 2),
+      ...(unpaired ? { note: unpaired } : {}),
+      value: r.addedP99Ms,
+      baselineValue: r.direct.delayMs.p99,
+    }];
+  },
+});

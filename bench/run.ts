@@ -1,220 +1,164 @@
 /**
- * `npm run bench`: every outdial benchmark in one bounded run on loopback, each beside its
- * baseline, then a table on stdout and the whole result as JSON in bench/out/<timestamp>.json.
+ * `npm run bench`: every outdial measurement in one bounded run on loopback, each beside its
+ * baseline in the same run, then the goal table and one section per measurement on stdout, and
+ * the whole result as JSON in bench/out/<timestamp>.json. See USAGE below and README §Benchmarks.
  *
- *   npm run bench                          everything (about 6 minutes on 2 cores)
- *   npm run bench -- --only=throughput,pdd  a subset: throughput, cpu, pdd, kamailio, memory,
- *                                          dialplan, admin, profile
- *   npm run bench -- --dialplan-max=100000  skip the 1M-route dial plan (the slowest part)
- *   npm run bench -- --keep-dir             keep the run directory (sipp statistics, traces)
- *
- * Every child process (outdial, sipp, kamailio, the dial-plan child) is stopped at the end, on a
- * failed section, and on Ctrl-C. A failed section is reported and the others still run; the
- * exit code is then 1.
+ * Every child process (outdial, sipp, kamailio, PostgreSQL, the dial-plan and lock-holder
+ * children) is stopped at the end, on a failed section and on Ctrl-C. A failed section is
+ * reported and the others still run; the exit code is then 1.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { measureAdminApi } from './admin-api.ts';
-import { runStep, runSteps, type StepPlan } from './call-throughput.ts';
-import { installCleanupHandlers, stopAllChildren } from './child-processes.ts';
-import { profileCallPath } from './cpu-profile.ts';
-import { runDialPlanScale } from './dial-plan-scale.ts';
-import { kamailioBinary, startKamailio, type KamailioPeer } from './kamailio-peer.ts';
-import { measureMemoryPerCall } from './memory-per-call.ts';
-import { REPO_ROOT, provisionCarrier, startOutdial, type OutdialProcess } from './outdial-process.ts';
-import { measurePostDialDelay } from './post-dial-delay.ts';
-import { cpuSeconds, groupCpuSeconds } from './proc-stats.ts';
-import { describeMachine, renderReport, type BenchReport } from './report.ts';
+import { detectCapabilities } from './lib/capabilities.ts';
+import { installCleanupHandlers, stopAllChildren } from './lib/child-processes.ts';
+import type { GoalRow } from './lib/goals.ts';
+import { ensureKamailio } from './lib/kamailio.ts';
+import type { BenchContext, Measurement } from './lib/measurement.ts';
+import { REPO_ROOT } from './lib/outdial-process.ts';
+import { FULL_PLAN, QUICK_PLAN, type Plan } from './lib/plan.ts';
+import { describeMachine, firstLine, renderReport, type BenchReport } from './lib/report.ts';
+import { MEASUREMENTS } from './measurements.ts';
 
-const SECTIONS = ['throughput', 'cpu', 'pdd', 'kamailio', 'memory', 'dialplan', 'admin', 'profile'] as const;
-type Section = (typeof SECTIONS)[number];
+const USAGE = `usage: npm run bench -- [options]
 
-/** The load plan: fixed here so that runs compare. */
-const PLAN = {
-  /** call hold time (ACK → BYE) for throughput, CPU and profile runs */
-  holdMs: 1000,
-  /** rates double from startRate up to maxRate until a step is not clean, then bisect refineSteps times */
-  steps: { startRate: 100, maxRate: 3200, secondsPerStep: 4, refineSteps: 2 },
-  warmupCalls: 600,
-  cpu: { rate: 200, calls: 2000 },
-  pdd: { rate: 20, calls: 400 },
-  memory: { heldCalls: 500, rampRate: 100, holdMs: 15000, warmupCalls: 300 },
-  admin: { connections: 10, durationSec: 5 },
-  profile: { rate: 300, calls: 3000 },
-  dialPlanRoutes: [1_000, 100_000, 1_000_000],
-};
+  (no option)            every default measurement, full counts (13-16 minutes on 2 cores)
+  --quick                every default measurement with tiny counts: a smoke of the instrument
+                         (2-4 minutes; add --only=kamailio-throughput for the on-request one)
+  --only=a,b             just these measurements; --skip=a,b: all default ones but these
+  --soak-seconds=N       seconds per soak rate (default 120; issue 14's soak is 600)
+  --dialplan-max=N       leave out dial-plan tables above N routes (1M is the goal's size)
+  --workers-var=NAME     outdial's worker-count variable, if detection misses it
+  --no-install           do not apt-get install kamailio when it is missing
+  --keep-dir             keep the run directory (sipp statistics, traces, logs)
+  --self-check           check the bench's own parsing, verdicts, rendering and sipp scenarios
+  --list                 list the measurements
+
+measurements: ${'{list}'}
+`;
+
+function usage(): string {
+  return USAGE.replace('{list}', MEASUREMENTS.map((m) => `${m.name}${m.byDefault ? '' : ' (on request)'}`).join(', '));
+}
+
+function planFor(quick: boolean, values: { 'soak-seconds'?: string; 'dialplan-max'?: string }): Plan {
+  const base = quick ? QUICK_PLAN : FULL_PLAN;
+  const plan: Plan = structuredClone(base);
+  if (values['soak-seconds']) {
+    const s = Number(values['soak-seconds']);
+    if (!Number.isInteger(s) || s < 5) throw new Error('--soak-seconds must be an integer ≥ 5');
+    plan.soak.seconds = s;
+  }
+  if (values['dialplan-max']) {
+    const max = Number(values['dialplan-max']);
+    if (!Number.isFinite(max) || max < 1) throw new Error('--dialplan-max must be a number');
+    plan.dialPlanRoutes = plan.dialPlanRoutes.filter((n) => n <= max);
+  }
+  return plan;
+}
+
+function names(list: string | undefined): Set<string> | undefined {
+  if (list === undefined) return undefined;
+  const set = new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  for (const s of set) if (!MEASUREMENTS.some((m) => m.name === s)) throw new Error(`unknown measurement ${s}; known: ${MEASUREMENTS.map((m) => m.name).join(', ')}`);
+  return set;
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { only: { type: 'string' }, 'dialplan-max': { type: 'string' }, 'keep-dir': { type: 'boolean' } },
+    options: {
+      only: { type: 'string' },
+      skip: { type: 'string' },
+      quick: { type: 'boolean' },
+      'soak-seconds': { type: 'string' },
+      'dialplan-max': { type: 'string' },
+      'workers-var': { type: 'string' },
+      'no-install': { type: 'boolean' },
+      'keep-dir': { type: 'boolean' },
+      'self-check': { type: 'boolean' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
-  const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
-  for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${s}; known: ${SECTIONS.join(', ')}`);
-  const wanted = (s: Section) => only === undefined || only.has(s);
-  const dialPlanMax = values['dialplan-max'] ? Number(values['dialplan-max']) : Infinity;
+  if (values.help) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (values.list) {
+    for (const m of MEASUREMENTS) process.stdout.write(`${m.name.padEnd(20)} ${m.byDefault ? '' : '(on request) '}${m.title}\n`);
+    return 0;
+  }
+  if (values['self-check']) {
+    const { runSelfCheck } = await import('./self-check.ts');
+    return runSelfCheck();
+  }
+  if (!firstLine('sh', ['-c', 'command -v sipp'])) throw new Error('sipp is not installed: apt-get install sip-tester (Debian) — the bench drives every call with it');
+
+  const only = names(values.only);
+  const skip = names(values.skip) ?? new Set<string>();
+  const quick = values.quick ?? false;
+  const selected = (m: Measurement<never>) => (only ? only.has(m.name) : m.byDefault && !skip.has(m.name));
+  const plan = planFor(quick, values);
+  const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
   installCleanupHandlers();
   const started = Date.now();
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
+  const outDir = path.join(REPO_ROOT, 'bench/out');
   const runDir = mkdtempSync(path.join(tmpdir(), 'outdial-bench-'));
-  const kamailio = kamailioBinary();
+  const wantsKamailio = MEASUREMENTS.some((m) => selected(m) && (m.name === 'cpu' || m.name === 'kamailio-throughput'));
+  const kamailio = wantsKamailio ? ensureKamailio({ install: !values['no-install'], log }) : { binary: undefined, why: 'not needed by the selected measurements' };
+  if (wantsKamailio && !kamailio.binary) log(`kamailio: ${kamailio.why}`);
+  const capabilities = detectCapabilities(values['workers-var'] ? { workersVar: values['workers-var'] } : {});
+  log(`capabilities: workers ${capabilities.workersVar ?? 'none'}, ${capabilities.dbUrl ? 'OUTDIAL_DB_URL accepted' : 'no OUTDIAL_DB_URL'}, ${capabilities.built ? `built JS ${path.relative(REPO_ROOT, capabilities.built.file)}${capabilities.built.stale ? ' (STALE)' : ''}` : 'no built JS'}`);
+
+  const results = new Map<string, unknown>();
+  const ctx: BenchContext = { runDir, quick, plan, capabilities, kamailio: kamailio.binary, kamailioWhy: kamailio.why, outStem: path.join(outDir, stamp), results, log };
   const report: BenchReport = {
-    machine: describeMachine(kamailio),
+    machine: describeMachine(kamailio.binary),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    quick,
     durationSec: 0,
+    capabilities: { workersVar: capabilities.workersVar ?? null, dbUrl: capabilities.dbUrl, built: capabilities.built ?? null, kamailio: kamailio.binary ?? kamailio.why ?? null },
+    goals: [],
+    sections: {},
     errors: [],
   };
-  const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
-  const section = async (name: string, fn: () => Promise<void>) => {
-    const t = Date.now();
-    log(`${name} …`);
-    try {
-      await fn();
-      log(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      report.errors.push({ section: name, message: message.slice(0, 2000) });
-      log(`${name} FAILED: ${message}`);
-    }
-  };
-  const stepLog = (name: string) => (s: { rate: number; calls: number; clean: boolean; problems: string[]; cpuSecPer1000Calls?: number }) =>
-    log(`  ${name} ${s.rate} cps × ${s.calls}: ${s.clean ? 'clean' : s.problems.join('; ')}${s.cpuSecPer1000Calls !== undefined ? `, ${s.cpuSecPer1000Calls} CPU s/1000 calls` : ''}`);
-
-  const holdMs = PLAN.holdMs;
-  const direct: StepPlan = { name: 'direct', dir: runDir, route: async (port) => ({ host: '127.0.0.1', port }), pauseMs: holdMs };
-
+  const why = new Map<string, string>();
   try {
-    if (wanted('throughput')) {
-      await section('throughput: sipp → sipp (baseline)', async () => {
-        report.throughput = { ...report.throughput, direct: await runSteps(direct, PLAN.steps, stepLog('direct')) };
-      });
-    }
-
-    // One outdial process for throughput, the fixed-rate CPU figure and post-dial delay.
-    if (wanted('throughput') || wanted('cpu') || wanted('pdd')) {
-      let outdial: OutdialProcess | undefined;
-      await section('outdial: start and provision', async () => {
-        outdial = await startOutdial({ dir: runDir });
-      });
-      if (outdial) {
-        const o = outdial;
-        try {
-          const link = await provisionCarrier(o, '127.0.0.1:9');
-          const plan: StepPlan = {
-            name: 'outdial',
-            dir: runDir,
-            route: async (port) => {
-              await link.pointAt(`127.0.0.1:${port}`);
-              return o.sip;
-            },
-            cpu: () => cpuSeconds(o.pid),
-            pauseMs: holdMs,
-          };
-          await section('outdial: warm-up', async () => {
-            const w = await runStep(plan, 200, PLAN.warmupCalls);
-            if (!w.clean) log(`  warm-up not clean: ${w.problems.join('; ')}`);
-          });
-          if (wanted('throughput')) {
-            await section('throughput: sipp → outdial → sipp', async () => {
-              report.throughput = { ...report.throughput, outdial: await runSteps(plan, PLAN.steps, stepLog('outdial')) };
-            });
-          }
-          if (wanted('cpu')) {
-            await section(`cpu: ${PLAN.cpu.calls} calls at ${PLAN.cpu.rate} cps`, async () => {
-              const s = await runStep(plan, PLAN.cpu.rate, PLAN.cpu.calls);
-              stepLog('cpu')(s);
-              report.cpuPerCall = {
-                target: 'outdial',
-                rate: PLAN.cpu.rate,
-                calls: PLAN.cpu.calls,
-                holdMs,
-                cpuSec: s.cpuSec ?? NaN,
-                cpuSecPer1000Calls: s.cpuSecPer1000Calls ?? NaN,
-                clean: s.clean,
-                step: s,
-              };
-            });
-          }
-          if (wanted('pdd')) {
-            await section(`post-dial delay: outdial, ${PLAN.pdd.calls} calls at ${PLAN.pdd.rate} cps`, async () => {
-              report.postDialDelay = { ...report.postDialDelay, outdial: await measurePostDialDelay({ ...plan, pauseMs: 0 }, PLAN.pdd.rate, PLAN.pdd.calls) };
-            });
-          }
-        } finally {
-          await o.stop();
-        }
+    for (const m of MEASUREMENTS) {
+      if (!selected(m)) {
+        why.set(m.name, only ? 'not run (--only)' : m.byDefault ? 'not run (--skip)' : 'not run (on request only)');
+        continue;
       }
-    }
-    if (wanted('pdd')) {
-      await section(`post-dial delay: direct, ${PLAN.pdd.calls} calls at ${PLAN.pdd.rate} cps`, async () => {
-        report.postDialDelay = { ...report.postDialDelay, direct: await measurePostDialDelay({ ...direct, pauseMs: 0 }, PLAN.pdd.rate, PLAN.pdd.calls) };
-      });
-    }
-
-    if (wanted('kamailio')) {
-      if (!kamailio) {
-        report.throughput = { ...report.throughput, kamailio: 'skipped (kamailio not installed)' };
-        log('kamailio: skipped (kamailio not installed)');
-      } else {
-        await section('throughput: sipp → kamailio → sipp', async () => {
-          let k: KamailioPeer | undefined;
-          try {
-            const plan: StepPlan = {
-              name: 'kamailio',
-              dir: runDir,
-              // kamailio.cfg names the carrier's port, so each step gets a freshly configured proxy.
-              route: async (port) => {
-                await k?.stop();
-                k = await startKamailio(runDir, port, 1);
-                return { host: '127.0.0.1', port: k.port };
-              },
-              cpu: () => (k ? groupCpuSeconds(k.child.pid) : NaN),
-              pauseMs: holdMs,
-            };
-            report.throughput = { ...report.throughput, kamailio: await runSteps(plan, PLAN.steps, stepLog('kamailio')) };
-          } finally {
-            await k?.stop();
-          }
-        });
+      const t = Date.now();
+      log(`${m.name}: ${m.title} …`);
+      try {
+        const result = await m.run(ctx);
+        results.set(m.name, result);
+        const durationSec = Math.round((Date.now() - t) / 100) / 10;
+        report.sections[m.name] = { title: m.title, durationSec, markdown: m.render(result, ctx), result };
+        log(`${m.name} done in ${durationSec} s`);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        report.errors.push({ section: m.name, message: message.slice(0, 2000) });
+        report.sections[m.name] = { title: m.title, durationSec: Math.round((Date.now() - t) / 100) / 10, error: message.slice(0, 2000) };
+        why.set(m.name, `failed: ${message.split('\n')[0]!.slice(0, 200)}`);
+        log(`${m.name} FAILED: ${err instanceof Error ? err.stack : message}`);
+        await stopAllChildren();
       }
-    }
-
-    if (wanted('memory')) {
-      await section(`memory: ${PLAN.memory.heldCalls} held calls`, async () => {
-        report.memoryPerCall = await measureMemoryPerCall(runDir, PLAN.memory);
-      });
-    }
-    if (wanted('admin')) {
-      await section('admin API', async () => {
-        report.adminApi = await measureAdminApi(runDir, PLAN.admin);
-      });
-    }
-    if (wanted('dialplan')) {
-      await section('dial plan at scale', async () => {
-        report.dialPlan = await runDialPlanScale(PLAN.dialPlanRoutes.filter((n) => n <= dialPlanMax));
-      });
-    }
-    if (wanted('profile')) {
-      await section(`profile: ${PLAN.profile.calls} calls at ${PLAN.profile.rate} cps under --cpu-prof`, async () => {
-        report.profile = await profileCallPath(runDir, { ...PLAN.profile, holdMs, warmupCalls: PLAN.warmupCalls });
-      });
     }
   } finally {
     await stopAllChildren();
   }
-
+  const goals: GoalRow[] = [];
+  for (const m of MEASUREMENTS) goals.push(...m.goals(results.get(m.name) as never, ctx, why.get(m.name) ?? 'no result'));
+  report.goals = goals;
   report.durationSec = Math.round((Date.now() - started) / 1000);
-  const outDir = path.join(REPO_ROOT, 'bench/out');
   mkdirSync(outDir, { recursive: true });
-  const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
   const outFile = path.join(outDir, `${stamp}.json`);
-  if (report.profile) {
-    const kept = path.join(outDir, `${stamp}.cpuprofile`);
-    copyFileSync(report.profile.profileFile, kept); // open in Chrome DevTools → Performance
-    report.profile.profileFile = path.relative(REPO_ROOT, kept);
-  }
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${renderReport(report)}\nJSON: ${path.relative(process.cwd(), outFile)}\n`);
   if (values['keep-dir']) log(`sipp statistics and logs kept in ${runDir}`);
@@ -225,7 +169,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   async (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
     await stopAllChildren();
     process.exit(1);
   },

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApp, listenAdmin, type AdminDeps } from './admin/admin-app.ts';
 import { dialRouteEndpoints } from './admin/dialroute-endpoints.ts';
+import { providerCallEndpoints } from './admin/provider-call-endpoints.ts';
 import { startCallApp, type CallApp } from './call/call-app.ts';
+import type { CallRecord } from './call/call-record.ts';
+import { CallRecordPruner } from './call/call-record-pruner.ts';
+import { CallRecordSink } from './call/call-record-sink.ts';
+import { ProviderTestCalls } from './call/provider-test-call.ts';
+import { testCallMediaAddress } from './call/test-call-offer.ts';
 import { DialPlanCache } from './call/dial-plan-cache.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
 import type { WireLink } from './edge/wire/wire-link.ts';
@@ -13,6 +19,7 @@ import type { CarrierAdapter } from './carrier/carrier.ts';
 import { createTelnyxAdapter } from './carrier/telnyx.ts';
 import type { Config } from './config/config-schema.ts';
 import type { Logger } from './log/logger.ts';
+import { systemClock } from './sip/clock.ts';
 import type { MicrosSource } from './store/clock.ts';
 import { openStore, Permission, type Store } from './store/store.ts';
 
@@ -25,6 +32,8 @@ export interface EngineOptions {
   extraEndpoints?: AdminDeps['extraEndpoints'];
   /** Test hook: row timestamps from this clock. */
   micros?: MicrosSource;
+  /** Test hook: the time (ms) call record pruning counts the retention from; default Date.now. */
+  recordClock?: () => number;
 }
 
 export interface Engine {
@@ -36,6 +45,10 @@ export interface Engine {
   readonly admin: FastifyInstance;
   readonly calls: CallApp;
   readonly dialPlan: DialPlanCache;
+  /** Where ended calls' records wait to be stored (docs/api.md "Call records"). */
+  readonly callRecords: CallRecordSink;
+  readonly recordPruner: CallRecordPruner;
+  readonly testCalls: ProviderTestCalls;
   /** The embedded edge's live transaction/dialog counts; undefined with an external drachtio-server. */
   edgeStats(): EdgeStats | undefined;
   close(): Promise<void>;
@@ -81,6 +94,7 @@ async function startSip(
   logger: Logger,
   dialPlan: DialPlanCache,
   store: Store,
+  onCallEnded: (record: CallRecord) => void,
 ): Promise<{ edge: SipEdge | undefined; calls: CallApp }> {
   let edge: SipEdge | undefined;
   let threaded: ThreadedEdge | undefined;
@@ -118,6 +132,7 @@ async function startSip(
       ...(link ? { link } : {}),
       dialPlan,
       logger,
+      onCallEnded,
       // The prober does not wait for the write; a failed one is logged and the next probe retries.
       setHealth: (id, status, checkedAt) => {
         store.providers.setHealth(id, status, checkedAt).catch((err: unknown) => {
@@ -140,11 +155,34 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
   let admin: FastifyInstance | undefined;
   let sip: { edge: SipEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;
+  // Records are stored off the SIP path (docs/api.md "Call records"); a full disk costs a call nothing.
+  const sink = new CallRecordSink({ store: store.calls, logger });
+  const pruner = new CallRecordPruner({
+    calls: store.calls,
+    providerCalls: store.providerCalls,
+    retentionDays: config.callRecords.retentionDays,
+    logger,
+    ...(options.recordClock ? { now: options.recordClock } : {}),
+  });
+  let testCalls: ProviderTestCalls | undefined;
   try {
     const plan = await DialPlanCache.load(store, logger);
     dialPlan = plan;
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
-    sip = await startSip(config, logger, plan, store);
+    sip = await startSip(config, logger, plan, store, (record) => sink.push(record));
+    sink.registerMetrics(sip.calls.metrics.registry);
+    pruner.registerMetrics(sip.calls.metrics.registry);
+    const tests = new ProviderTestCalls({
+      store,
+      inviter: sip.calls.inviter,
+      logger,
+      clock: systemClock,
+      connectTimeoutMs: config.routing.connectTimeoutMs,
+      mediaAddress: testCallMediaAddress(config),
+      ...(options.micros ? { micros: options.micros } : {}),
+    });
+    testCalls = tests;
+    await tests.recover();
     const tokens = createTokenSigner(config.auth.jwtSecret || (await store.settings.jwtSecret()), config.auth.tokenTtlSeconds);
     admin = await buildAdminApp({
       config,
@@ -152,11 +190,12 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       store,
       tokens,
       carriers: options.carriers ?? defaultCarriers(config),
-      extraEndpoints: [dialRouteEndpoints(() => plan.current(), (id) => store.routes.get(id)), ...(options.extraEndpoints ?? [])],
+      extraEndpoints: [dialRouteEndpoints(() => plan.current(), (id) => store.routes.get(id)), providerCallEndpoints(tests), ...(options.extraEndpoints ?? [])],
       metrics: sip.calls.metrics.registry,
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);
     store.watchExternalChanges();
+    pruner.start();
     logger.info({ host: http.host, port: http.port, db: config.db.path }, 'admin API listening');
     const app = admin;
     const running = sip;
@@ -168,12 +207,18 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       admin: app,
       calls: running.calls,
       dialPlan: plan,
+      callRecords: sink,
+      recordPruner: pruner,
+      testCalls: tests,
       edgeStats: () => running.edge?.stats(),
       async close() {
         if (closed) return;
         closed = true;
         await app.close();
+        await tests.close();
         await running.calls.close();
+        await sink.close();
+        await pruner.close();
         await running.edge?.close();
         plan.close();
         await store.close();
@@ -181,7 +226,10 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     };
   } catch (err) {
     await admin?.close();
+    await testCalls?.close();
     await sip?.calls.close();
+    await sink.close();
+    await pruner.close();
     await sip?.edge?.close();
     dialPlan?.close();
     await store.close();

@@ -53,6 +53,8 @@ export const ERRORS = {
   ROUTE_NOT_FOUND: { status: 'NOT_FOUND', message: 'no such route' },
   AGENT_NOT_FOUND: { status: 'NOT_FOUND', message: 'no such agent' },
   ACCESS_KEY_NOT_FOUND: { status: 'NOT_FOUND', message: 'no such access key' },
+  CALL_NOT_FOUND: { status: 'NOT_FOUND', message: 'no such call record' },
+  PROVIDER_CALL_NOT_FOUND: { status: 'NOT_FOUND', message: 'no such provider test call' },
   AGENT_EXISTS: { status: 'ALREADY_EXISTS', message: 'a live agent already has this username' },
   LAST_PROJECT_SUPER_ADMIN: { status: 'FAILED_PRECONDITION', message: 'this is the last ProjectSuperAdmin agent; it cannot be deleted or lose that permission' },
   PROVIDER_IN_USE: { status: 'FAILED_PRECONDITION', message: 'the provider is still used by live routes' },
@@ -65,6 +67,7 @@ export const ERRORS = {
   INVALID_CREDENTIALS: { status: 'UNAUTHENTICATED', message: 'invalid credentials' },
   PERMISSION_DENIED: { status: 'PERMISSION_DENIED', message: 'permission denied' },
   RATE_LIMIT_EXCEEDED: { status: 'RESOURCE_EXHAUSTED', message: 'too many requests; slow down' },
+  PROVIDER_CALL_LIMIT: { status: 'RESOURCE_EXHAUSTED', message: 'too many provider test calls in progress; wait for one to end' },
   INTERNAL: { status: 'INTERNAL', message: 'internal error' },
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -112,7 +112,7 @@ function Shell({ capabilities, username, onLoggedOut }: { capabilities: Capabili
     setToasts((t) => [...t.slice(-2), { id, text }]);
     setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 4000);
   }, []);
-  const context = useMemo<ConsoleContext>(() => ({ capabilities, notify }), [capabilities, notify]);
+  const context = useMemo<ConsoleContext>(() => ({ capabilities, notify, username }), [capabilities, notify, username]);
 
   const section = place.segments[0];
   const page = pages.find((p) => p.section === section);

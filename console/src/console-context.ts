@@ -6,6 +6,8 @@ export interface ConsoleContext {
   capabilities: Capabilities;
   /** a short confirmation in the status area ("Provider saved") */
   notify(text: string): void;
+  /** the user name logged in with (kept for the session); undefined when the console does not know it */
+  username: string | undefined;
 }
 
 export const ConsoleContextValue = createContext<ConsoleContext | undefined>(undefined);

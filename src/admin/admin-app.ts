@@ -8,6 +8,7 @@ import { ApiError } from '../errors.ts';
 import { accessKeyEndpoints } from './access-key-endpoints.ts';
 import type { AdminDeps } from './admin-deps.ts';
 import { agentEndpoints, agentPasswordEndpoint } from './agent-endpoints.ts';
+import { callEndpoints } from './call-endpoints.ts';
 import { createAuthenticator, requireAgent, requireSuperAdmin } from './auth/authenticate.ts';
 import { consoleEndpoint } from './console-endpoint.ts';
 import { createClientErrorHandler, frameworkErrorHandler } from './early-errors.ts';
@@ -122,6 +123,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
     await scope.register(providerEndpoints(deps));
     await scope.register(routeEndpoints(deps));
     await scope.register(agentEndpoints(deps));
+    await scope.register(callEndpoints(deps.store));
     for (const extra of deps.extraEndpoints ?? []) await scope.register(extra);
   }, { prefix: '/v1.0' });
   await app.register(async (scope) => {

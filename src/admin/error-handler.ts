@@ -52,7 +52,8 @@ function fromValidation(err: FastifyError & { validation: AjvError[]; validation
     return new ApiError('INVALID_JSON_BODY', 'a JSON request body is required');
   }
   if (first.keyword === 'required') return new ApiError('INVALID_ARGUMENT', `${where}.${String(first.params.missingProperty)} is required`);
-  const reason = field !== undefined && (context === 'body' || field === 'customer_id') ? fieldReason(field) : undefined;
+  // An id filter in a query string (customer_id, provider_id, agent_id) is an id like in a body.
+  const reason = field !== undefined && (context === 'body' || (context === 'querystring' && field.endsWith('_id'))) ? fieldReason(field) : undefined;
   return new ApiError(reason ?? 'INVALID_ARGUMENT', `${where} ${first.message ?? 'is invalid'}`);
 }
 

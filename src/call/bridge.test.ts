@@ -48,6 +48,19 @@ describe('bridge: hang-ups', () => {
     expect(platform.byes).toBe(1);
   });
 
+  it.each([
+    ['70', '69'],
+    ['1', '0'],
+    ['0', undefined],
+  ])('a BYE with Max-Forwards %s ends the other leg with a BYE carrying %s (RFC 7332 §3)', (received, sent) => {
+    const { platform, carrier } = bridge();
+    platform.receiveBye({ 'Max-Forwards': received });
+    expect(carrier.byeHeaders?.['Max-Forwards']).toBe(sent);
+    const other = bridge();
+    other.carrier.receiveBye({ 'Max-Forwards': received });
+    expect(other.platform.byeHeaders?.['Max-Forwards']).toBe(sent);
+  });
+
   it('unconfirmed → confirmed on the platform ACK', () => {
     const { platform, b } = bridge({ platformAcked: false });
     expect(b.state).toBe('unconfirmed');

@@ -85,6 +85,17 @@ export function carryHeaders(from: HeaderReader, names: readonly string[], into:
   return into;
 }
 
+/**
+ * The BYE that ends the other leg carries the received BYE's Max-Forwards minus one (RFC 7332 §3).
+ * A BYE creates nothing a loop could multiply, and one refused for its hop count would leave the
+ * other leg up: at 0 it goes with the default instead of not at all.
+ */
+function byeHeaders(bye: LegRequest | undefined): Record<string, string> | undefined {
+  if (bye === undefined || !bye.has('Max-Forwards')) return undefined;
+  const mf = nextMaxForwards(bye.get('Max-Forwards'));
+  return mf === undefined ? undefined : { 'Max-Forwards': String(mf) };
+}
+
 function statusOf(err: unknown): number {
   const s = (err as { status?: unknown } | null)?.status;
   return typeof s === 'number' ? s : 500;
@@ -97,6 +108,8 @@ export class Bridge {
   private endedBy: BridgeEnd | undefined;
   private platformGone = false;
   private carrierGone = false;
+  /** the carrier's BYE's hop count, for the BYE toward the platform (sent at once or after its ACK) */
+  private carrierByeHeaders: Record<string, string> | undefined;
   private ackTimer: unknown;
   private timer: SessionTimer | undefined;
   private timerHandle: unknown;
@@ -129,8 +142,8 @@ export class Bridge {
   /** Listens on both legs. Call once both dialogs exist, before srf replays held requests. */
   start(): void {
     const { platform, carrier } = this;
-    platform.on('destroy', () => this.onPlatformBye());
-    carrier.on('destroy', () => this.onCarrierBye());
+    platform.on('destroy', (bye) => this.onPlatformBye(bye));
+    carrier.on('destroy', (bye) => this.onCarrierBye(bye));
     if (this.current === 'unconfirmed') platform.once('ack', () => this.onPlatformAck());
     this.listen(platform, carrier, 'platform');
     this.listen(carrier, platform, 'carrier');
@@ -155,17 +168,18 @@ export class Bridge {
 
   // ------------------------------------------------------------------ hang-ups
 
-  private onPlatformBye(): void {
+  private onPlatformBye(bye?: LegRequest): void {
     this.platformGone = true;
     if (this.current === 'ended') return;
     this.deps.clock.clearTimeout(this.ackTimer);
     this.move('ended');
-    if (!this.carrierGone) this.hangUp(this.carrier, 'platform hung up');
+    if (!this.carrierGone) this.hangUp(this.carrier, 'platform hung up', byeHeaders(bye));
     this.finish({ by: 'platform' });
   }
 
-  private onCarrierBye(): void {
+  private onCarrierBye(bye?: LegRequest): void {
     this.carrierGone = true;
+    this.carrierByeHeaders = byeHeaders(bye);
     if (this.current === 'ended' || this.current === 'releasing') return;
     if (this.current === 'unconfirmed') {
       // RFC 3261 §15: no BYE toward the platform before its ACK; the wait is bounded by 64 × T1,
@@ -174,7 +188,7 @@ export class Bridge {
       this.ackTimer = this.deps.clock.setTimeout(() => this.releasePlatform('carrier hung up; no ACK from the platform'), this.deps.ackWaitMs);
     } else {
       this.move('ended');
-      this.hangUp(this.platform, 'carrier hung up');
+      this.hangUp(this.platform, 'carrier hung up', this.carrierByeHeaders);
     }
     this.finish({ by: 'carrier' });
   }
@@ -188,7 +202,7 @@ export class Bridge {
     if (this.current !== 'releasing') return;
     this.deps.clock.clearTimeout(this.ackTimer);
     this.move('ended');
-    if (!this.platformGone) this.hangUp(this.platform, why);
+    if (!this.platformGone) this.hangUp(this.platform, why, this.carrierByeHeaders);
   }
 
   /** outdial ends the call itself (session timer): BYE on both legs. */
@@ -202,8 +216,8 @@ export class Bridge {
     this.finish({ by: 'outdial', reason });
   }
 
-  private hangUp(leg: Leg, why: string): void {
-    leg.destroy(undefined, (err) => {
+  private hangUp(leg: Leg, why: string, headers?: Record<string, string>): void {
+    leg.destroy(headers ? { headers } : undefined, (err) => {
       if (err) this.deps.logger.debug({ err, why }, 'BYE not sent');
     });
   }

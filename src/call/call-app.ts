@@ -5,7 +5,7 @@ import type { HealthStatus } from '../routing/model.ts';
 import { parseCustomerHeader } from '../routing/customer.ts';
 import { computeAttempts } from '../routing/dial-route-preview.ts';
 import { createFailoverPolicy } from '../routing/failover-policy.ts';
-import { createHeaderPolicy } from '../routing/header-policy.ts';
+import { createHeaderPolicy, userPartOf } from '../routing/header-policy.ts';
 import { normalizeDestination } from '../routing/number.ts';
 import { ackWaitMs, systemClock, type Clock } from '../sip/clock.ts';
 import { CallMetrics } from './call-metrics.ts';
@@ -30,6 +30,7 @@ import {
   srfPlatformAnswerer,
   srfRequester,
   stackDialogId,
+  type CarrierInviter,
 } from './srf-adapter.ts';
 
 /** Methods the app takes out of a dialog; srf's other methods are answered 405 (docs/routing.md §7). */
@@ -59,11 +60,18 @@ export interface CallAppOptions {
   readonly setHealth?: (id: string, status: HealthStatus, checkedAt: string) => void;
   /** timers of the call path (tests pass a manual clock); default the system clock. */
   readonly clock?: Clock;
+  /**
+   * Told every call's record when it ends (the record sink that stores them). Called on the SIP
+   * path: it must return at once and never throw.
+   */
+  readonly onCallEnded?: (record: CallRecord) => void;
 }
 
 export interface CallApp {
   /** call counters and timings (prom-client), served by the admin API at GET /metrics. */
   readonly metrics: CallMetrics;
+  /** INVITEs toward carriers through this app's SIP connection (provider test calls use it too). */
+  readonly inviter: CarrierInviter;
   activeCalls(): number;
   connected(): boolean;
   close(): Promise<void>;
@@ -84,6 +92,11 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   const report = (record: CallRecord) => {
     log.info(record, 'call ended');
     metrics.callEnded(record);
+    try {
+      opts.onCallEnded?.(record);
+    } catch (err) {
+      log.error({ err }, 'call record not handed on');
+    }
   };
   let active = 0;
   const metrics = new CallMetrics(() => active);
@@ -146,6 +159,8 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   srf.invite((req, res) => {
     const headers = indexHeaders(req);
     const record = new CallRecordBuilder(headers.get('Call-ID') ?? '', `${req.source_address}:${req.source_port}`);
+    const from = headers.get('From');
+    if (from !== undefined) record.caller(userPartOf(from));
     const reject = (status: number, reason: string, extra: Record<string, string> = {}) => {
       res.send(status, undefined, { headers: extra });
       record.outcome(status, reason);
@@ -218,6 +233,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
 
   return {
     metrics,
+    inviter,
     activeCalls: () => active,
     connected: () => isConnected,
     async close() {

@@ -26,6 +26,7 @@ describe('CallRecordBuilder', () => {
   it('records every attempt with its timing, the connected provider and who hung up', () => {
     const r = new CallRecordBuilder('call-1', '127.0.0.1:5060');
     r.routing(DEFAULT_CUSTOMER_ID, '+15551234567');
+    r.caller('+15557654321');
     const t0 = Date.now();
     vi.advanceTimersByTime(100);
     r.attempt(first, 503, t0 + 10, 'Service Unavailable');
@@ -40,6 +41,7 @@ describe('CallRecordBuilder', () => {
       call_id: 'call-1',
       started_at: new Date(t0).toISOString(),
       source: '127.0.0.1:5060',
+      caller: '+15557654321',
       customer_id: DEFAULT_CUSTOMER_ID,
       destination: '+15551234567',
       attempts: [

@@ -19,6 +19,8 @@ export interface CallRecord {
   /** when the platform's INVITE arrived, ISO 8601 UTC */
   started_at: string;
   source: string;
+  /** the user part of the platform's From (the calling number); '' when it has none */
+  caller: string;
   customer_id: string | undefined;
   destination: string | undefined;
   attempts: AttemptRecord[];
@@ -45,6 +47,7 @@ export class CallRecordBuilder {
   private status: number | undefined;
   private reason: string | undefined;
   private hungUpBy: HangupBy | undefined;
+  private callerUser = '';
 
   constructor(
     private readonly callId: string,
@@ -52,6 +55,11 @@ export class CallRecordBuilder {
     private customer: string | undefined = undefined,
     private destination: string | undefined = undefined,
   ) {}
+
+  /** The platform's From user part, as userPartOf reads it. */
+  caller(user: string | null): void {
+    this.callerUser = user ?? '';
+  }
 
   routing(customer: string, destination: string): void {
     this.customer = customer;
@@ -95,6 +103,7 @@ export class CallRecordBuilder {
       call_id: this.callId,
       started_at: new Date(this.startedAt).toISOString(),
       source: this.source,
+      caller: this.callerUser,
       customer_id: this.customer,
       destination: this.destination,
       attempts: this.attempts,

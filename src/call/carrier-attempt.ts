@@ -1,4 +1,6 @@
 import type { Logger } from '../log/logger.ts';
+import { filterSdpOffer } from '../routing/codec-filter.ts';
+import type { Finished, ProviderAttempt } from '../routing/dial-route-preview.ts';
 import type { Clock } from '../sip/clock.ts';
 import { checkedMove, isFinalState, type StateTable } from '../sip/state-table.ts';
 import type { CarrierAnswer, CarrierFailure, CarrierInvite, CarrierInviter, HeaderReader, ProvisionalResponse, SentInvite } from './srf-adapter.ts';
@@ -48,6 +50,29 @@ export interface CarrierAttemptDeps {
   readonly clock: Clock;
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
+}
+
+/**
+ * The INVITE of one attempt (docs/routing.md §3): the finished attempt's Request-URI, its headers
+ * after the header policy, then the headers the sender sets for the new dialog, the offer and the
+ * caller. Routed calls and provider test calls both build their INVITE here, from finalAttempt's
+ * result, so a test call sends what a call through that provider would.
+ */
+export function carrierInviteFor(attempt: Finished<ProviderAttempt>, sdp: string, dialogHeaders: Readonly<Record<string, string>>): CarrierInvite {
+  const headers: Record<string, string> = {};
+  for (const h of attempt.headers) headers[h.name] = h.value;
+  Object.assign(headers, dialogHeaders);
+  return { uri: attempt.requestUri, headers, sdp, callingNumber: attempt.fromUser ?? undefined };
+}
+
+/**
+ * The offer toward a provider, filtered to its codecs (docs/routing.md §3); undefined when no
+ * codec is in common. A delayed offer ('') has nothing to filter: the carrier makes the offer.
+ */
+export function offerFor(codecs: readonly string[], offer: string): string | undefined {
+  if (codecs.length === 0 || offer === '') return offer;
+  const filtered = filterSdpOffer(offer, codecs);
+  return filtered.ok ? filtered.sdp : undefined;
 }
 
 /** A status for an INVITE that never got a response: the stack could not send it (docs/routing.md §4). */

@@ -1,6 +1,5 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../log/logger.ts';
-import { filterSdpOffer } from '../routing/codec-filter.ts';
 import { finalAttempt, type Attempt, type FinalAttempt } from '../routing/dial-route-preview.ts';
 import { TIMEOUT_STATUS, type FailoverPolicy } from '../routing/failover-policy.ts';
 import type { HeaderPolicy } from '../routing/header-policy.ts';
@@ -9,7 +8,7 @@ import { checkedMove, type StateTable } from '../sip/state-table.ts';
 import { Bridge, carryHeaders } from './bridge.ts';
 import type { CallRecord, CallRecordBuilder } from './call-record.ts';
 import { ALLOW_IN_DIALOG, SUPPORTED } from './capabilities.ts';
-import { CarrierAttempt, type AttemptOutcome } from './carrier-attempt.ts';
+import { CarrierAttempt, carrierInviteFor, offerFor, type AttemptOutcome } from './carrier-attempt.ts';
 import { answerPlatformTimer, carrierTimerHeaders, type TimerRequest } from './session-timer.ts';
 import { holdRequests, sendableStatus, type CarrierAnswer, type HeaderReader, type CarrierInviter, type Leg, type PlatformAnswerer, type ProvisionalResponse } from './srf-adapter.ts';
 
@@ -110,7 +109,7 @@ export class OutboundCall {
       if (this.platformCancelled) break;
       const attempt = finalAttempt(planned, platform);
       const started = this.deps.clock.now();
-      const offer = this.offerFor(attempt);
+      const offer = offerFor(attempt.codecs, this.req.body ?? '');
       if (offer === undefined) {
         // docs/routing.md §3: no common codec → the attempt is skipped as a 488.
         this.record.attempt(attempt, 488, started, 'no common codec');
@@ -119,11 +118,7 @@ export class OutboundCall {
         continue;
       }
       this.move('attempting');
-      const carrier = new CarrierAttempt(
-        this.deps,
-        { uri: attempt.requestUri, headers: this.carrierHeaders(attempt), sdp: offer, callingNumber: attempt.fromUser ?? undefined },
-        (prov) => this.relayProvisional(prov),
-      );
+      const carrier = new CarrierAttempt(this.deps, carrierInviteFor(attempt, offer, this.dialogHeaders()), (prov) => this.relayProvisional(prov));
       this.attempt = carrier;
       const outcome = await carrier.outcome;
       this.attempt = undefined;
@@ -148,20 +143,9 @@ export class OutboundCall {
     return this.finished;
   }
 
-  /** The SDP toward this attempt's provider; undefined when no codec is in common. */
-  private offerFor(attempt: FinalAttempt): string | undefined {
-    // A delayed offer has nothing to filter: the carrier makes the offer, in its 2xx.
-    const offer = this.req.body ?? '';
-    if (attempt.codecs.length === 0 || offer === '') return offer;
-    const filtered = filterSdpOffer(offer, attempt.codecs);
-    return filtered.ok ? filtered.sdp : undefined;
-  }
-
-  /** The attempt's headers after the policy, then what the B2BUA sets for the new dialog. */
-  private carrierHeaders(attempt: FinalAttempt): Record<string, string> {
-    const headers: Record<string, string> = {};
-    for (const h of attempt.headers) headers[h.name] = h.value;
-    headers['Max-Forwards'] = String(this.invite.maxForwards);
+  /** What the B2BUA sets on every attempt's INVITE for the new dialog (RFC 7332 §3, RFC 4028 §7). */
+  private dialogHeaders(): Record<string, string> {
+    const headers: Record<string, string> = { 'Max-Forwards': String(this.invite.maxForwards) };
     carrierTimerHeaders(this.invite.timer, headers);
     return headers;
   }

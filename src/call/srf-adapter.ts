@@ -127,7 +127,8 @@ export interface Leg {
   /** what this side last sent (`sdp`) and its Contact (lib/dialog.js `local`). */
   readonly local: { sdp: string; contact?: string };
   readonly remote: { sdp: string };
-  on(event: 'destroy', listener: () => void): unknown;
+  /** the BYE that ended the dialog, when the far end sent one (lib/dialog.js `emit('destroy', req)`) */
+  on(event: 'destroy', listener: (bye?: LegRequest) => void): unknown;
   on(event: LegEvent, listener: (req: LegRequest, res: Responder) => void): unknown;
   once(event: 'ack', listener: (ack: LegRequest) => void): unknown;
   once(event: 'destroy', listener: () => void): unknown;

@@ -102,6 +102,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The stored call records (docs/api.md "Call records"). */
+    callRecords: Type.Object(
+      {
+        /** records (and provider test calls) older than this many days are pruned. */
+        retentionDays: Type.Integer({ minimum: 1, maximum: 36_500 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -158,4 +166,5 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_HEALTH_CHECK_INTERVAL_MS', path: 'routing.healthCheckIntervalMs', kind: 'int', doc: 'SIP OPTIONS probe of every provider this often (0 = off)' },
   { name: 'OUTDIAL_HEALTH_CHECK_TIMEOUT_MS', path: 'routing.healthCheckTimeoutMs', kind: 'int', doc: 'no answer to a probe within this counts as a failure' },
   { name: 'OUTDIAL_HEALTH_UNHEALTHY_AFTER', path: 'routing.unhealthyAfter', kind: 'int', doc: 'consecutive failed probes before a provider is unhealthy (one success makes it healthy)' },
+  { name: 'OUTDIAL_CALL_RECORD_DAYS', path: 'callRecords.retentionDays', kind: 'int', doc: 'call records and provider test calls are kept this many days, then pruned' },
 ];

@@ -118,6 +118,24 @@ describe('Dialog', () => {
     expect(getHeader(ack, 'Via')).toMatch(/^SIP\/2\.0\/UDP 10\.0\.0\.5:5070;rport;branch=z9hG4bK/);
   });
 
+  it("keeps the app's Max-Forwards on an in-dialog request (RFC 7332 3), 70 when it gave none or a bad one", () => {
+    const d = new Dialog(init, ENV);
+    const info = (mf?: string) =>
+      d.buildRequest({ kind: 'request', method: 'INFO', uri: 'sip:placeholder', headers: mf === undefined ? [] : [{ name: 'Max-Forwards', value: mf }], body: Buffer.alloc(0) }, LOCAL);
+    expect(getHeader(info('42'), 'Max-Forwards')).toBe('42');
+    expect(getHeader(info('0'), 'Max-Forwards')).toBe('0');
+    expect(getHeader(info(), 'Max-Forwards')).toBe('70');
+    expect(getHeader(info('256'), 'Max-Forwards')).toBe('70');
+    expect(getHeader(info('x'), 'Max-Forwards')).toBe('70');
+    expect(info('42').headers.filter((h) => h.name.toLowerCase() === 'max-forwards')).toHaveLength(1);
+  });
+
+  it("writes the TLS listener's port in the Via of an ACK sent over TLS", () => {
+    const d = new Dialog(init, ENV);
+    const ack = d.buildAck({ kind: 'request', method: 'ACK', uri: 'sip:placeholder', headers: [], body: Buffer.alloc(0) }, { ...LOCAL, tlsPort: 5071 }, 'tls');
+    expect(getHeader(ack, 'Via')).toMatch(/^SIP\/2\.0\/TLS 10\.0\.0\.5:5071;rport;branch=z9hG4bK/);
+  });
+
   it('refuses illegal state moves', () => {
     const d = new Dialog(init, ENV);
     expect(d.transition('confirmed')).toBe(true);

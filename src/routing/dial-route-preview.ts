@@ -7,24 +7,33 @@ import { buildRequestUri } from './request-uri.ts';
 /**
  * The attempts for one number and customer, in plan order (docs/routing.md §2–§3). Both the SIP
  * path and `GET /v1.0/dialroutes` start from computeAttempts and finish each attempt with
- * finalAttempt, so the preview cannot drift from what calls send.
+ * finalAttempt, so the preview cannot drift from what calls send. A provider test call
+ * (`POST /v1.0/providercalls`) has no route: it starts from providerAttempt and is finished by
+ * the same finalAttempt.
  */
-export interface Attempt {
-  /** what the snapshot keeps of the route (docs/performance.md §4); the full row is in the store */
-  readonly route: RouteRef;
+export interface ProviderAttempt {
   readonly provider: ProviderRecord;
   readonly requestUri: string;
   /** the provider's codec list (as stored, in order; matched case-insensitively); empty = SDP passed unchanged. */
   readonly codecs: readonly string[];
 }
 
-/** One attempt as it goes on the wire: the Request-URI, the headers after the header policy, the codecs. */
-export interface FinalAttempt extends Attempt {
+export interface Attempt extends ProviderAttempt {
+  /** what the snapshot keeps of the route (docs/performance.md §4); the full row is in the store */
+  readonly route: RouteRef;
+}
+
+/** What finalAttempt adds: the headers after the header policy and the caller. */
+export interface OutgoingFields {
   /** tech headers, then the platform headers the policy passes (docs/routing.md §3). */
   readonly headers: readonly SipHeader[];
   /** the platform caller's From user part; null without a platform request or a From user. */
   readonly fromUser: string | null;
 }
+
+/** One attempt as it goes on the wire: the Request-URI, the headers after the header policy, the codecs. */
+export type Finished<A extends ProviderAttempt> = A & OutgoingFields;
+export type FinalAttempt = Finished<Attempt>;
 
 /** What the platform's INVITE contributes to an attempt; absent for a preview. */
 export interface PlatformHeaders {
@@ -34,31 +43,24 @@ export interface PlatformHeaders {
 
 const NO_PLATFORM: PlatformHeaders = { policy: { passthrough: [], customerHeaderKey: '' }, headers: [] };
 
+/** One provider's attempt for a number: its Request-URI and codec filter (docs/routing.md §3). */
+export function providerAttempt(provider: ProviderRecord, number: string): ProviderAttempt {
+  return { provider, requestUri: buildRequestUri(provider, number), codecs: splitCodecList(provider.codecs) };
+}
+
 /**
  * @param number a normalized destination (`+` and 1..15 digits, see normalizeDestination).
  * @param customerId as parseCustomerHeader returns it.
  * @returns empty when no route applies (the SIP path answers 404).
  */
 export function computeAttempts(snapshot: DialPlanSnapshot, number: string, customerId: string): Attempt[] {
-  return planAttempts(snapshot, number, customerId).map(({ route, provider }) => ({
-    route,
-    provider,
-    requestUri: buildRequestUri(provider, number),
-    codecs: splitCodecList(provider.codecs),
-  }));
+  return planAttempts(snapshot, number, customerId).map(({ route, provider }) => ({ route, ...providerAttempt(provider, number) }));
 }
 
 /** The one definition of what an attempt sends; `platform` is the call's INVITE (none for a preview). */
-export function finalAttempt(attempt: Attempt, platform: PlatformHeaders = NO_PLATFORM): FinalAttempt {
+export function finalAttempt<A extends ProviderAttempt>(attempt: A, platform: PlatformHeaders = NO_PLATFORM): Finished<A> {
   const outgoing = applyHeaderPolicy(platform.policy, platform.headers, attempt.provider);
-  return {
-    route: attempt.route,
-    provider: attempt.provider,
-    requestUri: attempt.requestUri,
-    codecs: attempt.codecs,
-    headers: outgoing.headers,
-    fromUser: outgoing.fromUser,
-  };
+  return { ...attempt, headers: outgoing.headers, fromUser: outgoing.fromUser };
 }
 
 /** `GET /v1.0/dialroutes`: the final attempts a call without platform headers would make. */

@@ -166,6 +166,152 @@ export interface AccessKeyStore {
   findByTokenHash(tokenHash: string): Promise<AccessKeyRecord | undefined>;
 }
 
+// --- call records (docs/api.md "Call records") ------------------------------------------------
+
+export type CallOutcome = 'connected' | 'failed';
+export type CallHangupBy = 'platform' | 'carrier' | 'outdial';
+
+/** One carrier attempt of a call, as stored and served. */
+export interface CallAttemptRecord {
+  route_id: string;
+  provider_id: string;
+  request_uri: string;
+  /** the status that ended the attempt (488: skipped, no common codec; 408: connect timeout) */
+  status: number;
+  /** the carrier's reason phrase, or why outdial ended the attempt; '' when none */
+  reason: string;
+  /** from the platform's INVITE to this attempt's INVITE */
+  started_ms: number;
+  duration_ms: number;
+}
+
+/** One ended call, as the record sink hands it to the store. Never holds credentials or header values. */
+export interface CallRecordInput {
+  /** the Call-ID of the platform's INVITE */
+  call_id: string;
+  /** when the platform's INVITE arrived (UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ) */
+  started_at: string;
+  /** when the call ended (same format) */
+  ended_at: string;
+  /** the platform's address, ip:port */
+  source: string;
+  /** the user part of the platform's From; '' when it has none */
+  caller: string;
+  /** null when the call was refused before its customer was read */
+  customer_id: string | null;
+  /** the normalized number; null when the Request-URI held none */
+  destination: string | null;
+  outcome: CallOutcome;
+  /** the final status the platform got (200 when connected, 487 when it cancelled); null when none was recorded */
+  status: number | null;
+  reason: string;
+  /** the provider that answered */
+  provider_id: string | null;
+  hangup_by: CallHangupBy | null;
+  talk_ms: number | null;
+  duration_ms: number;
+  attempts: CallAttemptRecord[];
+}
+
+/** A stored call record. */
+export interface CallRecordRow extends Omit<CallRecordInput, 'started_at' | 'ended_at'> {
+  id: string;
+  /** the call's start (its started_at), moved on by a microsecond or two where needed to be unique in the table */
+  tm_create: string;
+  /** when the call ended */
+  tm_hangup: string;
+}
+
+export interface CallListRequest extends PageRequest {
+  customerId?: string | undefined;
+  /** '+' and digits: destinations starting with it */
+  destinationPrefix?: string | undefined;
+  outcome?: CallOutcome | undefined;
+  status?: number | undefined;
+  /** tm_create at or after this (inclusive), API time format */
+  since?: string | undefined;
+  /** tm_create before this (exclusive), API time format */
+  until?: string | undefined;
+}
+
+export interface CallStore {
+  /**
+   * Stores ended calls in one transaction: all of them or none. Each gets an id and a tm_create
+   * unique within the table, at or just after its started_at. Never waits for another writer's
+   * lock: resolves 'busy', having written nothing, while another connection holds it (the record
+   * sink tries again on its next flush). A storage fault rejects with STORAGE_UNAVAILABLE.
+   */
+  insertBatch(records: readonly CallRecordInput[]): Promise<'written' | 'busy'>;
+  get(id: string): Promise<CallRecordRow | undefined>;
+  /** Newest first (tm_create), every given filter applied (AND); paginated like every list. */
+  list(request: CallListRequest): Promise<Page<CallRecordRow>>;
+  /**
+   * Deletes at most `limit` records whose tm_create is before `before`, oldest first; resolves
+   * how many. Like insertBatch it never waits for another writer's lock (it resolves 0 then).
+   */
+  pruneBefore(before: string, limit: number): Promise<number>;
+}
+
+// --- provider test calls (docs/api.md "Provider test calls") ---------------------------------
+
+/** `calling` until the carrier answered (and was hung up), refused, or stayed silent. */
+export type ProviderCallStatus = 'calling' | 'answered' | 'failed' | 'timeout';
+
+export interface ProviderCallInput {
+  provider_id: string;
+  destination: string;
+  /** the From user part sent; '' = the SIP stack's default */
+  source: string;
+  request_uri: string;
+  /** the codec filter applied to the test offer ([] = offer unchanged) */
+  codecs: string[];
+}
+
+/** How a test call ended. */
+export interface ProviderCallResult {
+  status: Exclude<ProviderCallStatus, 'calling'>;
+  /** the carrier's final status; null when it sent none (timeout, not sent) */
+  sip_status: number | null;
+  /** the carrier's reason phrase; '' when none */
+  sip_reason: string;
+  /** what happened, in words ('' while calling) */
+  reason: string;
+  /** the first provisional above 100, the 2xx, the end (API time format) */
+  tm_ringing: string | null;
+  tm_answer: string | null;
+  tm_hangup: string;
+}
+
+export interface ProviderCallRecord extends ProviderCallInput {
+  id: string;
+  status: ProviderCallStatus;
+  sip_status: number | null;
+  sip_reason: string;
+  reason: string;
+  tm_ringing: string | null;
+  tm_answer: string | null;
+  tm_hangup: string | null;
+  tm_create: string;
+  tm_update: string;
+}
+
+export interface ProviderCallStore {
+  /** A test call in status `calling`; PROVIDER_NOT_FOUND (status INVALID_ARGUMENT) unless the provider is live. */
+  create(input: ProviderCallInput): Promise<ProviderCallRecord>;
+  /** Records the result of a `calling` test call; PROVIDER_CALL_NOT_FOUND when there is none. */
+  finish(id: string, result: ProviderCallResult): Promise<ProviderCallRecord>;
+  get(id: string): Promise<ProviderCallRecord | undefined>;
+  /** Newest first; only one provider's when providerId is given. */
+  list(page: PageRequest & { providerId?: string | undefined }): Promise<Page<ProviderCallRecord>>;
+  /**
+   * Test calls still `calling` that were created before `before` (their process stopped during
+   * the call) become `failed` with this reason; resolves how many.
+   */
+  failUnfinished(before: string, reason: string): Promise<number>;
+  /** As CallStore.pruneBefore, for test calls (never one still `calling`). */
+  pruneBefore(before: string, limit: number): Promise<number>;
+}
+
 export interface SettingsStore {
   get(key: string): Promise<string | undefined>;
   /** The token signing key: generated on first use and kept, so tokens stay valid across restarts. */
@@ -203,6 +349,8 @@ export interface Store extends RoutingSource {
   readonly agents: AgentStore;
   readonly accessKeys: AccessKeyStore;
   readonly settings: SettingsStore;
+  readonly calls: CallStore;
+  readonly providerCalls: ProviderCallStore;
   health(): Promise<StoreHealth>;
   /** Also announce commits made by other processes on the same database (as `reload`). */
   watchExternalChanges(intervalMs?: number): void;

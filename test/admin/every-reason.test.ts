@@ -1,4 +1,6 @@
+import dgram from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_TEST_CALLS } from '../../src/call/provider-test-call.ts';
 import { CarrierError, type CarrierAdapter } from '../../src/carrier/carrier.ts';
 import { ERRORS } from '../../src/errors.ts';
 import { SPEC_REASONS } from './support/spec-reasons.ts';
@@ -18,8 +20,10 @@ const scripted: CarrierAdapter = {
 };
 
 const engines: TestEngine[] = [];
+const sockets: dgram.Socket[] = [];
 afterAll(async () => {
   for (const e of engines) await e.close();
+  for (const s of sockets) s.close();
 });
 
 const UNKNOWN = '11111111-1111-4111-8111-111111111111';
@@ -59,6 +63,15 @@ describe('every reason in the registry is reachable over HTTP', () => {
     note(await t.request('GET', `/v1.0/routes/${UNKNOWN}`));
     note(await t.request('GET', `/v1.0/agents/${UNKNOWN}`));
     note(await t.request('GET', `/v1.0/accesskeys/${UNKNOWN}`));
+    note(await t.request('GET', `/v1.0/calls/${UNKNOWN}`));
+    note(await t.request('GET', `/v1.0/providercalls/${UNKNOWN}`));
+    // Test calls to a carrier that never answers stay in progress (the connect timeout), until
+    // one more than the limit is refused.
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    sockets.push(silent);
+    const quiet = (await t.request('POST', '/v1.0/providers', { body: providerBody({ hostname: `127.0.0.1:${silent.address().port}` }) })).body;
+    for (let i = 0; i <= MAX_TEST_CALLS; i++) note(await t.request('POST', '/v1.0/providercalls', { body: { provider_id: quiet.id, destination: '+15551234567' } }));
     note(await t.request('DELETE', `/v1.0/providers/${p.id}`));
     note(await t.request('POST', '/v1.0/agents', { body: { username: 'agent', password: 'agent password 2', permission: 0 } }));
     note(await t.request('POST', '/v1.0/agents', { body: { username: 'short', password: 'short', permission: 0 } }));
@@ -73,7 +86,9 @@ describe('every reason in the registry is reachable over HTTP', () => {
     note(await t.request('GET', '/v1.0/providers', { token: null }));
     note(await t.request('GET', '/v1.0/providers', { token: 'x.y.z' }));
     note(await t.request('GET', '/v1.0/providers', { token: agentToken }));
-    for (let i = 0; i < 7; i++) note(await t.request('POST', '/auth/login', { token: null, body: { username: 'admin', password: 'nope' } }));
+    // All at once, so they fall in one rate-limit window however slow the password hashing is.
+    const logins = await Promise.all(Array.from({ length: 7 }, () => t.request('POST', '/auth/login', { token: null, body: { username: 'admin', password: 'nope' } })));
+    for (const r of logins) note(r);
     // Refusals before a route: the router, the HTTP parser, the clock.
     note(await t.request('GET', '/v1.0/providers/%zz', { token: null }));
     note(await t.request('GET', `/v1.0/providers/${'a'.repeat(200)}`, { token: null }));
@@ -93,7 +108,7 @@ describe('every reason in the registry is reachable over HTTP', () => {
       UNSUPPORTED_CARRIER: 400, SETUP_NOT_CONFIGURED: 409, RATE_LIMIT_EXCEEDED: 429, INTERNAL: 500, PERMISSION_DENIED: 403,
       UNSUPPORTED_MEDIA_TYPE: 415, URL_TOO_LONG: 414, HEADERS_TOO_LARGE: 431, REQUEST_TIMEOUT: 408, MALFORMED_REQUEST: 400,
       INVALID_URL: 400, STORAGE_UNAVAILABLE: 503, AGENT_EXISTS: 409, LAST_PROJECT_SUPER_ADMIN: 409, AGENT_NOT_FOUND: 404,
-      ACCESS_KEY_NOT_FOUND: 404, INVALID_PASSWORD: 400, INVALID_OLD_PASSWORD: 400, INVALID_API_KEY: 400,
+      ACCESS_KEY_NOT_FOUND: 404, CALL_NOT_FOUND: 404, PROVIDER_CALL_NOT_FOUND: 404, PROVIDER_CALL_LIMIT: 429, INVALID_PASSWORD: 400, INVALID_OLD_PASSWORD: 400, INVALID_API_KEY: 400,
     });
   });
 });

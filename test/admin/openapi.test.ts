@@ -24,6 +24,7 @@ describe('GET /v1.0/openapi.json', () => {
       'GET /v1.0/agents', 'GET /v1.0/agents/{id}', 'POST /v1.0/agents', 'PUT /v1.0/agents/{id}', 'PUT /v1.0/agents/{id}/permission',
       'PUT /v1.0/agents/{id}/password', 'DELETE /v1.0/agents/{id}',
       'GET /v1.0/accesskeys', 'GET /v1.0/accesskeys/{id}', 'POST /v1.0/accesskeys', 'PUT /v1.0/accesskeys/{id}', 'DELETE /v1.0/accesskeys/{id}',
+      'GET /v1.0/calls', 'GET /v1.0/calls/{id}', 'POST /v1.0/providercalls', 'GET /v1.0/providercalls', 'GET /v1.0/providercalls/{id}',
     ].sort());
     expect(doc.openapi).toMatch(/^3\./);
   });
@@ -64,6 +65,20 @@ describe('GET /v1.0/openapi.json', () => {
     const got = doc.paths['/v1.0/accesskeys/{id}'].get.responses['200'].content['application/json'].schema;
     expect(Object.keys(got.properties)).not.toContain('token');
     expect(Object.keys(got.properties)).toContain('token_prefix');
+  });
+
+  it('uses the same schemas for call records and provider test calls: filters, strict body, status values', () => {
+    const list = doc.paths['/v1.0/calls'].get.parameters.map((p: { name: string }) => p.name);
+    expect(list).toEqual(expect.arrayContaining(['page_size', 'page_token', 'customer_id', 'destination', 'outcome', 'status', 'since', 'until']));
+    const call = doc.paths['/v1.0/calls/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(call.properties.attempts.items.properties).sort()).toEqual(['duration_ms', 'provider_id', 'reason', 'request_uri', 'route_id', 'started_ms', 'status']);
+    const body = doc.paths['/v1.0/providercalls'].post.requestBody.content['application/json'].schema;
+    expect(body.additionalProperties).toBe(false);
+    expect(body.required).toEqual(expect.arrayContaining(['provider_id', 'destination']));
+    expect(body.properties.destination.pattern).toBe('^\\+[0-9]{1,15}$');
+    const got = doc.paths['/v1.0/providercalls/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(got.properties.status.anyOf.map((s: { const?: string; enum?: string[] }) => s.const ?? s.enum?.[0])).toEqual(['calling', 'answered', 'failed', 'timeout']);
+    expect(doc.paths['/v1.0/calls'].get.security.map((s: Record<string, unknown>) => Object.keys(s)[0])).toEqual(Object.keys(doc.components.securitySchemes));
   });
 
   it('documents the error envelope and the credential carriers in the order they are looked at', () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { capabilitiesOf } from '../../console/src/api/capabilities.ts';
+import { PAGE_REQUIREMENTS, pagesOffered } from '../../console/src/page-requirements.ts';
+import { PERMISSION_FLAGS, hasFlag, permissionNames, withFlag } from '../../console/src/agents/permission-flags.ts';
+import { CALL_FILTER_FIELDS, callFilterOf, filterValuesOf, utcTime } from '../../console/src/calls/call-filter.ts';
 import { fieldOfError } from '../../console/src/api/field-errors.ts';
 import type { Provider, Route } from '../../console/src/api/types.ts';
 import { providerBodyOf, formValuesOf, PROVIDER_FIELDS, visibleFields, type ProviderFieldDef } from '../../console/src/providers/provider-form-fields.ts';
@@ -180,7 +183,12 @@ describe('capabilities from the real OpenAPI document', () => {
       const caps = capabilitiesOf(doc);
       expect(caps.has('GET', '/v1.0/providers')).toBe(true);
       expect(caps.has('GET', '/v1.0/dialroutes')).toBe(true);
-      expect(caps.has('get', '/v1.0/calls')).toBe(false);
+      expect(caps.has('get', '/v1.0/calls')).toBe(true);
+      expect(caps.has('GET', '/v1.0/no-such-thing')).toBe(false);
+      expect(pagesOffered(caps, PAGE_REQUIREMENTS).map((p) => p.section)).toEqual(['providers', 'routes', 'dialplan', 'providercalls', 'calls', 'agents', 'accesskeys']);
+      // a server without call records: no Calls page (and nothing else lost)
+      const { ['/v1.0/calls']: _calls, ...otherPaths } = doc.paths as Record<string, unknown>;
+      expect(pagesOffered(capabilitiesOf({ ...doc, paths: otherPaths }), PAGE_REQUIREMENTS).map((p) => p.section)).toEqual(['providers', 'routes', 'dialplan', 'providercalls', 'agents', 'accesskeys']);
       const body = caps.bodyFields('POST', '/v1.0/providers')!;
       expect([...body].sort()).toEqual(['codecs', 'detail', 'hostname', 'name', 'tech_headers', 'tech_postfix', 'tech_prefix', 'type']);
       expect(visibleFields(body).map((f) => f.name).sort()).toEqual(PROVIDER_FIELDS.map((f) => f.name).sort());
@@ -205,5 +213,59 @@ describe('hash routes', () => {
     expect(place.params.get('target')).toBe('+15551234567');
     expect(parseHash('#/providers/abc').segments).toEqual(['providers', 'abc']);
     expect(parseHash('').segments).toEqual([]);
+  });
+});
+
+describe('agent permissions as named flags', () => {
+  it.each([
+    [0x0001, ['ProjectSuperAdmin']],
+    [0x0021, ['ProjectSuperAdmin', 'CustomerAdmin']],
+    [0x000f, ['ProjectAll']],
+    [0x00f1, ['ProjectSuperAdmin', 'CustomerAll']],
+    [0xffff, ['All']],
+    [0x0100, ['0x0100']],
+    [0x0000, ['none']],
+  ])('%i → %j', (bits, names) => {
+    expect(permissionNames(bits)).toEqual(names);
+  });
+
+  it('turns a flag on or off without touching other bits; composites follow their bits', () => {
+    const flag = (name: string) => PERMISSION_FLAGS.find((f) => f.name === name)!;
+    let p = withFlag(0x0100, flag('CustomerAdmin'), true);
+    expect(p).toBe(0x0120);
+    p = withFlag(p, flag('CustomerAll'), true);
+    expect([p, hasFlag(p, flag('CustomerAgent')), hasFlag(p, flag('CustomerAll'))]).toEqual([0x01f0, true, true]);
+    p = withFlag(p, flag('CustomerAgent'), false);
+    expect([p, hasFlag(p, flag('CustomerAll')), hasFlag(p, flag('CustomerAdmin'))]).toEqual([0x01e0, false, true]);
+    expect(withFlag(0x0001, flag('All'), false)).toBe(0);
+  });
+});
+
+describe('call filters', () => {
+  it('reads the time boxes as UTC and leaves empty filters out', () => {
+    expect(utcTime('2026-04-23T10:00')).toBe('2026-04-23T10:00:00Z');
+    expect(utcTime('2026-04-23T10:00:05')).toBe('2026-04-23T10:00:05Z');
+    expect(utcTime('yesterday')).toBe('yesterday');
+    const values = filterValuesOf(new URLSearchParams('destination=%2B1555&outcome=failed&since=2026-04-23T10:00'));
+    expect(callFilterOf(values)).toEqual({ customer_id: undefined, destination: '+1555', outcome: 'failed', status: undefined, since: '2026-04-23T10:00:00Z', until: undefined });
+  });
+
+  it.each([
+    ['INVALID_ARGUMENT', 400, 'querystring.destination must match pattern "^[+ ][0-9]{1,15}$"', 'destination'],
+    ['INVALID_ID', 400, 'querystring.customer_id must match pattern "…"', 'customer_id'],
+    ['INVALID_ARGUMENT', 400, 'since is not a valid time: 2026-02-30T00:00:00Z', 'since'],
+    ['INVALID_ARGUMENT', 400, 'querystring.status must match pattern "^[1-6][0-9]{2}$"', 'status'],
+  ])('%s "%s" → beside %s', (reason, status, message, field) => {
+    expect(fieldOfError(envelope(reason, message), status, [...CALL_FILTER_FIELDS])).toBe(field);
+  });
+
+  it('puts agent, password and test-call errors beside their fields', () => {
+    expect(fieldOfError(envelope('INVALID_PASSWORD', 'body.password must NOT have fewer than 12 characters'), 400, ['username', 'password'])).toBe('password');
+    expect(fieldOfError(envelope('INVALID_OLD_PASSWORD', 'old_password is missing or does not match'), 400, ['old_password', 'password'])).toBe('old_password');
+    expect(fieldOfError(envelope('AGENT_EXISTS', 'a live agent already has this username'), 409, ['username', 'password'])).toBe('username');
+    expect(fieldOfError(envelope('LAST_PROJECT_SUPER_ADMIN', 'this is the last ProjectSuperAdmin'), 409, ['name', 'permission'])).toBe('permission');
+    expect(fieldOfError(envelope('PROVIDER_NOT_FOUND', 'provider x does not exist or is deleted'), 400, ['provider_id', 'destination', 'source'])).toBe('provider_id');
+    expect(fieldOfError(envelope('INVALID_ARGUMENT', 'body.source must match pattern "^\\+?[0-9]{1,32}$"'), 400, ['provider_id', 'destination', 'source'])).toBe('source');
+    expect(fieldOfError(envelope('PROVIDER_CALL_LIMIT', '10 provider test calls are in progress'), 429, ['provider_id', 'destination', 'source'])).toBeUndefined();
   });
 });

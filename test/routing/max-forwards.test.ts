@@ -23,7 +23,7 @@ describe('Max-Forwards across outdial', () => {
     await h.reset();
   });
 
-  it('70 from the platform → 69 to the carrier', async () => {
+  it('70 from the platform → 69 to the carrier, on the INVITE and on the BYE', async () => {
     const carrier = await h.carrier('carrier-checks-hops.xml', { hops: '69' });
     await h.provision(carrier, { target: '+1' });
     const platform = await h.platform('platform-call.xml', '+15551234567');

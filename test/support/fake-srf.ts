@@ -103,6 +103,8 @@ export class FakeLeg extends EventEmitter implements Leg {
   readonly requests: OutgoingRequest[] = [];
   /** BYEs the code under test sent on this leg */
   byes = 0;
+  /** the headers of the last BYE sent on this leg */
+  byeHeaders: Record<string, string> | undefined;
 
   constructor(readonly name: string, opts: { localSdp?: string; remoteSdp?: string } = {}) {
     super();
@@ -110,8 +112,9 @@ export class FakeLeg extends EventEmitter implements Leg {
     this.remote = { sdp: opts.remoteSdp ?? '' };
   }
 
-  destroy(_opts: { headers?: Record<string, string> } | undefined, callback: (err: unknown) => void): this {
+  destroy(opts: { headers?: Record<string, string> } | undefined, callback: (err: unknown) => void): this {
     this.byes++;
+    this.byeHeaders = opts?.headers;
     this.connected = false;
     callback(this.byes > 1 ? new Error('dialog already gone') : undefined);
     return this;
@@ -142,10 +145,10 @@ export class FakeLeg extends EventEmitter implements Leg {
     this.emit('ack', fakeRequest('ACK', { body }));
   }
 
-  /** The far end's BYE: srf answers it 200 and emits 'destroy'. */
-  receiveBye(): void {
+  /** The far end's BYE: srf answers it 200 and emits 'destroy' with it. */
+  receiveBye(headers?: Record<string, string>): void {
     this.connected = false;
-    this.emit('destroy');
+    this.emit('destroy', fakeRequest('BYE', headers ? { headers } : {}));
   }
 
   /** The last request sent on this leg. */

@@ -38,6 +38,19 @@ export interface SippOptions {
   port?: number;
   /** any other sipp arguments */
   extraArgs?: string[];
+  /**
+   * a directory of the caller's for this run's logs (messages.log, errors.log, stat.csv), left in
+   * place after the run; default: a fresh temp directory, removed when sipp exits
+   */
+  dir?: string;
+  /** -trace_msg into messages.log (every message sent and received); default true */
+  traceMessages?: boolean;
+  /** -trace_stat into stat.csv, one line every `periodSec` (-fd) and a last one at exit */
+  traceStat?: { periodSec: number };
+  /** -l: most calls open at once */
+  limit?: number;
+  /** -d: the length of the scenario's <pause/> in ms */
+  pauseMs?: number;
 }
 
 export interface SippResult {
@@ -55,6 +68,12 @@ export interface SippResult {
 export interface SippRun {
   readonly host: string;
   readonly port: number;
+  /** sipp's process id (undefined if it could not be spawned) */
+  readonly pid: number | undefined;
+  /** where its logs go (see SippOptions.dir) */
+  readonly dir: string;
+  /** the -trace_stat file when SippOptions.traceStat was given */
+  readonly statFile: string | undefined;
   readonly transport: SippTransport;
   readonly args: string[];
   /** resolves when sipp exits on its own (or is stopped) */
@@ -88,9 +107,11 @@ class PortTakenError extends Error {}
 
 async function launchSipp(opts: SippOptions, port: number): Promise<SippRun> {
   const host = '127.0.0.1';
-  const dir = mkdtempSync(path.join(tmpdir(), 'outdial-sipp-'));
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'outdial-sipp-'));
   const messageFile = path.join(dir, 'messages.log');
   const errorFile = path.join(dir, 'errors.log');
+  const statFile = opts.traceStat ? path.join(dir, 'stat.csv') : undefined;
   const args = [
     ...scenarioArgs(opts.scenario),
     '-i', host,
@@ -100,9 +121,12 @@ async function launchSipp(opts: SippOptions, port: number): Promise<SippRun> {
     '-timeout', `${opts.timeoutSec ?? 20}s`,
     '-timeout_error',
     '-nostdin',
-    '-trace_msg', '-message_file', messageFile,
+    ...(opts.traceMessages === false ? [] : ['-trace_msg', '-message_file', messageFile]),
     '-trace_err', '-error_file', errorFile,
   ];
+  if (statFile) args.push('-trace_stat', '-stf', statFile, '-fd', String(opts.traceStat!.periodSec));
+  if (opts.limit !== undefined) args.push('-l', String(opts.limit));
+  if (opts.pauseMs !== undefined) args.push('-d', String(opts.pauseMs));
   if (opts.rate !== undefined) args.push('-r', String(opts.rate));
   if (opts.service !== undefined) args.push('-s', opts.service);
   for (const [k, v] of Object.entries(opts.keys ?? {})) args.push('-key', k, v);
@@ -122,7 +146,7 @@ async function launchSipp(opts: SippOptions, port: number): Promise<SippRun> {
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {
       if (!result) {
         result = { code, signal, stdout, stderr, messages: read(messageFile), errors: read(errorFile) };
-        rmSync(dir, { recursive: true, force: true });
+        if (ownDir) rmSync(dir, { recursive: true, force: true });
       }
       resolve(result);
     };
@@ -138,6 +162,9 @@ async function launchSipp(opts: SippOptions, port: number): Promise<SippRun> {
   const run: SippRun = {
     host,
     port,
+    pid: child.pid,
+    dir,
+    statFile,
     transport: opts.transport,
     args,
     done,

@@ -1,9 +1,8 @@
 import { apiCall, query } from './api-client.ts';
-import type { DialRoute, Page, Provider, Route, RouteInput } from './types.ts';
+import type { AccessKey, AccessKeyCreated, Agent, CallFilter, CallRecord, DialRoute, Page, Provider, ProviderCall, Route, RouteInput } from './types.ts';
 
 /**
- * The admin API endpoints the console uses, one function each. A page for a later endpoint
- * (provider test calls, call records, agents, access keys) adds its functions here.
+ * The admin API endpoints the console uses, one function each.
  */
 
 const PAGE_SIZE = 100;
@@ -51,3 +50,26 @@ export const previewDialRoutes = (target: string, customerId: string | undefined
 
 /** The OpenAPI document (no auth): what this server's API offers (capabilities.ts). */
 export const openApiDocument = () => apiCall<unknown>('GET', '/v1.0/openapi.json');
+
+/** One page of call records, newest first; `pageToken` '' = the newest. */
+export const listCalls = (filter: CallFilter, pageToken: string, pageSize: number) =>
+  apiCall<Page<CallRecord>>('GET', `/v1.0/calls${query({ ...filter, page_size: pageSize, page_token: pageToken })}`);
+export const getCall = (id: string) => apiCall<CallRecord>('GET', `/v1.0/calls/${encodeURIComponent(id)}`);
+
+export const startProviderCall = (body: { provider_id: string; destination: string; source?: string }) => apiCall<ProviderCall>('POST', '/v1.0/providercalls', { body });
+export const getProviderCall = (id: string) => apiCall<ProviderCall>('GET', `/v1.0/providercalls/${encodeURIComponent(id)}`);
+/** The newest test calls (one page: a test call is looked at right after it was placed). */
+export const listProviderCalls = (providerId?: string) =>
+  apiCall<Page<ProviderCall>>('GET', `/v1.0/providercalls${query({ provider_id: providerId, page_size: 50 })}`);
+
+export const listAgents = () => listAll<Agent>('/v1.0/agents');
+export const getAgent = (id: string) => apiCall<Agent>('GET', `/v1.0/agents/${encodeURIComponent(id)}`);
+export const createAgent = (body: { username: string; password: string; name: string; detail: string; permission: number }) => apiCall<Agent>('POST', '/v1.0/agents', { body });
+export const updateAgent = (id: string, body: { name: string; detail: string; permission: number }) => apiCall<Agent>('PUT', `/v1.0/agents/${encodeURIComponent(id)}`, { body });
+export const deleteAgent = (id: string) => apiCall<Agent>('DELETE', `/v1.0/agents/${encodeURIComponent(id)}`);
+export const setAgentPassword = (id: string, body: { password: string; old_password?: string }) =>
+  apiCall<Agent>('PUT', `/v1.0/agents/${encodeURIComponent(id)}/password`, { body });
+
+export const listAccessKeys = () => listAll<AccessKey>('/v1.0/accesskeys');
+export const createAccessKey = (body: { name: string; detail: string; expire?: number | string; agent_id?: string }) => apiCall<AccessKeyCreated>('POST', '/v1.0/accesskeys', { body });
+export const deleteAccessKey = (id: string) => apiCall<AccessKey>('DELETE', `/v1.0/accesskeys/${encodeURIComponent(id)}`);

@@ -11,6 +11,10 @@ const REASON_FIELD: Record<string, string> = {
   INVALID_HOSTNAME: 'hostname',
   INVALID_CODECS: 'codecs',
   INVALID_TECH_HEADERS: 'tech_headers',
+  INVALID_PASSWORD: 'password',
+  INVALID_OLD_PASSWORD: 'old_password',
+  AGENT_EXISTS: 'username',
+  LAST_PROJECT_SUPER_ADMIN: 'permission',
 };
 
 /** `body.hostname is required`, `querystring.customer_id must match ...`, `body.tech_headers.X-A ...` */

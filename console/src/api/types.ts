@@ -71,3 +71,92 @@ export interface ApiErrorBody {
   request_id: string;
   details?: Record<string, unknown>;
 }
+
+/** One carrier attempt of a call record (GET /v1.0/calls). */
+export interface CallAttempt {
+  route_id: string;
+  provider_id: string;
+  request_uri: string;
+  status: number;
+  reason: string;
+  started_ms: number;
+  duration_ms: number;
+}
+
+export interface CallRecord {
+  id: string;
+  call_id: string;
+  customer_id: string | null;
+  source: string;
+  caller: string;
+  destination: string | null;
+  outcome: 'connected' | 'failed';
+  status: number | null;
+  reason: string;
+  provider_id: string | null;
+  hangup_by: 'platform' | 'carrier' | 'outdial' | null;
+  talk_ms: number | null;
+  duration_ms: number;
+  attempts: CallAttempt[];
+  tm_create: string;
+  tm_hangup: string;
+}
+
+/** The filters of GET /v1.0/calls, as the console sends them (empty = not sent). */
+export interface CallFilter {
+  customer_id?: string | undefined;
+  destination?: string | undefined;
+  outcome?: string | undefined;
+  status?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+}
+
+export type ProviderCallStatus = 'calling' | 'answered' | 'failed' | 'timeout';
+
+/** A provider test call (POST/GET /v1.0/providercalls). */
+export interface ProviderCall {
+  id: string;
+  provider_id: string;
+  destination: string;
+  source: string;
+  request_uri: string;
+  codecs: string[];
+  status: ProviderCallStatus;
+  sip_status: number | null;
+  sip_reason: string;
+  reason: string;
+  tm_create: string;
+  tm_ringing: string | null;
+  tm_answer: string | null;
+  tm_hangup: string | null;
+  tm_update: string;
+}
+
+export interface Agent {
+  id: string;
+  username: string;
+  name: string;
+  detail: string;
+  permission: number;
+  tm_create: string;
+  tm_update: string;
+  tm_delete: string;
+}
+
+export interface AccessKey {
+  id: string;
+  agent_id: string;
+  name: string;
+  detail: string;
+  token_prefix: string;
+  tm_expire: string;
+  tm_create: string;
+  tm_update: string;
+  tm_delete: string;
+}
+
+/** The answer to POST /v1.0/accesskeys: the only time the key itself is shown. */
+export interface AccessKeyCreated extends AccessKey {
+  token: string;
+}

@@ -33,6 +33,7 @@ function ProviderList() {
   // Registration arrives with credential-based trunks; the column appears when the API reports it.
   const fields = capabilities.responseFields('GET', '/v1.0/providers/{id}');
   const showRegistration = fields?.has('registration_status') ?? false;
+  const canTestCall = capabilities.has('POST', '/v1.0/providercalls');
 
   const closeDialog = () => {
     setDeleting(undefined);
@@ -160,6 +161,11 @@ function ProviderList() {
                     <a class="button small" href={href(`/providers/${p.id}`)} aria-label={`Edit ${p.name || p.hostname}`}>
                       Edit
                     </a>
+                    {canTestCall && (
+                      <a class="button small" href={href('/providercalls', { provider: p.id })} aria-label={`Test call through ${p.name || p.hostname}`}>
+                        Test call
+                      </a>
+                    )}
                     <button type="button" class="small danger" aria-label={`Delete ${p.name || p.hostname}`} onClick={() => setDeleting(p)}>
                       Delete
                     </button>

@@ -232,7 +232,9 @@ export class Dialog {
     const seq = app.method === 'ACK' ? this.ackCSeq : ++this.localCSeq;
     const headers: SipRequest['headers'] = [];
     for (const r of this.routeSet) headers.push({ name: 'Route', value: r });
-    headers.push({ name: 'Max-Forwards', value: '70' });
+    // RFC 3261 8.1.1.6 / RFC 7332 3: the app's Max-Forwards is kept (a B2BUA carries the other
+    // leg's hop count across); 70 when it gave none or a value that is not 0..255.
+    headers.push({ name: 'Max-Forwards', value: maxForwardsOf(app) });
     headers.push({ name: 'From', value: this.localNameAddr });
     headers.push({ name: 'To', value: this.remoteNameAddr });
     headers.push({ name: 'Call-ID', value: this.callId });
@@ -258,9 +260,16 @@ export class Dialog {
   /** The ACK for a 2xx is its own transaction (17.1.1.3): the edge writes its Via itself. */
   buildAck(app: SipRequest, local: EdgeSipAddress, transport: TransportName): SipRequest {
     const ack = this.buildRequest({ ...app, method: 'ACK' }, local);
-    ack.headers.unshift({ name: 'Via', value: `SIP/2.0/${transport.toUpperCase()} ${hostport(local)};rport;branch=${newBranch()}` });
+    // Over TLS the sent-by is the TLS listener's port (RFC 3261 18.2.2), as the transaction layer writes it.
+    const sentBy = transport === 'tls' ? { host: local.host, port: local.tlsPort ?? local.port } : local;
+    ack.headers.unshift({ name: 'Via', value: `SIP/2.0/${transport.toUpperCase()} ${hostport(sentBy)};rport;branch=${newBranch()}` });
     return ack;
   }
+}
+
+function maxForwardsOf(app: SipRequest): string {
+  const given = getHeader(app, 'Max-Forwards')?.trim();
+  return given !== undefined && /^\d{1,3}$/.test(given) && Number(given) <= 255 ? String(Number(given)) : '70';
 }
 
 type DialogExtras = Partial<Pick<DialogInit, 'kind' | 'ownerTags' | 'initialState'>>;

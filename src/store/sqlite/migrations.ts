@@ -94,4 +94,47 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE store_probe (data BLOB) STRICT;
   `,
+  // 3: call records and provider test calls (docs/api.md "Call records", "Provider test calls").
+  // A record's attempts are one JSON array: they are always read with their call, never queried.
+  `
+  CREATE TABLE calls (
+    id          TEXT PRIMARY KEY,
+    call_id     TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    caller      TEXT NOT NULL,
+    customer_id TEXT,
+    destination TEXT,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('connected', 'failed')),
+    status      INTEGER,
+    reason      TEXT NOT NULL,
+    provider_id TEXT,
+    hangup_by   TEXT CHECK (hangup_by IN ('platform', 'carrier', 'outdial')),
+    talk_ms     INTEGER,
+    duration_ms INTEGER NOT NULL,
+    attempts    TEXT NOT NULL,
+    tm_create   TEXT NOT NULL UNIQUE,
+    tm_hangup   TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX calls_customer ON calls (customer_id, tm_create);
+
+  CREATE TABLE provider_calls (
+    id          TEXT PRIMARY KEY,
+    provider_id TEXT NOT NULL REFERENCES providers (id),
+    destination TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    request_uri TEXT NOT NULL,
+    codecs      TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('calling', 'answered', 'failed', 'timeout')),
+    sip_status  INTEGER,
+    sip_reason  TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    tm_ringing  TEXT,
+    tm_answer   TEXT,
+    tm_hangup   TEXT,
+    tm_create   TEXT NOT NULL UNIQUE,
+    tm_update   TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX provider_calls_provider ON provider_calls (provider_id, tm_create);
+  CREATE INDEX provider_calls_unfinished ON provider_calls (status, tm_create);
+  `,
 ];

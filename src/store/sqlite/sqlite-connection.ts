@@ -63,6 +63,35 @@ export class SqliteConnection {
    * timeout), so a transaction never fails half-way on a lock; a throw rolls everything back.
    */
   async write<T>(fn: () => T): Promise<T> {
+    return this.writeNow(fn);
+  }
+
+  /**
+   * One write transaction that does not wait for the write lock: when another connection holds
+   * it, nothing is written and 'busy' comes back at once (the caller retries later). For writes
+   * made off a latency-sensitive path (the call record sink), which must never stall the event
+   * loop for the busy timeout. Other storage faults are STORAGE_UNAVAILABLE, as in write().
+   */
+  async writeWithoutWaiting<T>(fn: () => T): Promise<T | 'busy'> {
+    const faultBefore = this.fault;
+    // Set and restored synchronously: no other write on this connection can run in between.
+    if (this.db.open) this.db.pragma('busy_timeout = 0');
+    try {
+      return this.writeNow(fn);
+    } catch (err) {
+      const code = err instanceof ApiError && err.cause instanceof Database.SqliteError ? err.cause.code : '';
+      if (/^SQLITE_(BUSY|LOCKED)(_|$)/.test(code)) {
+        // Another writer's lock is no fault of the storage: health stays as it was before.
+        this.fault = faultBefore;
+        return 'busy';
+      }
+      throw err;
+    } finally {
+      if (this.db.open) this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  private writeNow<T>(fn: () => T): T {
     let result: T;
     try {
       result = this.db.transaction(fn).immediate();

@@ -4,8 +4,10 @@ import { createMonotonicClock, type MicrosSource } from '../clock.ts';
 import type { Store, StoreHealth } from '../store-types.ts';
 import { SqliteAccessKeyStore } from './sqlite-access-key-store.ts';
 import { SqliteAgentStore } from './sqlite-agent-store.ts';
+import { SqliteCallStore } from './sqlite-call-store.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase, type Db } from './sqlite-db.ts';
+import { SqliteProviderCallStore } from './sqlite-provider-call-store.ts';
 import { SqliteProviderStore } from './sqlite-provider-store.ts';
 import { SqliteRouteStore } from './sqlite-route-store.ts';
 import { SqliteSettingsStore } from './sqlite-settings-store.ts';
@@ -30,6 +32,8 @@ export class SqliteStore implements Store {
   readonly agents: SqliteAgentStore;
   readonly accessKeys: SqliteAccessKeyStore;
   readonly settings: SqliteSettingsStore;
+  readonly calls: SqliteCallStore;
+  readonly providerCalls: SqliteProviderCallStore;
   private readonly conn: SqliteConnection;
   private readonly listeners = new Set<(change: RoutingChange) => void>();
   private watchTimer: NodeJS.Timeout | undefined;
@@ -46,6 +50,8 @@ export class SqliteStore implements Store {
     this.agents = new SqliteAgentStore(this.conn);
     this.accessKeys = new SqliteAccessKeyStore(this.conn);
     this.settings = new SqliteSettingsStore(this.conn);
+    this.calls = new SqliteCallStore(this.conn);
+    this.providerCalls = new SqliteProviderCallStore(this.conn);
   }
 
   readLive(): Promise<{ providers: ProviderRecord[]; routes: RouteRecord[] }> {

@@ -1,7 +1,8 @@
 /**
  * Every process the bench starts goes through here, so that all of them are stopped at the end,
  * on failure, and on Ctrl-C — by pid, never by name. A child is spawned in its own process group
- * (`detached`) so that stopping it also stops anything it forked (kamailio's workers).
+ * (`detached`) so that stopping it also stops anything it forked (kamailio's workers). sipp is
+ * started by the tests' own launcher (test/support/sipp.ts) and adopted here by pid.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
@@ -82,9 +83,24 @@ export function spawnTracked(name: string, command: string, args: readonly strin
   return child;
 }
 
+/**
+ * A process started elsewhere (sipp through test/support/sipp.ts) that must be stopped with the
+ * bench's own: `stop` is awaited by stopAllChildren, the pid is killed at exit if still listed.
+ * Returns the function that removes it from the list once it has ended.
+ */
+export function adoptChild(pid: number | undefined, stop: () => Promise<unknown>): () => void {
+  if (pid === undefined) return () => undefined;
+  const entry = { pid, stop };
+  adopted.add(entry);
+  return () => adopted.delete(entry);
+}
+
+const adopted = new Set<{ pid: number; stop: () => Promise<unknown> }>();
+
 /** Stops every child still running (each by its own pid / process group). */
 export async function stopAllChildren(): Promise<void> {
-  await Promise.all([...live].map((c) => c.stop(2000)));
+  await Promise.all([...[...live].map((c) => c.stop(2000)), ...[...adopted].map((a) => a.stop())]);
+  adopted.clear();
 }
 
 let installed = false;
@@ -103,6 +119,13 @@ export function installCleanupHandlers(): void {
     for (const c of live) {
       try {
         process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    for (const a of adopted) {
+      try {
+        process.kill(a.pid, 'SIGKILL');
       } catch {
         /* already gone */
       }

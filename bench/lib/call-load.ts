@@ -1,21 +1,20 @@
 /**
- * Calls per second: sipp platform (UAC) → [outdial | a peer proxy | nothing] → sipp carrier (UAS),
- * full calls (INVITE, 100, 180, 200, ACK, BYE, 200) at stepped rates. A step is clean when every
- * call succeeded and neither sipp had to retransmit anything (a retransmission means a response or
- * the ACK came later than T1 = 500 ms). Stepping stops at the first step that is not clean.
+ * Call load, the bench's common instrument: sipp platform (UAC) → [outdial | a peer proxy |
+ * nothing] → sipp carrier (UAS), full calls (INVITE, 100, 180, 200, ACK, BYE, 200), one fixed-rate
+ * step or stepped rates. A step is clean when every call succeeded and neither sipp had to
+ * retransmit anything (a retransmission means a response or the ACK came later than T1 = 500 ms).
+ * Stepping stops at the first step that is not clean.
  * The CPU the system under test used during each step is read from /proc before and after.
  */
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../test/support/free-port.ts';
 import { udpReceiveBufferDrops } from './proc-stats.ts';
 import {
   BENCH_NUMBER,
   CARRIER_SCENARIO,
   PLATFORM_SCENARIO,
   finishSipp,
-  startSipp,
-  waitSippReady,
+  startBenchSipp,
   type SippStats,
 } from './sipp-run.ts';
 
@@ -34,6 +33,8 @@ export interface StepResult {
   /** CPU seconds the system under test used during the step (undefined for the direct baseline) */
   cpuSec?: number;
   cpuSecPer1000Calls?: number;
+  /** cpuSec / wallSec: how many cores the system under test kept busy */
+  coresBusy?: number;
   /** the -trace_msg logs, when the plan asked for them */
   platformMessages?: string;
   carrierMessages?: string;
@@ -45,9 +46,9 @@ export interface StepPlan {
   /** the run directory */
   dir: string;
   /**
-   * Readies the path to a carrier on a fresh UDP port (a fresh port per step, so late packets of
-   * one step never reach the next step's carrier) and returns where the platform sends INVITEs:
-   * outdial's SIP port after repointing the provider, a proxy, or the carrier itself.
+   * Readies the path to a carrier listening on `carrierPort` (a fresh port per step, so late
+   * packets of one step never reach the next step's carrier) and returns where the platform sends
+   * INVITEs: outdial's SIP port after repointing the provider, a proxy, or the carrier itself.
    */
   route: (carrierPort: number) => Promise<{ host: string; port: number }>;
   /** CPU seconds used so far by the system under test (absent for the direct baseline) */
@@ -56,6 +57,17 @@ export interface StepPlan {
   pauseMs?: number;
   /** keep sipp's -trace_msg logs of both sides (post-dial delay; costs sipp CPU) */
   traceMessages?: boolean;
+  /** the carrier's scenario (default: answer at once) and its -key values */
+  carrierScenario?: string;
+  carrierKeys?: Record<string, string>;
+  /** the platform's scenario (default: bench/sipp/platform-uac.xml) and more of its arguments */
+  platformScenario?: string;
+  platformKeys?: Record<string, string>;
+  platformArgs?: string[];
+  /** the number dialled (-s); default BENCH_NUMBER */
+  service?: string;
+  /** called once the platform has started sending, with the step's start time (hrtime ns) */
+  onStarted?: (startedNs: bigint) => void;
 }
 
 /** One step: a fresh carrier, `calls` calls at `rate` cps, both sipp processes waited for. */
@@ -64,35 +76,35 @@ export async function runStep(plan: StepPlan, rate: number, calls: number): Prom
   const pauseMs = plan.pauseMs ?? 0;
   // Bounds: the calls' own duration plus 10 s; a step that needs longer has failed anyway.
   const timeoutSec = Math.ceil(calls / rate + pauseMs / 1000) + 10;
-  const carrierPort = await freePort();
-  const target = await plan.route(carrierPort);
-  const carrier = startSipp({
+  const carrier = await startBenchSipp({
     name: 'carrier',
-    scenario: CARRIER_SCENARIO,
+    scenario: plan.carrierScenario ?? CARRIER_SCENARIO,
     dir,
-    port: carrierPort,
     calls,
     timeoutSec: timeoutSec + 5,
     traceMessages: plan.traceMessages ?? false,
+    ...(plan.carrierKeys ? { keys: plan.carrierKeys } : {}),
   });
   try {
-    await waitSippReady(carrier);
+    const target = await plan.route(carrier.port);
     const cpuBefore = plan.cpu?.();
     const dropsBefore = udpReceiveBufferDrops();
     const started = process.hrtime.bigint();
-    const platform = startSipp({
+    const platform = await startBenchSipp({
       name: 'platform',
-      scenario: PLATFORM_SCENARIO,
+      scenario: plan.platformScenario ?? PLATFORM_SCENARIO,
       dir,
-      port: await freePort(),
       remote: target,
       calls,
       rate,
       pauseMs,
-      service: BENCH_NUMBER,
+      service: plan.service ?? BENCH_NUMBER,
       timeoutSec,
       traceMessages: plan.traceMessages ?? false,
+      ...(plan.platformKeys ? { keys: plan.platformKeys } : {}),
+      ...(plan.platformArgs ? { extraArgs: plan.platformArgs } : {}),
     });
+    plan.onStarted?.(started);
     const p = await finishSipp(platform, (timeoutSec + 5) * 1000);
     const wallSec = Number(process.hrtime.bigint() - started) / 1e9;
     const cpuAfter = plan.cpu?.();
@@ -100,7 +112,7 @@ export async function runStep(plan: StepPlan, rate: number, calls: number): Prom
     const c = await finishSipp(carrier, 3000);
     const problems: string[] = [];
     if (p.timedOut) problems.push('platform sipp did not finish in time');
-    if (p.exit.code !== 0) problems.push(`platform sipp exit ${p.exit.code ?? p.exit.signal}`);
+    if (p.result.code !== 0) problems.push(`platform sipp exit ${p.result.code ?? p.result.signal}`);
     if (!p.stats) problems.push('no platform statistics');
     else {
       if (p.stats.successful !== calls) problems.push(`${p.stats.successful}/${calls} calls succeeded`);
@@ -120,10 +132,11 @@ export async function runStep(plan: StepPlan, rate: number, calls: number): Prom
     if (cpuBefore !== undefined && cpuAfter !== undefined) {
       result.cpuSec = round(cpuAfter - cpuBefore, 3);
       result.cpuSecPer1000Calls = round(((cpuAfter - cpuBefore) / calls) * 1000, 3);
+      result.coresBusy = round((cpuAfter - cpuBefore) / wallSec, 2);
     }
     return result;
   } finally {
-    await carrier.child.stop(1000);
+    await carrier.stop();
   }
 }
 
@@ -142,18 +155,18 @@ export interface SteppedResult {
  * Doubles the rate from `startRate` until a step is not clean (or `maxRate` is passed), then
  * bisects between the last clean and the first failing rate `refineSteps` times, so the limit is
  * found to within (fail - clean) / 2^refineSteps without walking every rate. Each step carries
- * `secondsPerStep` worth of calls (at least 100).
+ * `secondsPerStep` worth of calls (at least `minCalls`, default 100).
  */
 export async function runSteps(
   plan: StepPlan,
-  opts: { startRate: number; maxRate: number; secondsPerStep: number; refineSteps: number },
+  opts: { startRate: number; maxRate: number; secondsPerStep: number; refineSteps: number; minCalls?: number },
   onStep: (s: StepResult) => void = () => undefined,
 ): Promise<SteppedResult> {
   const steps: StepResult[] = [];
   let clean: number | null = null;
   let failing: number | null = null;
   const step = async (rate: number): Promise<boolean> => {
-    const s = await runStep(plan, rate, Math.max(100, Math.round(rate * opts.secondsPerStep)));
+    const s = await runStep(plan, rate, Math.max(opts.minCalls ?? 100, Math.round(rate * opts.secondsPerStep)));
     steps.push(s);
     onStep(s);
     if (s.clean) clean = Math.max(clean ?? 0, rate);

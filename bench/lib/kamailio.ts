@@ -1,15 +1,16 @@
 /**
- * An optional peer for the throughput figures: Kamailio as a transaction-stateful proxy (tm, rr)
+ * The peer of the CPU-per-call goal: Kamailio as a transaction-stateful proxy (tm, rr)
  * doing what outdial does to a call's Request-URI (number unchanged, host:port of the provider)
  * and adding the provider's tech header, with record-routing so ACK and BYE pass through it as
  * they pass through outdial. A proxy is less work than outdial's B2BUA (no second dialog, no SDP
  * handling, no failover), so the ratio is an upper bound on what a SIP-only core does here.
- * Used only when `kamailio` is on PATH.
+ * The bench installs it like sipp is expected to be there: `apt-get install -y kamailio` when it
+ * is missing and the bench runs as root (ensureKamailio), a clear message otherwise.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, udpFree } from '../test/support/free-port.ts';
+import { freePort, portBound } from '../../test/support/free-port.ts';
 import { spawnTracked, type TrackedChild } from './child-processes.ts';
 import { sleep } from './sipp-run.ts';
 
@@ -20,6 +21,34 @@ export function kamailioBinary(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * kamailio, installed from Debian's package when missing and we are root (`install`); undefined
+ * with the reason when it cannot be had. The package's own service is not started here (it
+ * would listen on 5060): the bench runs kamailio in the foreground with its own config.
+ */
+export function ensureKamailio(opts: { install: boolean; log: (text: string) => void }): { binary: string | undefined; why?: string } {
+  const found = kamailioBinary();
+  if (found && moduleDir()) return { binary: found };
+  const how = 'apt-get install -y kamailio (Debian/Ubuntu)';
+  if (!opts.install) return { binary: undefined, why: `kamailio not installed and --no-install given; install it with ${how}` };
+  if (process.getuid?.() !== 0) return { binary: undefined, why: `kamailio not installed; run the bench as root to have it installed, or install it yourself: sudo ${how}` };
+  opts.log('kamailio not installed: apt-get install -y kamailio …');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'kamailio'], { encoding: 'utf8', env, timeout: 300_000 });
+  let r = install();
+  if (r.status !== 0) {
+    // a machine whose package lists are missing or old
+    spawnSync('apt-get', ['update', '-qq'], { encoding: 'utf8', env, timeout: 300_000 });
+    r = install();
+  }
+  const bin = kamailioBinary();
+  if (r.status !== 0 || !bin || !moduleDir()) {
+    return { binary: undefined, why: `apt-get install kamailio failed (exit ${r.status}): ${`${r.stderr ?? ''}${r.stdout ?? ''}`.trim().slice(-500)}` };
+  }
+  opts.log(`kamailio installed: ${bin}`);
+  return { binary: bin };
 }
 
 function moduleDir(): string | undefined {
@@ -107,7 +136,7 @@ export async function startKamailio(dir: string, carrierPort: number, children =
   const until = Date.now() + 10000;
   while (Date.now() < until) {
     if (child.hasExited()) throw new Error(`kamailio exited during start:\n${child.outputTail()}`);
-    if (!(await udpFree('127.0.0.1', port))) {
+    if (portBound(port, 'udp')) {
       await sleep(300); // the workers are forked after the socket is bound
       return { child, port, stop: async () => void (await child.stop(3000)) };
     }

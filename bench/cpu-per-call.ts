@@ -1,0 +1,94 @@
+/**
+ * Measurement "cpu": CPU per full call through `outdial start` beside the Kamailio peer (a
+ * stateful proxy doing the same Request-URI rewrite, lib/kamailio.ts) at the same fixed rate and
+ * call count (issue 14's conditions: 150 cps × 3000, 1 s hold), each process's utime + stime
+ * from /proc before and after (outdial's process group; kamailio's group: its workers).
+ * Goal: outdial ≤ 2× Kamailio.
+ */
+import { runStep, type StepPlan, type StepResult } from './lib/call-load.ts';
+import { judge, notAvailable, notMeasured, ratioText, type GoalRow } from './lib/goals.ts';
+import { startKamailio, type KamailioPeer } from './lib/kamailio.ts';
+import { measurement } from './lib/measurement.ts';
+import { groupCpuSeconds } from './lib/proc-stats.ts';
+import { fmt, table } from './lib/report.ts';
+import { outdialPlan, stepLog } from './throughput.ts';
+
+type Step = Omit<StepResult, 'platform' | 'carrier'>;
+
+export interface CpuPerCallResult {
+  rate: number;
+  calls: number;
+  holdMs: number;
+  outdial: Step;
+  /** a string when there is no Kamailio (why) */
+  kamailio: Step | string;
+}
+
+const strip = ({ platform: _p, carrier: _c, ...rest }: StepResult): Step => rest;
+const msPerCall = (s: Step) => (s.cpuSecPer1000Calls ?? NaN);
+
+export const cpuPerCallMeasurement = measurement<CpuPerCallResult>({
+  name: 'cpu',
+  title: 'CPU per call (fixed load, the same for outdial and the Kamailio peer)',
+  byDefault: true,
+  async run(ctx) {
+    const { rate, calls } = ctx.plan.cpu;
+    const o = await outdialPlan(ctx, 'cpu-outdial');
+    let outdial: StepResult;
+    try {
+      outdial = await runStep(o.plan, rate, calls);
+      stepLog(ctx, 'outdial')(outdial);
+    } finally {
+      await o.stop();
+    }
+    let kamailio: Step | string;
+    if (!ctx.kamailio) kamailio = ctx.kamailioWhy ?? 'kamailio not installed';
+    else {
+      let k: KamailioPeer | undefined;
+      try {
+        const plan: StepPlan = {
+          name: 'cpu-kamailio',
+          dir: ctx.runDir,
+          // kamailio.cfg names the carrier's port: the proxy is started for the step's carrier
+          route: async (port) => {
+            k = await startKamailio(ctx.runDir, port, 1);
+            return { host: '127.0.0.1', port: k.port };
+          },
+          cpu: () => (k ? groupCpuSeconds(k.child.pid) : NaN),
+          pauseMs: ctx.plan.holdMs,
+        };
+        const s = await runStep(plan, rate, calls);
+        stepLog(ctx, 'kamailio')(s);
+        kamailio = strip(s);
+      } finally {
+        await k?.stop();
+      }
+    }
+    return { rate, calls, holdMs: ctx.plan.holdMs, outdial: strip(outdial), kamailio };
+  },
+  render(r) {
+    const row = (name: string, s: Step) => [name, `${r.rate} cps`, s.calls, fmt(s.cpuSec ?? NaN, 2), fmt(msPerCall(s), 3), fmt(s.coresBusy ?? NaN, 2), s.clean ? 'yes' : `no: ${s.problems.join('; ')}`];
+    const rows = [row('outdial start', r.outdial)];
+    if (typeof r.kamailio === 'string') rows.push(['kamailio', r.kamailio, '–', '–', '–', '–', '–']);
+    else rows.push(row('kamailio (1 UDP worker)', r.kamailio));
+    return `${table(['target', 'rate', 'calls', 'CPU s (utime+stime)', 'CPU ms / call', 'cores busy', 'clean'], rows)}\n\nHold ${r.holdMs} ms; outdial was warmed up first. Kamailio is a stateful proxy (no second dialog, no SDP, no failover): the ratio bounds what a SIP-only core pays here.`;
+  },
+  goals(r, _ctx, why): GoalRow[] {
+    const g = { issue: '#14', goal: 'CPU per full call through `outdial start` vs the Kamailio peer, same rate', target: '≤ 2×' };
+    if (!r) return notMeasured([g], why);
+    const o = msPerCall(r.outdial);
+    if (typeof r.kamailio === 'string') return notAvailable([g], r.kamailio).map((x) => ({ ...x, measured: `${fmt(o, 3)} ms / call` }));
+    const k = msPerCall(r.kamailio);
+    const cleanNote = r.outdial.clean && r.kamailio.clean ? undefined : `a step was not clean: ${[...r.outdial.problems, ...r.kamailio.problems].join('; ')}`;
+    return [{
+      ...g,
+      measured: `${fmt(o, 3)} ms / call (${r.rate} cps × ${r.calls})`,
+      baseline: `${fmt(k, 3)} ms / call Kamailio`,
+      ratio: ratioText(o, k),
+      verdict: cleanNote ? 'FAIL' : judge(o / k, '<=', 2),
+      ...(cleanNote ? { note: cleanNote } : {}),
+      value: o,
+      baselineValue: k,
+    }];
+  },
+});
