@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../src/repo-root.ts';
 
 /**
  * Builds the admin console (docs/console.md, "How it is built"): console/src/main.tsx bundled by
@@ -8,8 +9,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * output is a flat folder that src/admin/console-endpoint.ts serves; it is never committed.
  */
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '..');
+// From the repository root, not this file: it also runs built, from dist/console/ (docs/performance.md §5).
+const REPO = REPO_ROOT;
+const HERE = join(REPO, 'console');
 export const CONSOLE_SOURCE_DIR = join(HERE, 'src');
 export const CONSOLE_DIST_DIR = join(HERE, 'dist');
 /** Written last; lists what the build read, so a later start can tell the output is stale. */

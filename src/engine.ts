@@ -15,6 +15,8 @@ import { ProviderCredentials } from './call/provider-credentials.ts';
 import { openSecretBox } from './secrets/secret-key.ts';
 import { storedSigningKey } from './secrets/signing-key.ts';
 import { startEdge, type EdgeStats, type RunningEdge } from './edge/edge.ts';
+import type { WireLink } from './edge/wire/wire-link.ts';
+import { startEdgeThread, type ThreadedEdge } from './edge/edge-thread.ts';
 import { generatePassword, hashPassword } from './admin/auth/password.ts';
 import { createTokenSigner } from './admin/auth/token.ts';
 import type { CarrierAdapter } from './carrier/carrier.ts';
@@ -90,6 +92,9 @@ export async function bootstrapAdmin(store: Store, config: Readonly<Config>, log
   }
 }
 
+/** The embedded edge as the engine uses it, in this thread or in a worker. */
+type SipEdge = Pick<RunningEdge, 'sipAddress' | 'wireAddress' | 'link' | 'close'> & { stats(): EdgeStats | undefined };
+
 /**
  * The SIP side: the embedded edge (unless an external drachtio-server is configured) and the
  * drachtio-srf call-routing application connected to it.
@@ -102,9 +107,11 @@ async function startSip(
   cluster: ClusterServices,
   credentials: ProviderCredentials,
   onCallEnded: (record: CallRecord) => void,
-): Promise<{ edge: RunningEdge | undefined; calls: CallApp }> {
-  let edge: RunningEdge | undefined;
+): Promise<{ edge: SipEdge | undefined; calls: CallApp }> {
+  let edge: SipEdge | undefined;
+  let threaded: ThreadedEdge | undefined;
   let drachtio: { host: string; port: number; secret: string };
+  let link: WireLink | undefined;
   if (config.drachtio.address !== '') {
     const i = config.drachtio.address.lastIndexOf(':');
     drachtio = {
@@ -115,21 +122,26 @@ async function startSip(
   } else {
     // Embedded: the wire secret only has to be shared within this process.
     const secret = config.edge.secret || randomBytes(24).toString('base64url');
-    edge = await startEdge({
+    const edgeOptions = {
       sip: config.sip,
-      wire: { ...config.edge, secret },
-      logger,
+      wire: { host: config.edge.host, port: config.edge.port, secret },
       // docs/edge.md §8: the platforms that may place calls, refused before any transaction otherwise
       untrusted: { trustedSources: config.routing.trustedSources, action: config.sip.untrustedAction },
-    });
+    };
+    // docs/performance.md §3: OUTDIAL_EDGE_THREAD=on puts the edge on a second core
+    if (config.edge.thread === 'on') edge = threaded = await startEdgeThread(edgeOptions, config.log.level);
+    else edge = await startEdge({ ...edgeOptions, logger });
     logger.info({ sip: edge.sipAddress, wire: edge.wireAddress }, 'embedded SIP edge listening');
     drachtio = { ...edge.wireAddress, secret };
+    // docs/performance.md §2: the app talks to the embedded edge in process, not over TCP
+    link = edge.link;
   }
   try {
     const calls = await startCallApp({
       routing: config.routing,
       sip: config.sip,
       drachtio,
+      ...(link ? { link } : {}),
       dialPlan,
       logger,
       onCallEnded,
@@ -153,6 +165,8 @@ async function startSip(
         },
       },
     });
+    const worker = threaded;
+    if (worker) calls.metrics.addThread('edge', async () => (await worker.snapshot())?.delay);
     return { edge, calls };
   } catch (err) {
     await edge?.close();
@@ -172,7 +186,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     ...(options.feed ? { feed: options.feed } : {}),
   });
   let admin: FastifyInstance | undefined;
-  let sip: { edge: RunningEdge | undefined; calls: CallApp } | undefined;
+  let sip: { edge: SipEdge | undefined; calls: CallApp } | undefined;
   let dialPlan: DialPlanCache | undefined;
   // Records are stored off the SIP path (docs/api.md "Call records"); a full disk costs a call nothing.
   const sink = new CallRecordSink({ store: store.calls, logger });
@@ -229,7 +243,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
       tokens,
       secrets,
       carriers: options.carriers ?? defaultCarriers(config),
-      extraEndpoints: [dialRouteEndpoints(() => plan.current(), services.limiter), providerCallEndpoints(tests), ...(options.extraEndpoints ?? [])],
+      extraEndpoints: [dialRouteEndpoints(() => plan.current(), services.limiter, (id) => store.routes.get(id)), providerCallEndpoints(tests), ...(options.extraEndpoints ?? [])],
       metrics: sip.calls.metrics.registry,
     });
     const http = await listenAdmin(admin, config.http.host, config.http.port);

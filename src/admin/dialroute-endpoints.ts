@@ -5,7 +5,7 @@ import type { CallLimiter } from '../cluster/call-limiter.ts';
 import { ApiError } from '../errors.ts';
 import type { DialPlanSnapshot } from '../routing/dial-plan.ts';
 import { previewAttempts } from '../routing/dial-route-preview.ts';
-import { DEFAULT_CUSTOMER_ID } from '../routing/model.ts';
+import { DEFAULT_CUSTOMER_ID, type RouteRecord } from '../routing/model.ts';
 import { providerView } from './provider-view.ts';
 import { Provider, Route, SECURITY, Uuid, errorResponses } from './schemas.ts';
 
@@ -28,7 +28,11 @@ const DialRoute = Type.Object({
  * `GET /v1.0/dialroutes`: the attempts the SIP engine would make right now, finished by the same
  * `finalAttempt` over the same in-memory snapshot the call path uses.
  */
-export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot, limiter: Pick<CallLimiter, 'clusterHeld'>): FastifyPluginAsyncTypebox {
+export function dialRouteEndpoints(
+  snapshot: () => DialPlanSnapshot,
+  limiter: Pick<CallLimiter, 'clusterHeld'>,
+  routeById: (id: string) => Promise<RouteRecord | undefined>,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/dialroutes', {
       schema: {
@@ -46,15 +50,26 @@ export function dialRouteEndpoints(snapshot: () => DialPlanSnapshot, limiter: Pi
       }
       const customer = request.query.customer_id?.toLowerCase() ?? DEFAULT_CUSTOMER_ID;
       const attempts = previewAttempts(snapshot(), target, customer);
-      const calls = await Promise.all(attempts.map((a) => limiter.clusterHeld(providerLimitKey(a.provider.id))));
-      const result = attempts.map((a, i) => ({
-        route: a.route,
-        provider: providerView(a.provider),
-        request_uri: a.requestUri,
-        headers: Object.fromEntries(a.headers.map((h) => [h.name, h.value])),
-        codecs: [...a.codecs],
-        current_calls: calls[i]!,
-      }));
+      // The snapshot keeps only what routing reads of a route (docs/performance.md §4); the
+      // preview shows the whole row. One deleted since the snapshot was taken is left out.
+      const [rows, calls] = await Promise.all([
+        Promise.all(attempts.map((a) => routeById(a.route.id))),
+        Promise.all(attempts.map((a) => limiter.clusterHeld(providerLimitKey(a.provider.id)))),
+      ]);
+      const result = attempts.flatMap((a, i) => {
+        const route = rows[i];
+        if (route === undefined) return [];
+        return [
+          {
+            route,
+            provider: providerView(a.provider),
+            request_uri: a.requestUri,
+            headers: Object.fromEntries(a.headers.map((h) => [h.name, h.value])),
+            codecs: [...a.codecs],
+            current_calls: calls[i]!,
+          },
+        ];
+      });
       return { result };
     });
   };

@@ -21,8 +21,10 @@ import { OutboundCall } from './outbound-call.ts';
 import { createSipOptionsProbe, ProviderProber } from './provider-prober.ts';
 import { MIN_SE_SECONDS, readTimerRequest } from './session-timer.ts';
 import { SourcePolicy } from './source-policy.ts';
+import type { WireLink } from '../edge/wire/wire-link.ts';
 import {
   connectSrf,
+  connectSrfLink,
   disconnectSrf,
   indexHeaders,
   onSrfClose,
@@ -51,6 +53,8 @@ export interface CallAppOptions {
   /** T1 of the SIP stack (RFC 3261 §17.1.1.1; default 500 ms): the ACK wait is 64 × T1. */
   readonly sip?: Pick<Config['sip'], 't1Ms'>;
   readonly drachtio: { host: string; port: number; secret: string };
+  /** the embedded edge's in-process link, used instead of TCP to `drachtio` (docs/performance.md §2) */
+  readonly link?: WireLink;
   readonly dialPlan: DialPlanCache;
   readonly logger: Logger;
   /** how long start waits for the first connection before going on (reconnects continue). */
@@ -127,7 +131,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   let closed = false;
   /** the last connection problem logged, so a peer that stays down is not logged every retry. */
   let lastProblem: string | undefined;
-  const drachtioAddress = `${opts.drachtio.host}:${opts.drachtio.port}`;
+  const drachtioAddress = opts.link ? 'in-process' : `${opts.drachtio.host}:${opts.drachtio.port}`;
 
   // srf emits 'connect' with an Error when the server refused the secret; the server then closes
   // the connection and srf retries like after any other drop.
@@ -271,7 +275,8 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   });
   // srf backs off from 255 ms by ×1.7 per failed try, capped here: a restarted drachtio-server
   // is found again within a second.
-  connectSrf(srf, opts.drachtio, RECONNECT_MAX_DELAY_MS);
+  if (opts.link) connectSrfLink(srf, opts.link, opts.drachtio.secret, (err) => log.error({ err }, 'call app failed on a wire message'));
+  else connectSrf(srf, opts.drachtio, RECONNECT_MAX_DELAY_MS);
   const wait = opts.connectWaitMs ?? 5000;
   const timer = new Promise<void>((resolve) => setTimeout(resolve, wait).unref());
   await Promise.race([firstConnect, timer]);
@@ -337,6 +342,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
       // Expires: 0 for every binding goes out before the connection to the SIP server closes.
       await registrar?.close();
       isConnected = false;
+      metrics.close();
       disconnectSrf(srf);
     },
   };

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallRecord } from './call-record.ts';
+import { EventLoopDelay, registerEventLoopDelay, type DelaySnapshot } from '../metrics/event-loop-delay.ts';
 
 /**
  * Prometheus metrics for the call path, fed from the same record the call log line is written
@@ -12,6 +13,9 @@ export class CallMetrics {
   private readonly setup: Histogram;
   private readonly limitRefusals: Counter<'provider_id' | 'limit'>;
   private readonly challenges: Counter<'provider_id' | 'outcome'>;
+  private readonly loopDelay = new EventLoopDelay();
+  /** event-loop delay of threads other than this one (the edge worker), by name */
+  private readonly otherThreads = new Map<string, () => Promise<DelaySnapshot | undefined>>();
 
   constructor(activeCalls: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'outdial_' });
@@ -45,6 +49,14 @@ export class CallMetrics {
       labelNames: ['provider_id', 'outcome'],
       registers: [this.registry],
     });
+    // docs/performance.md §7
+    registerEventLoopDelay(
+      this.registry,
+      new Map<string, () => DelaySnapshot | undefined | Promise<DelaySnapshot | undefined>>([
+        ['main', () => this.loopDelay.snapshot()],
+        ['edge', async () => this.otherThreads.get('edge')?.()],
+      ]),
+    );
     new Gauge({
       name: 'outdial_active_calls',
       help: 'calls being routed or connected right now',
@@ -53,6 +65,15 @@ export class CallMetrics {
         this.set(activeCalls());
       },
     });
+  }
+
+  /** Reports another thread's event-loop delay under `thread` (the edge worker). */
+  addThread(thread: 'edge', snapshot: () => Promise<DelaySnapshot | undefined>): void {
+    this.otherThreads.set(thread, snapshot);
+  }
+
+  close(): void {
+    this.loopDelay.close();
   }
 
   callEnded(record: CallRecord): void {

@@ -7,7 +7,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import type Srf from 'drachtio-srf';
+import type { LinkFrame, LinkSender, WireLink } from '../edge/wire/wire-link.ts';
 import { canonicalHeaderKey } from '../sip/header-names.ts';
 import { authorizationValue, chooseChallenge, parseChallenges } from './digest-auth.ts';
 
@@ -576,6 +578,140 @@ const SENDABLE: ReadonlySet<number> = new Set(Object.keys(SRF_STATUSES).map(Numb
 /** Connects with srf's reconnect back-off capped (lib/wire-protocol.js `reconnect`, untyped). */
 export function connectSrf(srf: Srf, to: { host: string; port: number; secret: string }, retryMaxDelayMs: number): void {
   srf.connect({ ...to, reconnect: { retryMaxDelay: retryMaxDelayMs } } as Srf.SrfConfig);
+}
+
+// ------------------------------------------------------------------ the in-process wire link
+// srf's WireProtocol (lib/wire-protocol.js) only dials TCP or TLS. For the in-process link
+// (docs/performance.md §2) its connect() gets one opt-in branch, installed once below: given
+// the LINK option it takes a LinkSocket instead of dialling. A LinkSocket is a net.Socket
+// without a handle (srf checks `instanceof net.Socket`, lib/drachtio-agent.js typeSocket) whose
+// write() hands srf's `<bytes>#<payload>` straight to the link, and whose frames from the edge
+// go to WireProtocol's 'msg' event as they are: no framing, no Buffer, no socket.
+
+/** The parts of srf's WireProtocol the link uses (lib/wire-protocol.js). */
+interface SrfWireProtocol extends EventEmitter {
+  host: string;
+  port: number;
+  reconnectOpts: { maxAttempts?: number };
+  reconnectVars: Record<string, unknown>;
+  initializeRetryVars(): void;
+  installListeners(socket: net.Socket): void;
+  connect(opts: Record<PropertyKey, unknown>): void;
+}
+
+const LINK = Symbol('outdial.wire-link');
+const WireProtocol = fromSrf('./wire-protocol.js') as { prototype: SrfWireProtocol };
+const dialConnect = WireProtocol.prototype.connect;
+WireProtocol.prototype.connect = function connect(this: SrfWireProtocol, opts: Record<PropertyKey, unknown>): void {
+  const link = opts[LINK] as { socket: LinkSocket } | undefined;
+  if (link === undefined) return dialConnect.call(this, opts);
+  this.host = 'in-process';
+  this.port = 0;
+  // One attempt: the link lives and dies with the edge of this process; nothing to redial.
+  this.reconnectOpts = { maxAttempts: 1 };
+  this.reconnectVars = {};
+  this.initializeRetryVars();
+  this.installListeners(link.socket);
+  link.socket.attach(this);
+};
+
+/** An srf-side socket on the in-process link. */
+class LinkSocket extends net.Socket {
+  private wp: SrfWireProtocol | undefined;
+  private sender: LinkSender | undefined;
+  private queue: LinkFrame[] = [];
+  private head = 0;
+  private waiting = false;
+
+  constructor(
+    private readonly link: WireLink,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    super();
+    Object.defineProperty(this, 'remoteAddress', { value: 'in-process' });
+  }
+
+  /** WireProtocol installed its listeners: open the link and say 'connect' as a socket would. */
+  attach(wp: SrfWireProtocol): void {
+    this.wp = wp;
+    this.sender = this.link.open({
+      frames: (frames) => this.receive(frames),
+      closed: () => {
+        if (!this.destroyed) this.destroy();
+      },
+    });
+    setImmediate(() => this.emit('connect'));
+  }
+
+  // srf's WireProtocol#send writes one string `<bytes>#<payload>` with a callback.
+  override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    const text = typeof chunk === 'string' ? chunk : String(chunk);
+    if (this.sender !== undefined && !this.destroyed) this.sender.send(text.slice(text.indexOf('#') + 1));
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+    return true;
+  }
+
+  override end(): this {
+    this.destroy();
+    return this;
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    const sender = this.sender;
+    this.sender = undefined;
+    this.queue = [];
+    this.head = 0;
+    sender?.close();
+    super._destroy(err, cb);
+  }
+
+  private receive(frames: readonly LinkFrame[]): void {
+    if (this.destroyed) return;
+    if (this.head === this.queue.length) {
+      this.queue = frames.slice();
+      this.head = 0;
+    } else {
+      for (const f of frames) this.queue.push(f);
+    }
+    if (!this.waiting) this.drain(false);
+  }
+
+  /** Hands frames to srf in order; an `afterTurn` frame waits for the next macrotask first. */
+  private drain(turned: boolean): void {
+    this.waiting = false;
+    while (this.head < this.queue.length && !this.destroyed) {
+      const frame = this.queue[this.head]!;
+      let payload: string;
+      if (typeof frame === 'string') payload = frame;
+      else if (turned) {
+        payload = frame.afterTurn;
+        turned = false;
+      } else {
+        this.waiting = true;
+        setImmediate(() => this.drain(true));
+        return;
+      }
+      this.head++;
+      try {
+        this.wp?.emit('msg', this, payload);
+      } catch (err) {
+        // over TCP this would be an uncaught exception in srf's 'data' handler
+        this.onError(err);
+      }
+    }
+    this.queue = [];
+    this.head = 0;
+  }
+}
+
+/**
+ * Connects srf over an in-process wire link (docs/performance.md §2). The session (authenticate,
+ * routes, 'connect' events) is the one srf runs over TCP; there is no reconnecting.
+ */
+export function connectSrfLink(srf: Srf, link: WireLink, secret: string, onError: (err: unknown) => void): void {
+  const socket = new LinkSocket(link, onError);
+  srf.connect({ host: 'in-process', port: 0, secret, [LINK]: { socket } } as unknown as Srf.SrfConfig);
 }
 
 /** srf re-emits the connection's 'close' (lib/srf.js constructor); its typings only know 'disconnect'. */

@@ -98,6 +98,8 @@ export const ConfigSchema = Type.Object(
         secret: Type.String(),
         /** `outdial edge` alone: sources allowed to send new INVITEs (empty = all) */
         trustedSources: Type.Array(Type.String({ minLength: 1 })),
+        /** `outdial start`: the embedded edge in a worker thread, the app in the main one (docs/performance.md §3) */
+        thread: Type.Union([Type.Literal('on'), Type.Literal('off')]),
       },
       { additionalProperties: false },
     ),
@@ -181,6 +183,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_EDGE_HOST', path: 'edge.host', kind: 'string', doc: 'embedded edge wire-protocol listen address' },
   { name: 'OUTDIAL_EDGE_PORT', path: 'edge.port', kind: 'int', doc: 'embedded edge wire-protocol port' },
   { name: 'OUTDIAL_EDGE_SECRET', path: 'edge.secret', kind: 'string', doc: 'wire-protocol secret (required by `outdial edge`; generated when `outdial start` embeds the edge)' },
+  { name: 'OUTDIAL_EDGE_THREAD', path: 'edge.thread', kind: 'string', doc: '`on`: `outdial start` runs the embedded SIP edge in a worker thread (a second core), the routing app and admin API in the main thread; `off`: one thread' },
   { name: 'OUTDIAL_EDGE_TRUSTED_SOURCES', path: 'edge.trustedSources', kind: 'list', doc: '`outdial edge` only: comma-separated CIDRs allowed to send new INVITEs (empty = all; `outdial start` uses OUTDIAL_TRUSTED_SOURCES)' },
   { name: 'OUTDIAL_DRACHTIO', path: 'drachtio.address', kind: 'string', doc: 'external drachtio-server host:port (empty = embedded edge)' },
   { name: 'OUTDIAL_DRACHTIO_SECRET', path: 'drachtio.secret', kind: 'string', doc: 'external drachtio-server secret' },

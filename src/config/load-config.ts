@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { decodeSecretKey, SECRET_KEY_FORMAT } from '../secrets/secret-key.ts';
 import { ConfigSchema, ENV_VARS, type Config } from './config-schema.ts';
 import { serviceUrlProblems } from './service-url.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -12,7 +13,7 @@ export class ConfigError extends Error {
   }
 }
 
-const DEFAULT_FILE = fileURLToPath(new URL('../../config/default.json', import.meta.url));
+const DEFAULT_FILE = join(REPO_ROOT, 'config', 'default.json');
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 

@@ -12,6 +12,7 @@ import { realClock, type Clock } from './transaction/timers.ts';
 import { SipRelay } from './sip-relay.ts';
 import { AppRegistry } from './wire/app-registry.ts';
 import { WireServer } from './wire/wire-server.ts';
+import { sameThreadLink, type WireLink } from './wire/wire-link.ts';
 import { UntrustedGate, type UntrustedPolicy } from './untrusted-gate.ts';
 
 export interface EdgeOptions {
@@ -43,6 +44,8 @@ export interface RunningEdge {
   sipAddress: { host: string; port: number; tlsPort?: number };
   /** where drachtio-srf applications connect */
   wireAddress: { host: string; port: number };
+  /** an srf application in this thread attaches here instead of over TCP (docs/performance.md §2) */
+  link: WireLink;
   /** Live state: transactions, dialogs and relay records (all return to 0 once calls and timers end). */
   stats(): EdgeStats;
   close(): Promise<void>;
@@ -111,6 +114,7 @@ export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
   return {
     sipAddress,
     wireAddress,
+    link: sameThreadLink((out, onClosed) => wire.attachLink(out, onClosed)),
     stats() {
       const t = layer.size;
       const r = relay.size;

@@ -1,17 +1,17 @@
 /** Random identifiers the edge puts in messages it originates (RFC 3261 19.3). */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.ts';
 import type { TransportName } from './sip/transport.ts';
 
 export function newTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomHex(6);
 }
 
 export function newCallId(host: string): string {
-  return `${randomBytes(12).toString('hex')}@${host}`;
+  return `${randomHex(12)}@${host}`;
 }
 
 export function newBranch(): string {
-  return `z9hG4bK${randomBytes(10).toString('hex')}`;
+  return `z9hG4bK${randomHex(10)}`;
 }
 
 /** Where the edge says it can be reached: its advertised SIP host and port. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDialPlanSnapshot, planAttempts } from './dial-plan.ts';
+import { applyRoutingChanges, buildDialPlanSnapshot, planAttempts } from './dial-plan.ts';
 import { CUSTOMER_A, CUSTOMER_B, DELETED_AT, provider, route } from '../../test/support/routing-fixtures/records.ts';
 import { DEFAULT_CUSTOMER_ID, type ProviderRecord, type RouteRecord } from './model.ts';
 
@@ -236,5 +236,48 @@ describe('buildDialPlanSnapshot', () => {
       'default-all:p99',
     ]);
     expect(planAttempts(snap, '+4420', customer).map((c) => c.route.id)).toEqual(['default-all']);
+  });
+});
+
+describe('applyRoutingChanges: the compact, incremental index (docs/performance.md §4)', () => {
+  it('gives what a full rebuild gives after random creates, moves, re-prioritisations and deletes, leaving earlier snapshots as they were', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const providers = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].map((id) => provider(id));
+    const customers = [CUSTOMER_A, CUSTOMER_B, DEFAULT_CUSTOMER_ID];
+    const targets = ['all', '+1', '+15', '+155', '+1555', '+15551234567', '+44', '+4420'];
+    const numbers = ['+15551234567', '+15559999999', '+442071234567', '+4930123', '+1'];
+    const rows = new Map<string, RouteRecord>();
+    let snap = buildDialPlanSnapshot(providers, []);
+    const history: Array<{ snap: typeof snap; expected: string[][] }> = [];
+    const view = (s: typeof snap) => customers.flatMap((c) => numbers.map((n) => planAttempts(s, n, c).map((x) => `${x.route.id}:${x.provider.id}:${x.route.priority}:${x.route.target}`)));
+    for (let step = 0; step < 400; step++) {
+      const existing = [...rows.values()].filter((r) => r.tm_delete !== DELETED_AT);
+      let row: RouteRecord;
+      const roll = rand();
+      if (existing.length === 0 || roll < 0.4) {
+        row = route(`r${step}`, pick(providers).id, pick(targets), { customer_id: pick(customers), priority: Math.floor(rand() * 4), tm_create: `2026-01-01T00:00:${String(step % 60).padStart(2, '0')}.${String(step).padStart(6, '0')}Z` });
+      } else if (roll < 0.8) {
+        const r = pick(existing);
+        row = { ...r, target: pick(targets), priority: Math.floor(rand() * 4), provider_id: pick(providers).id };
+      } else if (roll < 0.9) {
+        row = { ...pick(existing), name: `renamed ${step}` };
+      } else {
+        row = { ...pick(existing), tm_delete: DELETED_AT };
+      }
+      rows.set(row.id, row);
+      snap = applyRoutingChanges(snap, [{ kind: 'route', row }]);
+      const rebuilt = buildDialPlanSnapshot(providers, [...rows.values()]);
+      expect(view(snap)).toEqual(view(rebuilt));
+      expect(snap.routeCount).toBe(rebuilt.routeCount);
+      if (step % 50 === 0) history.push({ snap, expected: view(snap) });
+    }
+    for (const h of history) expect(view(h.snap)).toEqual(h.expected);
+  });
+
+  it('keeps only what routing reads of a route', () => {
+    const snap = buildDialPlanSnapshot([provider('p1')], [route('r1', 'p1', '+1', { ...A, priority: 3 })]);
+    expect(planAttempts(snap, NUMBER, CUSTOMER_A)[0]!.route).toEqual({ id: 'r1', customer_id: CUSTOMER_A, provider_id: 'p1', priority: 3, target: '+1' });
   });
 });

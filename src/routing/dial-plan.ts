@@ -1,38 +1,54 @@
 import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord, type RoutingChange } from './model.ts';
+import { ChunkedMap } from './chunked-map.ts';
+import { RouteColumns, type RouteRef } from './route-columns.ts';
+
+export type { RouteRef } from './route-columns.ts';
 
 /** A change that names its row (a `reload` needs a full rebuild instead). */
 export type RoutingRowChange = Exclude<RoutingChange, { kind: 'reload' }>;
 
 /**
  * The dial plan (docs/routing.md §2): number + customer → ordered candidates, computed from an
- * immutable in-memory snapshot. The snapshot is rebuilt from the store after every admin change;
- * a call never queries the database.
+ * immutable in-memory snapshot. The snapshot is built from the store once and then follows
+ * every admin change; a call never queries the database.
  *
- * Lookup cost is independent of the number of routes: per customer, routes are grouped in a
- * Map keyed by target, so a call probes at most 15 prefixes of its number (`+` and 1..15 digits,
- * longest first) plus `all`, for the customer and then for the default customer.
+ * Lookup cost is independent of the number of routes: per customer, routes are grouped by
+ * target, so a call probes at most 15 prefixes of its number (`+` and 1..15 digits, longest
+ * first) plus `all`, for the customer and then for the default customer.
+ *
+ * Size and change cost (docs/performance.md §4): routes live in RouteColumns (only the fields
+ * routing reads, strings interned), a target's routes are one slot number or an Int32Array of
+ * slots, and the maps are ChunkedMaps, so a route change copies one chunk of its customer's
+ * targets and one chunk of the customer table: it re-indexes only the targets it touches.
  */
 
 export interface Candidate {
-  readonly route: RouteRecord;
+  readonly route: RouteRef;
   readonly provider: ProviderRecord;
 }
 
-interface CustomerRoutes {
-  /** target (`+` digits) → live routes, priority ascending then oldest first. */
-  readonly byPrefix: ReadonlyMap<string, readonly RouteRecord[]>;
-  /** the `all` routes, same order. */
-  readonly all: readonly RouteRecord[];
-  /** longest target length present, so probes that cannot match are not made. */
+/** One target's routes: a slot, or slots in route order (priority, oldest, id). */
+type Slots = number | Int32Array;
+
+export interface CustomerRoutes {
+  /** target (`+` digits) → live routes */
+  readonly byPrefix: ChunkedMap<Slots>;
+  /** the `all` routes */
+  readonly all: Slots | undefined;
+  /** longest target length present (never less), so probes that cannot match are not made. */
   readonly longestPrefix: number;
+  /** bit n set: a target of length n may be present (never cleared), likewise */
+  readonly lengths: number;
 }
 
 export interface DialPlanSnapshot {
   /** live providers by id. */
   readonly providers: ReadonlyMap<string, ProviderRecord>;
-  /** customer id (lower case) → that customer's live routes to live providers. */
-  readonly customers: ReadonlyMap<string, CustomerRoutes>;
+  /** customer id (lower case) → that customer's live routes. */
+  readonly customers: ChunkedMap<CustomerRoutes>;
   readonly routeCount: number;
+  /** the route data the indexes point into (shared with the snapshots derived from this one) */
+  readonly columns: RouteColumns;
 }
 
 const ALL_TARGET = 'all';
@@ -42,49 +58,42 @@ function isLive(row: { tm_delete: string }): boolean {
   return row.tm_delete === LIVE_SENTINEL;
 }
 
-/** priority ascending, then oldest first; id last so equal rows always sort the same way. */
-function compareRoutes(a: RouteRecord, b: RouteRecord): number {
-  if (a.priority !== b.priority) return a.priority - b.priority;
-  // tm_create is fixed-width ISO-8601 UTC, so string order is time order.
-  if (a.tm_create !== b.tm_create) return a.tm_create < b.tm_create ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** Groups one customer's live, well-formed routes by target and sorts each group. */
-function customerRoutes(routes: readonly RouteRecord[]): CustomerRoutes {
-  const byPrefix = new Map<string, RouteRecord[]>();
-  const all: RouteRecord[] = [];
-  let longestPrefix = 0;
-  for (const r of routes) {
-    if (r.target === ALL_TARGET) {
-      all.push(r);
-      continue;
-    }
-    const list = byPrefix.get(r.target);
-    if (list === undefined) byPrefix.set(r.target, [r]);
-    else list.push(r);
-    if (r.target.length > longestPrefix) longestPrefix = r.target.length;
-  }
-  all.sort(compareRoutes);
-  for (const list of byPrefix.values()) list.sort(compareRoutes);
-  return { byPrefix, all, longestPrefix };
-}
-
-/** Every route a customer has in the snapshot (the inverse of customerRoutes). */
-function routesOf(c: CustomerRoutes | undefined): RouteRecord[] {
-  if (c === undefined) return [];
-  const out = [...c.all];
-  for (const list of c.byPrefix.values()) out.push(...list);
-  return out;
-}
-
 function routable(r: RouteRecord): boolean {
   return isLive(r) && (r.target === ALL_TARGET || E164_PREFIX.test(r.target));
 }
 
+function toSlots(cols: RouteColumns, list: number[]): Slots {
+  if (list.length === 1) return list[0]!;
+  list.sort((a, b) => cols.compare(a, b));
+  return Int32Array.from(list);
+}
+
+/** The slots with one more, in route order. */
+function slotsWith(cols: RouteColumns, slots: Slots | undefined, slot: number): Slots {
+  if (slots === undefined) return slot;
+  const list = typeof slots === 'number' ? [slots] : Array.from(slots);
+  let i = 0;
+  while (i < list.length && cols.compare(list[i]!, slot) <= 0) i++;
+  list.splice(i, 0, slot);
+  return Int32Array.from(list);
+}
+
+/** The slots without one; null when it was not there. */
+function slotsWithout(slots: Slots | undefined, slot: number): Slots | undefined | null {
+  if (slots === undefined) return null;
+  if (typeof slots === 'number') return slots === slot ? undefined : null;
+  const i = slots.indexOf(slot);
+  if (i < 0) return null;
+  if (slots.length === 2) return slots[1 - i]!;
+  const out = new Int32Array(slots.length - 1);
+  out.set(slots.subarray(0, i));
+  out.set(slots.subarray(i + 1), i);
+  return out;
+}
+
 /**
  * Precomputes the indexes. Deleted rows, routes to a deleted or unknown provider, and routes whose
- * target is neither `all` nor an E.164 prefix are left out.
+ * target is neither `all` nor an E.164 prefix are left out. The rows are not kept.
  */
 export function buildDialPlanSnapshot(
   providers: readonly ProviderRecord[],
@@ -93,31 +102,79 @@ export function buildDialPlanSnapshot(
   const providerById = new Map<string, ProviderRecord>();
   for (const p of providers) if (isLive(p)) providerById.set(p.id, p);
 
-  const grouped = new Map<string, RouteRecord[]>();
+  const cols = new RouteColumns();
+  // A target's slots are a number until a second route shares it (most targets have one route).
+  const grouped = new Map<string, { index: number; byPrefix: Map<string, number | number[]>; all: number[]; longest: number; lengths: number }>();
   let routeCount = 0;
   for (const r of routes) {
     if (!routable(r) || !providerById.has(r.provider_id)) continue;
     const key = r.customer_id.toLowerCase();
-    const list = grouped.get(key);
-    if (list === undefined) grouped.set(key, [r]);
-    else list.push(r);
+    let g = grouped.get(key);
+    if (g === undefined) grouped.set(key, (g = { index: cols.customerIndex(key), byPrefix: new Map(), all: [], longest: 0, lengths: 0 }));
+    const slot = cols.add(r, g.index);
+    const target = cols.targetOf(slot);
+    if (target === ALL_TARGET) g.all.push(slot);
+    else {
+      const list = g.byPrefix.get(target);
+      if (list === undefined) g.byPrefix.set(target, slot);
+      else if (typeof list === 'number') g.byPrefix.set(target, [list, slot]);
+      else list.push(slot);
+      if (target.length > g.longest) g.longest = target.length;
+      g.lengths |= 1 << target.length;
+    }
     routeCount++;
   }
   const customers = new Map<string, CustomerRoutes>();
-  for (const [key, list] of grouped) customers.set(key, customerRoutes(list));
-  return { providers: providerById, customers, routeCount };
+  for (const [key, g] of grouped) {
+    const byPrefix = g.byPrefix as Map<string, number | number[] | Slots>;
+    for (const [target, list] of byPrefix) if (Array.isArray(list)) byPrefix.set(target, toSlots(cols, list));
+    customers.set(key, { byPrefix: ChunkedMap.from(byPrefix as Map<string, Slots>), all: g.all.length > 0 ? toSlots(cols, g.all) : undefined, longestPrefix: g.longest, lengths: g.lengths });
+  }
+  return { providers: providerById, customers: ChunkedMap.from(customers), routeCount, columns: cols };
+}
+
+/** Every slot a customer's index holds. */
+function* slotsOf(c: { byPrefix: ChunkedMap<Slots>; all: Slots | undefined } | undefined): Generator<number> {
+  if (c === undefined) return;
+  for (const slots of [...c.byPrefix.values(), c.all]) {
+    if (slots === undefined) continue;
+    if (typeof slots === 'number') yield slots;
+    else yield* slots;
+  }
+}
+
+/** A customer's routes being changed within one applyRoutingChanges. */
+interface Draft {
+  byPrefix: ChunkedMap<Slots>;
+  all: Slots | undefined;
+  longestPrefix: number;
+  lengths: number;
 }
 
 /**
  * A new snapshot with committed changes applied, without reading or re-indexing everything: a
- * route change re-indexes only its customer, a provider change copies the provider map. The old
- * snapshot is left untouched (calls in flight may still hold it). A provider is never deleted
- * while live routes use it (the store refuses), and lookups skip routes whose provider is gone.
+ * route change touches its old and new target only (one chunk copied each), a provider change
+ * copies the provider map. The old snapshot is left untouched (calls in flight may still hold
+ * it). A provider is never deleted while live routes use it (the store refuses), and lookups
+ * skip routes whose provider is gone. Changes are applied to the latest snapshot of a lineage
+ * (DialPlanCache does): a route id names its latest version.
  */
 export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: ReadonlyArray<RoutingRowChange>): DialPlanSnapshot {
+  const cols = snapshot.columns;
   let providers: Map<string, ProviderRecord> | undefined;
-  const touched = new Map<string, RouteRecord[]>();
+  const drafts = new Map<string, Draft>();
   let routeCount = snapshot.routeCount;
+  const draftOf = (key: string): Draft => {
+    let d = drafts.get(key);
+    if (d === undefined) {
+      const c = snapshot.customers.get(key);
+      d = c
+        ? { byPrefix: c.byPrefix, all: c.all, longestPrefix: c.longestPrefix, lengths: c.lengths }
+        : { byPrefix: ChunkedMap.empty(), all: undefined, longestPrefix: 0, lengths: 0 };
+      drafts.set(key, d);
+    }
+    return d;
+  };
   for (const change of changes) {
     if (change.kind === 'provider') {
       providers ??= new Map(snapshot.providers);
@@ -127,31 +184,55 @@ export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: Readonl
     }
     const route = change.row;
     const key = route.customer_id.toLowerCase();
-    let list = touched.get(key);
-    if (list === undefined) {
-      list = routesOf(snapshot.customers.get(key));
-      touched.set(key, list);
+    const customer = cols.customerIndex(key);
+    const old = cols.slotOf(route.id, customer, () => slotsOf(drafts.get(key) ?? snapshot.customers.get(key)));
+    const keep = routable(route);
+    if (old !== undefined && keep && cols.sameRouting(old, route)) continue; // name or detail only
+    if (old !== undefined) {
+      const d = draftOf(key);
+      const target = cols.targetOf(old);
+      const next = slotsWithout(target === ALL_TARGET ? d.all : d.byPrefix.get(target), old);
+      if (next !== null) {
+        routeCount--;
+        if (target === ALL_TARGET) d.all = next;
+        else d.byPrefix = next === undefined ? d.byPrefix.without(target) : d.byPrefix.with(target, next);
+      }
+      if (!keep) cols.forget(route.id, customer);
     }
-    const i = list.findIndex((r) => r.id === route.id);
-    if (i >= 0) {
-      list.splice(i, 1);
-      routeCount--;
-    }
-    if (routable(route)) {
-      list.push(route);
+    if (keep) {
+      const slot = cols.add(route, customer);
+      const d = draftOf(key);
+      const target = cols.targetOf(slot);
+      if (target === ALL_TARGET) d.all = slotsWith(cols, d.all, slot);
+      else {
+        d.byPrefix = d.byPrefix.with(target, slotsWith(cols, d.byPrefix.get(target), slot));
+        if (target.length > d.longestPrefix) d.longestPrefix = target.length;
+        d.lengths |= 1 << target.length;
+      }
       routeCount++;
     }
   }
-  let customers: ReadonlyMap<string, CustomerRoutes> = snapshot.customers;
-  if (touched.size > 0) {
-    const next = new Map(snapshot.customers);
-    for (const [key, list] of touched) {
-      if (list.length === 0) next.delete(key);
-      else next.set(key, customerRoutes(list));
-    }
-    customers = next;
+  let customers = snapshot.customers;
+  for (const [key, d] of drafts) {
+    customers = d.byPrefix.size === 0 && d.all === undefined ? customers.without(key) : customers.with(key, { byPrefix: d.byPrefix, all: d.all, longestPrefix: d.longestPrefix, lengths: d.lengths });
   }
-  return { providers: providers ?? snapshot.providers, customers, routeCount };
+  return { providers: providers ?? snapshot.providers, customers, routeCount, columns: cols };
+}
+
+/** Appends one slot's candidate unless its provider is gone or already in the list. */
+function take(snapshot: DialPlanSnapshot, slot: number, seen: Set<string>, out: Candidate[]): void {
+  const providerId = snapshot.columns.providerOf(slot);
+  if (seen.has(providerId)) return;
+  const provider = snapshot.providers.get(providerId);
+  if (provider === undefined) return;
+  seen.add(providerId);
+  out.push({ route: snapshot.columns.ref(slot), provider });
+}
+
+function takeAll(snapshot: DialPlanSnapshot, slots: Slots | undefined, seen: Set<string>, out: Candidate[]): void {
+  if (slots === undefined) return;
+  if (typeof slots === 'number') take(snapshot, slots, seen, out);
+  else for (let i = 0; i < slots.length; i++) take(snapshot, slots[i]!, seen, out);
 }
 
 /** Appends one customer's candidates: longest matching prefix first, then `all`. */
@@ -163,20 +244,11 @@ function collect(
   out: Candidate[],
 ): void {
   if (customer === undefined) return;
-  const add = (list: readonly RouteRecord[]): void => {
-    for (const route of list) {
-      if (seen.has(route.provider_id)) continue;
-      const provider = snapshot.providers.get(route.provider_id);
-      if (provider === undefined) continue;
-      seen.add(route.provider_id);
-      out.push({ route, provider });
-    }
-  };
   for (let len = Math.min(number.length, customer.longestPrefix); len >= 2; len--) {
-    const list = customer.byPrefix.get(number.slice(0, len));
-    if (list !== undefined) add(list);
+    if ((customer.lengths & (1 << len)) === 0) continue;
+    takeAll(snapshot, customer.byPrefix.get(number.slice(0, len)), seen, out);
   }
-  add(customer.all);
+  takeAll(snapshot, customer.all, seen, out);
 }
 
 /** An unhealthy provider, or one whose REGISTER failed, is tried after every other (docs/routing.md §2). */

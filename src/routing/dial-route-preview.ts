@@ -1,8 +1,8 @@
 import { splitCodecList } from './codec-filter.ts';
-import { planAttempts, type DialPlanSnapshot } from './dial-plan.ts';
+import { planAttempts, type DialPlanSnapshot, type RouteRef } from './dial-plan.ts';
 import { canonicalHeaderKey } from '../sip/header-names.ts';
 import { applyHeaderPolicy, type HeaderGetter, type HeaderPolicy, type SipHeader } from './header-policy.ts';
-import type { ProviderRecord, RouteRecord } from './model.ts';
+import type { ProviderRecord } from './model.ts';
 import { buildRequestUri, buildToUri } from './request-uri.ts';
 
 /**
@@ -22,7 +22,8 @@ export interface ProviderAttempt {
 }
 
 export interface Attempt extends ProviderAttempt {
-  readonly route: RouteRecord;
+  /** what the snapshot keeps of the route (docs/performance.md §4); the full row is in the store */
+  readonly route: RouteRef;
 }
 
 /** What finalAttempt adds: the headers after the header policy and the caller. */

@@ -7,12 +7,14 @@ import { systemClock } from '../../src/sip/clock.ts';
 /**
  * Provider test calls (docs/api.md "Provider test calls") against sipp carriers over real UDP:
  * the engine whole (admin API, call app, embedded edge), a 3 s connect timeout (a loaded machine
- * can keep a sipp carrier's 180 from arriving within 1 s).
+ * can keep a sipp carrier's 180 from arriving within 1 s), and RFC 3261's T1 of 500 ms: the
+ * carrier scenarios take one INVITE, and with the harness's 100 ms T1 a freshly started sipp that
+ * reads its socket 100 ms late meets a retransmission of it (Timer A, §17.1.1.2) and aborts.
  */
 
 let h: RoutingHarness;
 beforeAll(async () => {
-  h = await startRoutingHarness({ routing: { connectTimeoutMs: 3000 } });
+  h = await startRoutingHarness({ routing: { connectTimeoutMs: 3000 }, sip: { t1Ms: 500 } });
 });
 afterAll(async () => {
   await h?.close();

@@ -210,6 +210,9 @@ describe('outbound call routing over SIP', () => {
     expect(text).toMatch(new RegExp(`outdial_call_attempts_total\\{provider_id="${p2}",status="200"\\} 1\\b`));
     expect(text).toMatch(/outdial_calls_total\{outcome="connected",status="200"\} [1-9]/);
     expect(text).toMatch(/outdial_active_calls 0\b/);
+    // docs/performance.md §7: the event-loop delay the bench reads
+    expect(text).toContain('# TYPE outdial_event_loop_delay_seconds histogram');
+    expect(text).toMatch(/outdial_event_loop_delay_seconds_bucket\{thread="main",le="0.02"\} [0-9]+/);
   });
 });
 

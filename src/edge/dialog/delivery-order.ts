@@ -11,6 +11,10 @@
  * (srf emits a dialog's 'ack' a tick after reading it, and a BYE in the same read would remove the
  * listeners first). With drachtio-server a network round trip does the same.
  *
+ * An app on the in-process link needs no time: the link hands each in-dialog request to srf one
+ * event-loop turn after what it delivered before (docs/performance.md §2), so with `settleMs` 0
+ * the held deliveries go out right behind the echo, in order.
+ *
  * open:     deliveries go out at once
  * held:     the echo is not yet written; deliveries queue
  * settling: the echo was written; queued deliveries go out one per settle interval
@@ -56,7 +60,7 @@ export class DeliveryOrder {
       if (done) return;
       done = true;
       if (this.state !== 'held') return;
-      if (!settle) {
+      if (!settle || this.settleMs === 0) {
         this.state = 'settling';
         this.drain(false);
         return;

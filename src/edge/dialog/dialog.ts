@@ -79,6 +79,8 @@ export interface DialogInit {
 export interface DialogEnvironment {
   clock: Clock;
   onError: (err: unknown) => void;
+  /** the owner's link orders deliveries by event-loop turns: no time-based settle (docs/edge.md §4.3) */
+  byTurns?: boolean;
 }
 
 export class Dialog {
@@ -146,7 +148,7 @@ export class Dialog {
     this.ownerTags = init.ownerTags ?? '';
     this._state = init.initialState ?? (this.kind === 'SUBSCRIBE' ? 'confirmed' : 'accepted');
     this.clock = env.clock;
-    this.delivery = new DeliveryOrder(env.clock, ECHO_SETTLE_MS, env.onError);
+    this.delivery = new DeliveryOrder(env.clock, env.byTurns === true ? 0 : ECHO_SETTLE_MS, env.onError);
     this.reliable = new ReliableProvisionals(env.clock);
     this.retransmitter = undefined;
     this.lastAck = undefined;

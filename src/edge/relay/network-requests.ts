@@ -149,7 +149,7 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
   }
   // A BYE (or re-INVITE) right behind the 2xx must not overtake its echo or its ACK on the way
   // to srf: srf only knows the dialog once the echo arrived, and would answer 481 otherwise.
-  dialog.delivery.run(() => ctx.toApp(app, req, originOf(flow), record.id, dialog.id));
+  dialog.delivery.run(() => ctx.toApp(app, req, originOf(flow), record.id, dialog.id, undefined, true));
 }
 
 /**
@@ -189,7 +189,7 @@ function onNetworkAck(ctx: RelayContext, ack: SipRequest, flow: Flow): void {
   dialog.transition('confirmed');
   const app = ctx.ownerOf(dialog);
   if (!app) return;
-  dialog.delivery.run(() => ctx.toApp(app, ack, originOf(flow), dialog.inviteWireTxnId, dialog.id));
+  dialog.delivery.run(() => ctx.toApp(app, ack, originOf(flow), dialog.inviteWireTxnId, dialog.id, undefined, true));
 }
 
 /** Quick CANCEL (RFC 3261 9.2): 200 to the CANCEL, 487 to the INVITE, then tell the app. */

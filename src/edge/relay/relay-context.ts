@@ -66,19 +66,28 @@ export class RelayContext {
     return this.localAddress();
   }
 
-  /** A dialog running on the relay's clock; errors in its deliveries are logged, never thrown. */
+  /**
+   * A dialog running on the relay's clock; errors in its deliveries are logged, never thrown.
+   * An owner on an in-process link orders its deliveries by event-loop turns, not by time
+   * (docs/edge.md §4.3).
+   */
   newDialog(init: DialogInit): Dialog {
-    return new Dialog(init, { clock: this.clock, onError: (err) => this.log.error({ err }, 'relay delivery failed') });
+    const byTurns = this.registry.get(init.ownerAppId)?.ordersDeliveries === true;
+    return new Dialog(init, { clock: this.clock, onError: (err) => this.log.error({ err }, 'relay delivery failed'), byTurns });
   }
 
-  /** `sip|network|...` to the app: a request or response as it came from the network. */
-  toApp(app: AppConnection, msg: SipMessage, origin: Origin, txnId: string, dialogId: string, receivedOn?: { address: string; port: number }): void {
+  /**
+   * `sip|network|...` to the app: a request or response as it came from the network.
+   * `afterTurn`: an in-dialog request (docs/edge.md §4.3).
+   */
+  toApp(app: AppConnection, msg: SipMessage, origin: Origin, txnId: string, dialogId: string, receivedOn?: { address: string; port: number }, afterTurn = false): void {
     const raw = serializeMessage(msg);
     app.send(
       formatNetworkSip(
         { bytes: raw.length, transport: origin.transport, remoteAddress: origin.remoteAddress, remotePort: origin.remotePort, txnId, dialogId, ...(receivedOn ? { receivedOn } : {}) },
         raw.toString('utf8'),
       ),
+      afterTurn,
     );
   }
 

@@ -2,7 +2,7 @@
  * The transaction layer (RFC 3261 17): matches incoming messages to transactions (17.1.3,
  * 17.2.3), creates server transactions for new requests, and starts client transactions.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.ts';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Logger } from '../../log/logger.ts';
@@ -213,7 +213,7 @@ function isTargetList(t: Target | readonly Target[]): t is readonly Target[] {
 }
 
 function newBranch(): string {
-  return MAGIC_COOKIE + randomBytes(12).toString('hex');
+  return MAGIC_COOKIE + randomHex(12);
 }
 
 function stripBrackets(h: string): string {

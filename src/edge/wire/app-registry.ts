@@ -11,8 +11,17 @@ export interface AppConnection {
   readonly closed: boolean;
   /** the srf tags given at authentication (comma-separated, '' for none) */
   readonly tags: string;
-  /** Frames and writes one wire payload; a no-op once the connection is closed. */
-  send(payload: string): void;
+  /**
+   * Frames and writes one wire payload; a no-op once the connection is closed. `afterTurn`: an
+   * in-dialog request for srf, which an in-process link hands over one event-loop turn after
+   * what it delivered before (docs/edge.md §4.3); a TCP connection ignores it.
+   */
+  send(payload: string, afterTurn?: boolean): void;
+  /**
+   * True for an in-process link, which orders a dialog's deliveries itself (afterTurn); a TCP
+   * app gets them behind the 2xx echo by time (docs/edge.md §4.3).
+   */
+  readonly ordersDeliveries?: boolean;
 }
 
 export class AppRegistry extends EventEmitter<{ 'app-gone': [app: AppConnection] }> {

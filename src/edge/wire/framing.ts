@@ -8,6 +8,11 @@ const MAX_LENGTH_DIGITS = 5;
 
 export type FrameResult = { ok: true; payload: string } | { ok: false; reason: string };
 
+/** One frame as text, written to the socket in one piece (no intermediate Buffers). */
+export function frameText(payload: string): string {
+  return `${Buffer.byteLength(payload, 'utf8')}#${payload}`;
+}
+
 export function encodeFrame(payload: string): Buffer {
   const body = Buffer.from(payload, 'utf8');
   return Buffer.concat([Buffer.from(`${body.length}#`, 'ascii'), body]);

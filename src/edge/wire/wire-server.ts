@@ -1,14 +1,17 @@
 /**
- * TCP listener for drachtio-srf applications (`srf.connect({host, port, secret})`).
- * Handles the session commands itself (authenticate, route, remove_route, ping) and hands every
- * `sip` command of an authenticated application to the SIP side.
+ * TCP listener for drachtio-srf applications (`srf.connect({host, port, secret})`), and the
+ * in-process link an srf app of the same process (or of the main thread, with the edge in a
+ * worker) attaches to instead (docs/performance.md §2). Handles the session commands itself
+ * (authenticate, route, remove_route, ping) and hands every `sip` command of an authenticated
+ * application to the SIP side.
  */
 import net from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { FrameDecoder, encodeFrame } from './framing.ts';
+import { FrameDecoder, frameText } from './framing.ts';
 import { formatNok, formatOk, parseWirePayload, type WirePayload } from './wire-message.ts';
 import type { AppConnection, AppRegistry } from './app-registry.ts';
+import { LinkConnection, type EdgeLinkEnd, type LinkFrame } from './wire-link.ts';
 
 /** What drachtio-srf compares against (`v0.8.2` enables pinging); the suffix says who we are. */
 export const EDGE_SERVER_VERSION = 'v0.9.5-outdial-edge';
@@ -28,9 +31,18 @@ export interface WireServerOptions {
   onProxyCommand: (app: AppConnection, msg: WirePayload) => void;
 }
 
-type SessionState = 'unauthenticated' | 'authenticated' | 'closed';
+export type SessionState = 'unauthenticated' | 'authenticated' | 'closed';
 
-class WireConnection implements AppConnection {
+/** A connection the session commands run on: a TCP socket or an in-process link. */
+export interface SessionConnection extends AppConnection {
+  state: SessionState;
+  tags: string;
+  /** Flushes what was sent, then closes. */
+  end(): void;
+  destroy(): void;
+}
+
+class WireConnection implements SessionConnection {
   state: SessionState = 'unauthenticated';
   tags = '';
   readonly decoder = new FrameDecoder(MAX_FRAME_BYTES);
@@ -47,7 +59,7 @@ class WireConnection implements AppConnection {
 
   send(payload: string): void {
     if (this.closed || !this.socket.writable) return;
-    this.socket.write(encodeFrame(payload));
+    this.socket.write(frameText(payload));
   }
 
   /** Flushes what was written, then closes. */
@@ -71,7 +83,7 @@ function secretsEqual(a: string, b: string): boolean {
 
 export class WireServer {
   private readonly server: net.Server;
-  private readonly connections = new Set<WireConnection>();
+  private readonly connections = new Set<SessionConnection>();
   private counter = 0;
 
   constructor(private readonly opts: WireServerOptions) {
@@ -98,6 +110,34 @@ export class WireServer {
   async close(): Promise<void> {
     for (const c of this.connections) c.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * An application in this process (or across a MessagePort): the same session as over TCP,
+   * without framing or sockets. `out` gets the edge's payloads, batched once per event-loop turn.
+   */
+  attachLink(out: (frames: LinkFrame[]) => void, onClosed: () => void): EdgeLinkEnd {
+    const id = `app-${++this.counter}`;
+    const log = this.opts.logger.child({ app: id });
+    const conn = new LinkConnection(id, out, () => {
+      this.connections.delete(conn);
+      log.info('app disconnected');
+      this.opts.registry.remove(conn);
+      onClosed();
+    });
+    this.connections.add(conn);
+    log.info({ remote: conn.remote }, 'app connected');
+    return {
+      receive: (payload) => {
+        if (conn.closed) return;
+        try {
+          this.handle(conn, payload, log);
+        } catch (err) {
+          log.error({ err }, 'app command failed');
+        }
+      },
+      close: () => conn.destroy(),
+    };
   }
 
   private accept(socket: net.Socket): void {
@@ -133,7 +173,7 @@ export class WireServer {
     });
   }
 
-  private handle(conn: WireConnection, payload: string, log: Logger): void {
+  private handle(conn: SessionConnection, payload: string, log: Logger): void {
     const msg = parseWirePayload(payload);
     if (!msg) {
       log.warn('app sent an unreadable wire message');

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors.ts';
 import type { MonotonicClock } from '../clock.ts';
 import type { StoreHealth } from '../store-types.ts';
@@ -29,11 +31,26 @@ const PROBE_BUSY_TIMEOUT_MS = 200;
 const PROBE_CACHE_MS = 1000;
 /** The probe allocates this much, so a database that cannot grow (disk full) fails it. */
 const PROBE_BYTES = 8192;
+/**
+ * While another connection holds the write lock, a write tries again after this long, doubling
+ * up to LOCK_RETRY_MAX_MS: the wait is on a timer, not in SQLite's busy handler, so the event
+ * loop (SIP, /healthz) runs meanwhile (docs/performance.md §8).
+ */
+const LOCK_RETRY_FIRST_MS = 2;
+const LOCK_RETRY_MAX_MS = 50;
+
+const BUSY = Symbol('busy');
+
+function isLockBusy(err: unknown): boolean {
+  const cause = err instanceof ApiError ? err.cause : err;
+  return cause instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(cause.code);
+}
 
 /**
  * The one better-sqlite3 connection and the row clock, shared by the table stores. Every store
- * operation goes through `read` or `write`, so this is the seam where the work can move off
- * the main thread later; today both run synchronously and hand back a settled Promise.
+ * operation goes through `read` or `write`. Both run synchronously when they can; a write that
+ * finds the write lock held by another connection waits for it on a timer, never in SQLite's
+ * busy handler, so a lock held elsewhere never stalls the event loop (docs/performance.md §8).
  *
  * A storage fault becomes ApiError STORAGE_UNAVAILABLE (503) and marks the store not writable
  * until a write commits again; nothing needs restarting, the next write simply tries again.
@@ -58,12 +75,68 @@ export class SqliteConnection {
     }
   }
 
+  /** Writes waiting for another connection's write lock, in arrival order. */
+  private lockQueue: Promise<void> = Promise.resolve();
+  private waiting = 0;
+  private probing: Promise<boolean> | undefined;
+
   /**
-   * One write transaction. IMMEDIATE takes the write lock up front (waiting up to the busy
-   * timeout), so a transaction never fails half-way on a lock; a throw rolls everything back.
+   * One write transaction. IMMEDIATE takes the write lock up front, so a transaction never fails
+   * half-way on a lock; a throw rolls everything back. When another connection holds the lock,
+   * the write waits for it up to the busy timeout, asynchronously and behind the writes already
+   * waiting (their order is kept); past the timeout it fails as STORAGE_UNAVAILABLE.
    */
   async write<T>(fn: () => T): Promise<T> {
-    return this.writeNow(fn);
+    if (this.waiting === 0) {
+      const now = this.attempt(fn);
+      if (now !== BUSY) return now;
+    }
+    const deadline = performance.now() + this.busyTimeoutMs;
+    this.waiting++;
+    const turn = this.lockQueue.then(() => this.waitForLock(fn, deadline));
+    this.lockQueue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await turn;
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  private async waitForLock<T>(fn: () => T, deadline: number): Promise<T> {
+    for (let delay = LOCK_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, LOCK_RETRY_MAX_MS)) {
+      const left = deadline - performance.now();
+      // the last try fails as any storage fault does (marks the store, STORAGE_UNAVAILABLE)
+      if (left <= 0) return this.withoutBusyWait(() => this.writeNow(fn));
+      const r = this.attempt(fn);
+      if (r !== BUSY) return r;
+      await sleep(Math.min(delay, Math.max(1, left)));
+    }
+  }
+
+  /** One try that does not wait for the lock: BUSY when another connection holds it. */
+  private attempt<T>(fn: () => T): T | typeof BUSY {
+    const faultBefore = this.fault;
+    try {
+      return this.withoutBusyWait(() => this.writeNow(fn));
+    } catch (err) {
+      if (!isLockBusy(err)) throw err;
+      // Another writer's lock is no fault of the storage: health stays as it was before.
+      this.fault = faultBefore;
+      return BUSY;
+    }
+  }
+
+  /** Runs `fn` with SQLite's busy handler off; set and restored synchronously, nothing runs in between. */
+  private withoutBusyWait<T>(fn: () => T): T {
+    if (this.db.open) this.db.pragma('busy_timeout = 0');
+    try {
+      return fn();
+    } finally {
+      if (this.db.open) this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
   }
 
   /**
@@ -73,22 +146,8 @@ export class SqliteConnection {
    * loop for the busy timeout. Other storage faults are STORAGE_UNAVAILABLE, as in write().
    */
   async writeWithoutWaiting<T>(fn: () => T): Promise<T | 'busy'> {
-    const faultBefore = this.fault;
-    // Set and restored synchronously: no other write on this connection can run in between.
-    if (this.db.open) this.db.pragma('busy_timeout = 0');
-    try {
-      return this.writeNow(fn);
-    } catch (err) {
-      const code = err instanceof ApiError && err.cause instanceof Database.SqliteError ? err.cause.code : '';
-      if (/^SQLITE_(BUSY|LOCKED)(_|$)/.test(code)) {
-        // Another writer's lock is no fault of the storage: health stays as it was before.
-        this.fault = faultBefore;
-        return 'busy';
-      }
-      throw err;
-    } finally {
-      if (this.db.open) this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-    }
+    const r = this.attempt(fn);
+    return r === BUSY ? 'busy' : r;
   }
 
   private writeNow<T>(fn: () => T): T {
@@ -115,7 +174,7 @@ export class SqliteConnection {
    * processes watching the file see no change); after a fault it commits, so "writable"
    * means a write really went through.
    */
-  health(): StoreHealth {
+  async health(): Promise<StoreHealth> {
     try {
       this.db.prepare('SELECT count(*) FROM schema_version').get();
     } catch (err) {
@@ -125,33 +184,44 @@ export class SqliteConnection {
     }
     const now = Date.now();
     if (!this.probed || now - this.probed.at >= PROBE_CACHE_MS || this.fault !== undefined) {
-      this.probed = { at: now, writable: this.probeWrite() };
+      // concurrent health checks share one probe
+      this.probing ??= this.probeWrite().finally(() => (this.probing = undefined));
+      this.probed = { at: now, writable: await this.probing };
     }
     return { readable: true, writable: this.probed.writable, ...(this.fault !== undefined ? { problem: this.fault } : {}) };
   }
 
-  private probeWrite(): boolean {
-    const commit = this.fault !== undefined;
-    this.db.pragma(`busy_timeout = ${Math.min(this.busyTimeoutMs, PROBE_BUSY_TIMEOUT_MS)}`);
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
+  /** Asks for the write lock for at most PROBE_BUSY_TIMEOUT_MS, on a timer like write(). */
+  private async probeWrite(): Promise<boolean> {
+    const deadline = performance.now() + Math.min(this.busyTimeoutMs, PROBE_BUSY_TIMEOUT_MS);
+    for (let delay = LOCK_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, LOCK_RETRY_MAX_MS)) {
+      const last = performance.now() >= deadline;
       try {
-        this.db.prepare('INSERT INTO store_probe (data) VALUES (zeroblob(?))').run(PROBE_BYTES);
-        this.db.prepare('DELETE FROM store_probe').run();
-        this.db.exec(commit ? 'COMMIT' : 'ROLLBACK');
+        return this.withoutBusyWait(() => this.probeOnce());
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
+        if (!isStorageFault(err)) throw err;
+        if (last || !isLockBusy(err)) {
+          this.noteFault(err);
+          return false;
+        }
       }
-      this.fault = undefined;
-      return true;
-    } catch (err) {
-      if (!isStorageFault(err)) throw err;
-      this.noteFault(err);
-      return false;
-    } finally {
-      if (this.db.open) this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      await sleep(Math.min(delay, Math.max(1, deadline - performance.now())));
     }
+  }
+
+  private probeOnce(): boolean {
+    const commit = this.fault !== undefined;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db.prepare('INSERT INTO store_probe (data) VALUES (zeroblob(?))').run(PROBE_BYTES);
+      this.db.prepare('DELETE FROM store_probe').run();
+      this.db.exec(commit ? 'COMMIT' : 'ROLLBACK');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+    this.fault = undefined;
+    return true;
   }
 
   private noteFault(err: Error): void {

@@ -1,0 +1,181 @@
+/**
+ * The routes of a dial plan in columns (docs/performance.md §4): per route only what routing
+ * reads, as numbers in typed arrays plus the id string; customer, target and provider ids are
+ * interned once and referred to by index. Append-only: a changed route gets a new slot, so a
+ * snapshot that indexes the old slot still reads the old values (snapshots stay immutable).
+ * Slots of replaced routes are garbage until the next full build starts new columns.
+ */
+import type { RouteRecord } from './model.ts';
+
+/** A route as a lookup hands it out: what the call path and the preview need of it. */
+export interface RouteRef {
+  readonly id: string;
+  readonly customer_id: string;
+  readonly provider_id: string;
+  readonly priority: number;
+  readonly target: string;
+}
+
+/** Interns strings: one copy of each, and a small index for it. */
+class Interner {
+  readonly values: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  of(value: string): number {
+    let i = this.index.get(value);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(value);
+      this.index.set(value, i);
+    }
+    return i;
+  }
+}
+
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** tm_create (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, UTC) as microseconds: exact in a double. */
+function createdMicros(iso: string): number {
+  if (iso.length === 27 && iso.charCodeAt(19) === 46 /* . */ && iso.charCodeAt(26) === 90 /* Z */) {
+    const ms = Date.UTC(digits(iso, 0, 4), digits(iso, 5, 7) - 1, digits(iso, 8, 10), digits(iso, 11, 13), digits(iso, 14, 16), digits(iso, 17, 19));
+    const frac = digits(iso, 20, 26);
+    if (!Number.isNaN(ms) && !Number.isNaN(frac)) return ms * 1000 + frac;
+  }
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? 0 : ms * 1000;
+}
+
+export class RouteColumns {
+  readonly ids: string[] = [];
+  private customer = new Uint32Array(1024);
+  private target = new Uint32Array(1024);
+  private provider = new Uint32Array(1024);
+  private prio = new Int32Array(1024);
+  private created = new Float64Array(1024);
+  private readonly customers = new Interner();
+  private readonly targets = new Interner();
+  private readonly providers = new Interner();
+  /**
+   * Per customer, route id → its latest slot: made when a change first names the customer (from
+   * the snapshot it is applied to), then kept up to date. A route never changes customer
+   * (RouteUpdate has no customer_id), so its old slot is found among its customer's alone, and a
+   * full build needs no index of all ids.
+   */
+  private readonly byCustomer = new Map<number, Map<string, number>>();
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  /** The index of a customer key (lower case), for add(). */
+  customerIndex(customerKey: string): number {
+    return this.customers.of(customerKey);
+  }
+
+  /** Appends a route of the customer at `customer` (customerIndex); the id now names this slot. */
+  add(r: RouteRecord, customer: number): number {
+    const slot = this.ids.length;
+    if (slot === this.prio.length) this.grow();
+    this.ids.push(r.id);
+    this.customer[slot] = customer;
+    this.target[slot] = this.targets.of(r.target);
+    this.provider[slot] = this.providers.of(r.provider_id);
+    this.prio[slot] = r.priority;
+    this.created[slot] = createdMicros(r.tm_create);
+    this.byCustomer.get(customer)?.set(r.id, slot);
+    return slot;
+  }
+
+  /**
+   * The latest slot of a route id within its customer; `slots` lists the customer's slots in
+   * the snapshot being changed, read once per customer to make the index.
+   */
+  slotOf(id: string, customer: number, slots: () => Iterable<number>): number | undefined {
+    let index = this.byCustomer.get(customer);
+    if (index === undefined) {
+      index = new Map();
+      for (const slot of slots()) index.set(this.ids[slot]!, slot);
+      this.byCustomer.set(customer, index);
+    }
+    return index.get(id);
+  }
+
+  forget(id: string, customer: number): void {
+    this.byCustomer.get(customer)?.delete(id);
+  }
+
+  customerOf(slot: number): string {
+    return this.customers.values[this.customer[slot]!]!;
+  }
+
+  targetOf(slot: number): string {
+    return this.targets.values[this.target[slot]!]!;
+  }
+
+  providerOf(slot: number): string {
+    return this.providers.values[this.provider[slot]!]!;
+  }
+
+  priorityOf(slot: number): number {
+    return this.prio[slot]!;
+  }
+
+  /** Whether a changed row routes exactly as the slot does (then no new slot is needed). */
+  sameRouting(slot: number, r: RouteRecord): boolean {
+    return (
+      this.targetOf(slot) === r.target &&
+      this.providerOf(slot) === r.provider_id &&
+      this.prio[slot] === r.priority &&
+      this.created[slot] === createdMicros(r.tm_create)
+    );
+  }
+
+  /** priority ascending, then oldest first, then id: the order within one target (docs/routing.md §2). */
+  compare(a: number, b: number): number {
+    const pa = this.prio[a]!;
+    const pb = this.prio[b]!;
+    if (pa !== pb) return pa - pb;
+    const ca = this.created[a]!;
+    const cb = this.created[b]!;
+    if (ca !== cb) return ca - cb;
+    const ia = this.ids[a]!;
+    const ib = this.ids[b]!;
+    return ia < ib ? -1 : ia > ib ? 1 : 0;
+  }
+
+  ref(slot: number): RouteRef {
+    return {
+      id: this.ids[slot]!,
+      customer_id: this.customerOf(slot),
+      provider_id: this.providerOf(slot),
+      priority: this.prio[slot]!,
+      target: this.targetOf(slot),
+    };
+  }
+
+  private grow(): void {
+    const n = this.prio.length * 2;
+    const u32 = (a: Uint32Array) => {
+      const b = new Uint32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.customer = u32(this.customer);
+    this.target = u32(this.target);
+    this.provider = u32(this.provider);
+    const p = new Int32Array(n);
+    p.set(this.prio);
+    this.prio = p;
+    const c = new Float64Array(n);
+    c.set(this.created);
+    this.created = c;
+  }
+}
