@@ -51,9 +51,11 @@ describe.each(['udp', 'tcp'] as const)('srf B2BUA answers over %s', (transport) 
       srf
         .createB2BUA(req, res, calleeUri(callee.port, transport), {
           localSdpB: req.body,
-          // drachtio-srf test/b2b.js "b2b sets tag on 200 OK"
-          responseHeaders: (uacRes: { get: (name: string) => string }) => ({ To: `tag=${uacRes.get('Call-ID')}` }),
-        } as Parameters<Srf['createB2BUA']>[3])
+          // drachtio-srf test/b2b.js "b2b sets tag on 200 OK"; srf passes the B leg's response
+          // (its declarations say a header map)
+          responseHeaders: ((uacRes: { get: (name: string) => string }) => ({ To: `tag=${uacRes.get('Call-ID')}` })) as unknown as
+            (uacRes: unknown, headers: unknown) => Record<string, string>,
+        })
         .then(({ uas, uac }) => {
           uas.on('destroy', () => {
             ended.push('a');
