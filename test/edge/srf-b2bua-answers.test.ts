@@ -7,11 +7,14 @@
  * - "b2b 3pcc UAS failure does not crash and tears down the B leg": a caller offering no SDP,
  *   and building the answer for it fails after the callee answered: the caller gets the app's
  *   480, the callee gets ACK and BYE.
+ * And the converse of the first: an app tag that is no token is not sent (drachtio-server's
+ * sofia-sip cannot parse such a To); the app is told, and the caller gets 500.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type Srf from 'drachtio-srf';
-import { startEdgeHarness, waitFor, type EdgeHarness } from '../support/edge-harness.ts';
+import { startEdgeHarness, SDP, waitFor, type EdgeHarness } from '../support/edge-harness.ts';
 import { describeSipp, startSipp, stopAllSipp, type SippResult } from '../support/sipp.ts';
+import type { SrfRes } from '../support/srf-untyped.ts';
 
 let h: EdgeHarness | undefined;
 afterEach(async () => {
@@ -110,5 +113,22 @@ describe.each(['udp', 'tcp'] as const)('srf B2BUA answers over %s', (transport) 
     // the callee was ACKed and hung up by the B2BUA (uas-answer.xml requires both)
     expect(re.messages).toMatch(/^ACK sip:/m);
     expect(re.messages).toMatch(/^BYE sip:/m);
+  }, 30_000);
+
+  it('an app answer whose To tag is no token is refused and the caller gets 500', async () => {
+    h = await startEdgeHarness();
+    const srf: Srf = await h.connectApp();
+    const sendErr: unknown[] = [];
+    srf.invite((_req, res) => {
+      // srf's declarations leave out send(status, opts, callback)
+      (res as unknown as SrfRes).send(200, { headers: { To: 'tag=abc@127.0.0.1' }, body: SDP }, (err: unknown) => sendErr.push(err));
+    });
+    const caller = await startSipp({ scenario: 'uac-500.xml', transport, remote: h.edge.sipAddress, timeoutSec: 15 });
+    const rc = await caller.done;
+    expectSuccess(rc, h, 'caller');
+    await waitFor(() => sendErr.length > 0, 2000, 'the send to be refused');
+    expect(String(sendErr[0])).toMatch(/Unknown server error sending response/);
+    expect(rc.messages).not.toMatch(/^SIP\/2\.0 200 /m);
+    expect(rc.messages).not.toMatch(/tag=abc@/);
   }, 30_000);
 });
