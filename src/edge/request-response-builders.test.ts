@@ -26,7 +26,8 @@ describe('completeNewRequest (app → network)', () => {
     expect(getHeader(req, 'Max-Forwards')).toBe('70');
     expect(getHeader(req, 'From')).toMatch(/^sip:\+1999@10\.0\.0\.5:5070;tag=[0-9a-f]+$/);
     expect(getHeader(req, 'To')).toBe('<sip:+15551234@carrier.example>');
-    expect(getHeader(req, 'Call-ID')).toMatch(/@10\.0\.0\.5$/);
+    // a GUID as drachtio-server's (sofia-sip) Call-IDs: a token, usable as a tag (docs/edge.md §3.1)
+    expect(getHeader(req, 'Call-ID')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(getHeader(req, 'CSeq')).toBe('1 INVITE');
     expect(getHeader(req, 'Contact')).toBe('<sip:10.0.0.5:5070;transport=tcp>');
     expect(getHeader(req, 'Content-Type')).toBe('application/sdp');

@@ -1,4 +1,5 @@
 /** Random identifiers the edge puts in messages it originates (RFC 3261 19.3). */
+import { randomUUID } from 'node:crypto';
 import { randomHex } from './random-hex.ts';
 import type { TransportName } from './sip/transport.ts';
 
@@ -6,8 +7,15 @@ export function newTag(): string {
   return randomHex(6);
 }
 
-export function newCallId(host: string): string {
-  return `${randomHex(12)}@${host}`;
+/**
+ * A Call-ID shaped as sofia-sip's `sip_call_id_create` makes it for drachtio-server (a GUID,
+ * `8-4-4-4-12` hex, no `@host`): RFC 3261 20.8 allows `word "@" word`, but applications use the
+ * Call-ID as a token too (drachtio-srf's own tests answer with `To: tag=<the B leg's Call-ID>`),
+ * and a tag with `@` is no token (RFC 3261 25.1), so the peer's ACK and BYE would be refused as
+ * malformed (docs/edge.md §3.1).
+ */
+export function newCallId(): string {
+  return randomUUID();
 }
 
 export function newBranch(): string {

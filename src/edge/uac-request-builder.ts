@@ -75,7 +75,7 @@ export function completeNewRequest(req: SipRequest, local: EdgeSipAddress, trans
     setHeader(req, 'From', `${from};tag=${newTag()}`);
   }
   if (!hasHeader(req, 'To') || !parseNameAddr(getHeader(req, 'To') ?? '')) setHeader(req, 'To', `<${req.uri}>`);
-  if (!getHeader(req, 'Call-ID')) setHeader(req, 'Call-ID', newCallId(local.host));
+  if (!getHeader(req, 'Call-ID')) setHeader(req, 'Call-ID', newCallId());
   const cseq = parseCSeq(getHeader(req, 'CSeq') ?? '');
   setHeader(req, 'CSeq', `${cseq?.seq ?? 1} ${req.method}`);
   if (!hasHeader(req, 'Contact') && !NO_CONTACT.has(req.method)) setHeader(req, 'Contact', edgeContact(local, transport));

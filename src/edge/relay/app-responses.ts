@@ -6,7 +6,7 @@
  * can build its Dialog.
  */
 import { getHeader, getHeaders, parseCSeq, serializeMessage, setHeader, type SipResponse } from '../sip/message.ts';
-import { splitTopLevelCommas } from '../sip/header-names.ts';
+import { isToken, splitTopLevelCommas } from '../sip/header-names.ts';
 import { uasDialogInit, type Dialog } from '../dialog/dialog.ts';
 import type { AppConnection } from '../wire/app-registry.ts';
 import { formatNok, formatResponseSent } from '../wire/wire-message.ts';
@@ -14,6 +14,14 @@ import { buildResponse } from '../uas-response-builder.ts';
 import type { RelayContext } from './relay-context.ts';
 import { moveInbound, type InboundTxn } from './transaction-records.ts';
 import { endDialog, startRetransmitting } from './dialog-lifecycle.ts';
+
+/** The tag of the To the app wrote, if any, is a token (RFC 3261 25.1 tag = token). */
+function appToTagIsToken(appRes: SipResponse): boolean {
+  const to = getHeader(appRes, 'To');
+  if (to === undefined) return true;
+  const m = /;\s*tag\s*=\s*([^;]*)/i.exec(to);
+  return m === null || isToken((m[1] ?? '').trim());
+}
 
 function hasOptionTag(values: string[], tag: string): boolean {
   return values.some((v) => splitTopLevelCommas(v).some((t) => t.trim().toLowerCase() === tag));
@@ -34,6 +42,14 @@ export async function appResponse(ctx: RelayContext, app: AppConnection, msgId: 
     return;
   }
   const req = record.request;
+  if (!appToTagIsToken(appRes)) {
+    // drachtio-server hands the app's To to sofia-sip, whose To parser refuses a tag that is no
+    // token (RFC 3261 25.1), so the response is not sent; a final that fails becomes sofia's
+    // 500 (docs/edge.md §4.2). Sent, it would leave the peer unable to ACK or BYE.
+    app.send(formatNok(msgId, 'Unknown server error sending response'));
+    if (appRes.status >= 200 && moveInbound(record, 'final-sent')) ctx.respondLocally(record.server, 500, record.toTag);
+    return;
+  }
   const res = buildResponse(req, appRes, { toTag: record.toTag, local: ctx.local(), transport: record.flow.transport });
   const isInvite = req.method === 'INVITE';
   // the dialog-creating INVITE (its early dialog, if any, is still early), not a re-INVITE

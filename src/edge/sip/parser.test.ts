@@ -152,6 +152,9 @@ describe('parseMessage: malformed messages', () => {
     ['two different Tos', invite({ 3: 'To: <sip:a@h>\r\nt: <sip:b@h>' }), 'conflicting to values', true],
     ['unquoted display name with a comma', invite({ 4: 'From: Bell, Alexander <sip:a@h>;tag=1' }), 'invalid from', true],
     ['spaces inside <>', invite({ 3: 'To: "W" < sip:t@h >' }), 'invalid to', true],
+    // RFC 3261 25.1 tag = token; sofia-sip's parameter span stops at '@' and its To parser then
+    // refuses the leftover (400 Bad To Header on drachtio-server), so the edge is no more liberal
+    ['a To tag with @ (not a token)', invite({ 3: 'To: <sip:t@h>;tag=abc@10.0.0.1' }), 'invalid to', true],
     ['Contact addr-spec with ? (needs <>)', invite({ 7: 'Contact: sip:u@h?Route=%3Csip:e%3E' }), 'invalid contact', true],
     ['empty Contact parameters', invite({ 7: 'Contact: "Joe" <sip:joe@h>;;;;' }), 'invalid contact', true],
     ['Max-Forwards not a number', invite({ 2: 'Max-Forwards: seventy' }), 'invalid max-forwards', true],
