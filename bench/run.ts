@@ -112,7 +112,7 @@ async function main(): Promise<number> {
   const kamailio = wantsKamailio ? ensureKamailio({ install: !values['no-install'], log }) : { binary: undefined, why: 'not needed by the selected measurements' };
   if (wantsKamailio && !kamailio.binary) log(`kamailio: ${kamailio.why}`);
   const capabilities = detectCapabilities(values['workers-var'] ? { workersVar: values['workers-var'] } : {});
-  log(`capabilities: workers ${capabilities.workersVar ?? 'none'}, ${capabilities.dbUrl ? 'OUTDIAL_DB_URL accepted' : 'no OUTDIAL_DB_URL'}, ${capabilities.built ? `built JS ${path.relative(REPO_ROOT, capabilities.built.file)}${capabilities.built.stale ? ' (STALE)' : ''}` : 'no built JS'}`);
+  log(`capabilities: workers ${capabilities.workersVar ?? 'none'}, edge thread ${capabilities.edgeThreadVar ?? 'none'}, ${capabilities.dbUrl ? 'OUTDIAL_DB_URL accepted' : 'no OUTDIAL_DB_URL'}, ${capabilities.built ? `built JS ${path.relative(REPO_ROOT, capabilities.built.file)}${capabilities.built.stale ? ' (STALE)' : ''}` : 'no built JS'}`);
 
   const results = new Map<string, unknown>();
   const ctx: BenchContext = { runDir, quick, plan, capabilities, kamailio: kamailio.binary, kamailioWhy: kamailio.why, outStem: path.join(outDir, stamp), results, log };
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     quick,
     durationSec: 0,
-    capabilities: { workersVar: capabilities.workersVar ?? null, dbUrl: capabilities.dbUrl, built: capabilities.built ?? null, kamailio: kamailio.binary ?? kamailio.why ?? null },
+    capabilities: { workersVar: capabilities.workersVar ?? null, edgeThreadVar: capabilities.edgeThreadVar ?? null, dbUrl: capabilities.dbUrl, built: capabilities.built ?? null, kamailio: kamailio.binary ?? kamailio.why ?? null },
     goals: [],
     sections: {},
     errors: [],

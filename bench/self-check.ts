@@ -138,7 +138,7 @@ const ctx: BenchContext = {
   runDir: scratch,
   quick: true,
   plan: QUICK_PLAN,
-  capabilities: { envVars: [], workersVar: undefined, dbUrl: false, built: undefined, helpText: '' },
+  capabilities: { envVars: [], workersVar: undefined, edgeThreadVar: undefined, dbUrl: false, built: undefined, helpText: '' },
   kamailio: undefined,
   kamailioWhy: 'not installed',
   outStem: path.join(scratch, 'out'),

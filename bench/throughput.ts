@@ -17,7 +17,7 @@ import { fmt, table } from './lib/report.ts';
 export interface ThroughputResult {
   direct: SteppedResult;
   /** one entry per worker setting tried (a single entry with workers null: no such option) */
-  outdial: Array<{ workers: number | null; workersVar: string | null; steps: SteppedResult }>;
+  outdial: Array<{ workers: number | null; workersVar: string | null; steps: SteppedResult; threads?: 1 | 2 }>;
 }
 
 export function stepLog(ctx: BenchContext, name: string) {
@@ -54,6 +54,12 @@ function bestStep(s: SteppedResult): StepResult | undefined {
   return s.steps.find((x) => x.rate === s.maxCleanRate && x.clean);
 }
 
+function pathName(o: ThroughputResult['outdial'][number]): string {
+  if (o.workers !== null) return `sipp → outdial (${o.workersVar}=${o.workers}) → sipp`;
+  if (o.threads === 2) return `sipp → outdial (${o.workersVar}=on: edge thread) → sipp`;
+  return o.threads === 1 ? 'sipp → outdial (one thread) → sipp' : 'sipp → outdial → sipp';
+}
+
 export const throughputMeasurement = measurement<ThroughputResult>({
   name: 'throughput',
   title: 'Call throughput (full calls INVITE/100/180/200/ACK, hold, BYE/200 over UDP on loopback; stepped rates)',
@@ -62,16 +68,24 @@ export const throughputMeasurement = measurement<ThroughputResult>({
     const steps = ctx.plan.throughput;
     const direct = await runSteps({ name: 'direct', dir: ctx.runDir, route: async (port) => ({ host: '127.0.0.1', port }), pauseMs: ctx.plan.holdMs }, steps, stepLog(ctx, 'direct'));
     const workersVar = ctx.capabilities.workersVar;
-    const settings: Array<number | null> = workersVar ? [...new Set([1, Math.max(2, os.availableParallelism())])] : [null];
+    const threadVar = ctx.capabilities.edgeThreadVar;
     const outdial: ThroughputResult['outdial'] = [];
-    for (const workers of settings) {
-      const label = workers === null ? 'outdial' : `outdial-${workers}w`;
-      const o = await outdialPlan(ctx, label, workers === null || !workersVar ? {} : { [workersVar]: String(workers) });
+    const tryOne = async (label: string, env: Record<string, string>, entry: Omit<ThroughputResult['outdial'][number], 'steps'>) => {
+      const o = await outdialPlan(ctx, label, env);
       try {
-        outdial.push({ workers, workersVar: workersVar ?? null, steps: await runSteps(o.plan, steps, stepLog(ctx, label)) });
+        outdial.push({ ...entry, steps: await runSteps(o.plan, steps, stepLog(ctx, label)) });
       } finally {
         await o.stop();
       }
+    };
+    if (workersVar) {
+      for (const workers of new Set([1, Math.max(2, os.availableParallelism())])) await tryOne(`outdial-${workers}w`, { [workersVar]: String(workers) }, { workers, workersVar });
+    } else if (threadVar) {
+      // No worker count, but the edge can take a second core: one thread, then two.
+      await tryOne('outdial', { [threadVar]: 'off' }, { workers: null, workersVar: null, threads: 1 });
+      await tryOne('outdial-edge-thread', { [threadVar]: 'on' }, { workers: null, workersVar: threadVar, threads: 2 });
+    } else {
+      await tryOne('outdial', {}, { workers: null, workersVar: null });
     }
     return { direct, outdial };
   },
@@ -82,12 +96,12 @@ export const throughputMeasurement = measurement<ThroughputResult>({
       summary.push([name, s.maxCleanRate === null ? 'none clean' : `${s.maxCleanRate} cps`, s.firstFailingRate === null ? 'none failed' : `${s.firstFailingRate} cps`, best?.cpuSecPer1000Calls !== undefined ? fmt(best.cpuSecPer1000Calls, 2) : '–', best?.coresBusy !== undefined ? fmt(best.coresBusy, 2) : '–']);
     };
     add('sipp → sipp (harness baseline)', r.direct);
-    for (const o of r.outdial) add(o.workers === null ? 'sipp → outdial → sipp' : `sipp → outdial (${o.workersVar}=${o.workers}) → sipp`, o.steps);
+    for (const o of r.outdial) add(pathName(o), o.steps);
     const rows: Array<Array<string | number>> = [];
     const stepRows = (name: string, s: SteppedResult) =>
       [...s.steps].sort((a, b) => a.rate - b.rate).map((x) => [name, x.rate, x.calls, x.clean ? 'clean' : `NOT clean: ${x.problems.join('; ')}`, x.cpuSecPer1000Calls !== undefined ? fmt(x.cpuSecPer1000Calls, 2) : '–', x.coresBusy !== undefined ? fmt(x.coresBusy, 2) : '–', x.udpDrops]);
     rows.push(...stepRows('direct', r.direct));
-    for (const o of r.outdial) rows.push(...stepRows(o.workers === null ? 'outdial' : `outdial ${o.workers}w`, o.steps));
+    for (const o of r.outdial) rows.push(...stepRows(o.workers !== null ? `outdial ${o.workers}w` : o.threads === 2 ? 'outdial, edge thread' : 'outdial', o.steps));
     const first = r.direct;
     return [
       table(['path', 'highest clean rate', 'first failing rate', 'CPU s / 1000 calls at that rate', 'cores busy'], summary),
@@ -111,7 +125,20 @@ export const throughputMeasurement = measurement<ThroughputResult>({
       value: best.steps.maxCleanRate,
       baselineValue: r.direct.maxCleanRate,
     }];
-    if (!ctx.capabilities.workersVar) {
+    const twoThreads = r.outdial.find((o) => o.threads === 2);
+    const oneThread = r.outdial.find((o) => o.threads === 1);
+    if (!ctx.capabilities.workersVar && twoThreads && oneThread) {
+      rows.push({
+        ...g2,
+        measured: `${twoThreads.steps.maxCleanRate ?? 'none'} cps with the edge in its own thread (${twoThreads.workersVar}=on, 2 threads)`,
+        baseline: `${oneThread.steps.maxCleanRate ?? 'none'} cps in one thread`,
+        ratio: ratioText(twoThreads.steps.maxCleanRate, oneThread.steps.maxCleanRate),
+        verdict: 'INFO',
+        value: twoThreads.steps.maxCleanRate,
+        baselineValue: oneThread.steps.maxCleanRate,
+        note: 'outdial has no worker count; its second core is the edge thread (docs/performance.md §3)',
+      });
+    } else if (!ctx.capabilities.workersVar) {
       rows.push({ ...g2, measured: 'single process only', baseline: '–', ratio: '–', verdict: 'NOT AVAILABLE', note: `outdial has no worker/process-count option (looked for ${WORKER_VARIABLES.join(', ')} in the config's variables and in \`outdial start --help\`)` });
     } else {
       const n = r.outdial.find((o) => o.workers !== null && o.workers > 1);

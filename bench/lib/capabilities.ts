@@ -31,6 +31,11 @@ export interface Capabilities {
   envVars: string[];
   /** the worker/process-count variable, when outdial has one */
   workersVar: string | undefined;
+  /**
+   * The switch that puts the SIP edge in a thread of its own (`on`), when outdial has it: the
+   * way one outdial process uses a second core without a worker count (docs/performance.md §3).
+   */
+  edgeThreadVar: string | undefined;
   /** OUTDIAL_DB_URL (PostgreSQL) is accepted */
   dbUrl: boolean;
   /** JavaScript emitted by `npm run build`, when present */
@@ -46,6 +51,8 @@ function helpText(): string {
   };
   return `${run(['--help'])}\n${run(['start', '--help'])}`;
 }
+
+const EDGE_THREAD_VARIABLE = 'OUTDIAL_EDGE_THREAD';
 
 /** A flag named in the help text (`--workers`) maps to its OUTDIAL_* variable. */
 export function variableFromHelp(help: string): string | undefined {
@@ -81,7 +88,8 @@ export function detectCapabilities(overrides: { workersVar?: string } = {}): Cap
   const envVars = ENV_VARS.map((v) => v.name);
   const help = helpText();
   const workersVar = overrides.workersVar ?? WORKER_VARIABLES.find((v) => envVars.includes(v)) ?? variableFromHelp(help);
-  return { envVars, workersVar, dbUrl: envVars.includes(DB_URL_VARIABLE) || help.includes(DB_URL_VARIABLE), built: findBuiltEntry(), helpText: help.trim().slice(0, 2000) };
+  const edgeThreadVar = envVars.includes(EDGE_THREAD_VARIABLE) ? EDGE_THREAD_VARIABLE : undefined;
+  return { envVars, workersVar, edgeThreadVar, dbUrl: envVars.includes(DB_URL_VARIABLE) || help.includes(DB_URL_VARIABLE), built: findBuiltEntry(), helpText: help.trim().slice(0, 2000) };
 }
 
 /**
