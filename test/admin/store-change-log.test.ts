@@ -15,6 +15,7 @@ import { createCapturingLogger } from '../../src/log/logger.ts';
 import { planAttempts } from '../../src/routing/dial-plan.ts';
 import { DEFAULT_CUSTOMER_ID, type RoutingChange } from '../../src/routing/model.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
+import { PRUNE_BATCH } from '../../src/store/sqlite/sqlite-change-log.ts';
 import { schemaVersion } from '../../src/store/sqlite/sqlite-db.ts';
 import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.ts';
 import type { ProviderInput } from '../../src/store/store.ts';
@@ -167,6 +168,36 @@ describe('the SQLite change log: commits of another process', () => {
     expect(readLive).toHaveBeenCalledTimes(2);
   }, 60_000);
 
+  it('more new entries than are cheaper to apply one by one fall back to one full read', async () => {
+    const path = tempPath();
+    const { store, changes, log } = open(path, { changeLog: { maxIncremental: 2 } });
+    const p = await store.providers.create(provider('mine'));
+    store.checkExternalChanges();
+    await otherProcess(path, 'sql', `UPDATE providers SET name = 'a' WHERE id = '${p.id}'; UPDATE providers SET name = 'b' WHERE id = '${p.id}';`);
+    store.checkExternalChanges(); // two entries: applied
+    expect(changes.map((c) => (c.kind === 'provider' ? c.row.name : c.kind))).toEqual(['mine', 'b']);
+    await otherProcess(path, 'sql', `UPDATE providers SET name = 'c' WHERE id = '${p.id}'; UPDATE providers SET name = 'd' WHERE id = '${p.id}'; UPDATE providers SET name = 'e' WHERE id = '${p.id}';`);
+    store.checkExternalChanges(); // three: a full read instead
+    expect(kinds(changes)).toEqual(['provider', 'provider', 'reload']);
+    expect(log.lines.filter((l) => l.msg === 'external database change; reloading the dial plan')).toMatchObject([{ why: 'too many' }]);
+    expect(store.changeLog.position).toBe(6);
+  }, 60_000);
+
+  it('a row deleted outright by plain SQL (outdial only soft-deletes) falls back to one full read, which drops it', async () => {
+    const path = tempPath();
+    const { store, changes, log } = open(path);
+    const p = await store.providers.create(provider('mine'));
+    const r = await store.routes.create({ customer_id: DEFAULT_CUSTOMER_ID, name: 'r', detail: '', provider_id: p.id, priority: 1, target: '+41' });
+    const { cache } = await loadPlan(store);
+    expect(providersOf(cache, '+41123')).toEqual([p.id]);
+    await otherProcess(path, 'sql', `DELETE FROM routes WHERE id = '${r.id}'`);
+    store.checkExternalChanges();
+    expect(kinds(changes)).toEqual(['provider', 'route', 'reload']);
+    expect(log.lines.filter((l) => l.msg === 'external database change; reloading the dial plan')).toMatchObject([{ why: 'row gone' }]);
+    await cache.settled();
+    expect(providersOf(cache, '+41123')).toEqual([]);
+  }, 60_000);
+
   it('a log that cannot be read falls back to a full read per outside commit', async () => {
     const path = tempPath();
     const { store, changes, log } = open(path);
@@ -203,6 +234,23 @@ describe('the SQLite change log: the table', () => {
     // numbers are never handed out again after a prune (AUTOINCREMENT)
     await aged.providers.create(provider('p5'));
     expect(seqs(aged)).toEqual([5, 6]);
+  });
+
+  it('a backlog (a bulk import of rows) is pruned in short batches, one soon after another, while watching', async () => {
+    const path = tempPath();
+    const { store } = open(path, { changeLog: { maxEntries: 0 }, pruneEveryMs: 3_600_000 });
+    const p = await store.providers.create(provider('bulk'));
+    const insert = store.db.prepare(
+      "INSERT INTO routes (id, customer_id, name, detail, provider_id, priority, target, tm_create, tm_update, tm_delete) VALUES (?, 'c', '', '', ?, 1, '+1', ?, 'a', '9999-01-01T00:00:00.000000Z')",
+    );
+    store.db.transaction(() => {
+      for (let i = 0; i < 2 * PRUNE_BATCH + 500; i++) insert.run(`r${i}`, p.id, `t${String(i).padStart(6, '0')}`);
+    })();
+    const count = () => (store.db.prepare('SELECT count(*) AS n FROM change_log').get() as { n: number }).n;
+    expect(count()).toBe(2 * PRUNE_BATCH + 501);
+    store.watchExternalChanges(1000); // prunes at once, then again while batches come back full
+    await vi.waitFor(() => expect(count()).toBe(0), { timeout: 10_000, interval: 50 });
+    expect((store.db.prepare('SELECT through FROM change_log_pruned').get() as { through: number }).through).toBe(2 * PRUNE_BATCH + 501);
   });
 
   it('is made by migration 5 on a database of schema version 4, whose rows stay as they were', () => {

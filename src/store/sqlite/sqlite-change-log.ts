@@ -42,8 +42,11 @@ export type ChangeLogCheck =
   | { kind: 'rows'; changes: RoutingChange[] }
   | { kind: 'reload'; why: 'pruned' | 'too many' | 'row gone' | 'unreadable' };
 
-/** A prune removes at most this many entries, so one prune is a short write. */
-const PRUNE_BATCH = 10_000;
+/**
+ * A prune removes at most this many entries, so one prune is a short write on the event loop
+ * (a few ms); the store prunes again soon while prunes come back full.
+ */
+export const PRUNE_BATCH = 1000;
 
 interface Entry {
   seq: number;
@@ -112,7 +115,7 @@ export class SqliteChangeLog {
 
   /**
    * Removes entries older than the retention, and the oldest beyond maxEntries, at most
-   * PRUNE_BATCH at a time; resolves how many. Never waits for another writer's lock (it resolves
+   * PRUNE_BATCH, oldest first; resolves how many. Never waits for another writer's lock (it resolves
    * 0 then; the next prune tries again).
    */
   async prune(): Promise<number> {

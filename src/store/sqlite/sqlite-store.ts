@@ -5,13 +5,16 @@ import type { Store, StoreHealth } from '../store-types.ts';
 import { SqliteAccessKeyStore } from './sqlite-access-key-store.ts';
 import { SqliteAgentStore } from './sqlite-agent-store.ts';
 import { SqliteCallStore } from './sqlite-call-store.ts';
-import { SqliteChangeLog, type SqliteChangeLogOptions } from './sqlite-change-log.ts';
+import { PRUNE_BATCH, SqliteChangeLog, type SqliteChangeLogOptions } from './sqlite-change-log.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase, type Db } from './sqlite-db.ts';
 import { SqliteProviderCallStore } from './sqlite-provider-call-store.ts';
 import { SqliteProviderStore } from './sqlite-provider-store.ts';
 import { SqliteRouteStore } from './sqlite-route-store.ts';
 import { SqliteSettingsStore } from './sqlite-settings-store.ts';
+
+/** The pause between two prunes of a backlog of change-log entries. */
+const PRUNE_AGAIN_MS = 200;
 
 export interface SqliteStoreOptions {
   path: string;
@@ -45,6 +48,7 @@ export class SqliteStore implements Store {
   readonly changeLog: SqliteChangeLog;
   private watchTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private pruneSoon: NodeJS.Timeout | undefined;
   private readonly pruneEveryMs: number;
 
   constructor(
@@ -117,19 +121,27 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.watchTimer) clearInterval(this.watchTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    clearTimeout(this.pruneSoon);
     this.watchTimer = undefined;
     this.pruneTimer = undefined;
     this.listeners.clear();
     if (this.db.open) this.db.close();
   }
 
+  /** One batch, and another soon after while batches come back full (a backlog, e.g. after a bulk import). */
   private async pruneChangeLog(): Promise<void> {
     if (!this.db.open) return;
+    let removed: number;
     try {
-      await this.changeLog.prune();
+      removed = await this.changeLog.prune();
     } catch (err) {
       this.logger.debug({ err }, 'change log not pruned');
+      return;
     }
+    if (removed < PRUNE_BATCH || !this.pruneTimer) return;
+    clearTimeout(this.pruneSoon);
+    this.pruneSoon = setTimeout(() => void this.pruneChangeLog(), PRUNE_AGAIN_MS);
+    this.pruneSoon.unref();
   }
 
   private emitChange(change: RoutingChange): void {
