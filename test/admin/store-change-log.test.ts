@@ -183,6 +183,29 @@ describe('the SQLite change log: commits of another process', () => {
     expect(store.changeLog.position).toBe(6);
   }, 60_000);
 
+  it('beyond a quarter of the rows the last full read returned, one full read is the cheaper way', async () => {
+    const path = tempPath();
+    const { store, changes, log } = open(path);
+    const p = await store.providers.create(provider('mine'));
+    const insert = store.db.prepare(
+      "INSERT INTO routes (id, customer_id, name, detail, provider_id, priority, target, tm_create, tm_update, tm_delete) VALUES (?, 'c', '', '', ?, 1, '+1', ?, 'a', '9999-01-01T00:00:00.000000Z')",
+    );
+    store.db.transaction(() => {
+      for (let i = 0; i < 799; i++) insert.run(`r${String(i).padStart(3, '0')}`, p.id, `t${String(i).padStart(6, '0')}`);
+    })();
+    await store.readLive(); // 800 rows: up to 200 entries are applied one by one
+    expect(store.changeLog.incrementalLimit).toBe(200);
+    store.checkExternalChanges();
+    changes.length = 0;
+    await otherProcess(path, 'sql', "UPDATE routes SET priority = 2 WHERE id < 'r200'");
+    store.checkExternalChanges();
+    expect(kinds(changes)).toEqual(Array(200).fill('route'));
+    await otherProcess(path, 'sql', "UPDATE routes SET priority = 3 WHERE id < 'r201'");
+    store.checkExternalChanges();
+    expect(kinds(changes.slice(200))).toEqual(['reload']);
+    expect(log.lines.filter((l) => l.msg === 'external database change; reloading the dial plan')).toMatchObject([{ why: 'too many' }]);
+  }, 60_000);
+
   it('a row deleted outright by plain SQL (outdial only soft-deletes) falls back to one full read, which drops it', async () => {
     const path = tempPath();
     const { store, changes, log } = open(path);

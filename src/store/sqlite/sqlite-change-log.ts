@@ -29,12 +29,19 @@ export interface SqliteChangeLogOptions {
   /** at most this many entries are kept (the oldest go first); default 50,000 */
   readonly maxEntries?: number;
   /**
-   * More new entries than this at one check are not applied one by one: a full read is cheaper
-   * (about 13 µs a route at 100k routes, against about 30 µs to read and apply one changed row).
-   * Default 10,000.
+   * At most this many new entries at one check are applied one by one (default 10,000); fewer
+   * when the tables are small (see incrementalLimit).
    */
   readonly maxIncremental?: number;
 }
+
+/**
+ * Reading and applying one changed row costs about four times what one row of a full read and
+ * rebuild costs (at 100k routes: 40-90 µs against about 10 µs, docs/performance.md §8.1), so
+ * beyond a quarter of the rows last read, a full read is the cheaper way; but never fewer than
+ * this many are applied one by one.
+ */
+const MIN_INCREMENTAL = 100;
 
 /** What one check found. */
 export type ChangeLogCheck =
@@ -65,6 +72,8 @@ export class SqliteChangeLog {
   private readonly retentionMs: number;
   private readonly maxEntries: number;
   private readonly maxIncremental: number;
+  /** Providers and routes in the last full read (readLive). */
+  private tableRows = Infinity;
 
   constructor(
     private readonly conn: SqliteConnection,
@@ -83,6 +92,16 @@ export class SqliteChangeLog {
     } catch (err) {
       this.logger.warn({ err }, 'change log unreadable; reloading the dial plan on outside commits');
     }
+  }
+
+  /** The store's readLive read this many providers and routes (what a full read costs). */
+  noteFullRead(rows: number): void {
+    this.tableRows = rows;
+  }
+
+  /** How many new entries are applied one by one at most, before a full read is cheaper. */
+  get incrementalLimit(): number {
+    return Math.min(this.maxIncremental, Math.max(MIN_INCREMENTAL, Math.floor(this.tableRows / 4)));
   }
 
   /** The watermark: the last entry dealt with (undefined while the log has never been readable). */
@@ -156,8 +175,9 @@ export class SqliteChangeLog {
     const pruned = (this.db.prepare('SELECT through FROM change_log_pruned').get() as { through: number }).through;
     // Entries this reader never saw are gone: what they said is only in the tables.
     if (this.seq === undefined || pruned > this.seq) return reload('pruned');
-    const entries = this.db.prepare('SELECT seq, kind, row_id FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?').all(this.seq, this.maxIncremental + 1) as Entry[];
-    if (entries.length > this.maxIncremental) return reload('too many');
+    const limit = this.incrementalLimit;
+    const entries = this.db.prepare('SELECT seq, kind, row_id FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?').all(this.seq, limit + 1) as Entry[];
+    if (entries.length > limit) return reload('too many');
     // A row changed several times is announced once, as it now is, where its last entry is.
     const latest = new Map<string, Entry>();
     for (const e of entries) {

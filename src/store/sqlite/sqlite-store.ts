@@ -75,9 +75,11 @@ export class SqliteStore implements Store {
   }
 
   readLive(): Promise<{ providers: ProviderRecord[]; routes: RouteRecord[] }> {
-    return this.conn.read(() =>
-      this.db.transaction(() => ({ providers: this.providers.listLiveNow(), routes: this.routes.listLiveNow() })).deferred(),
-    );
+    return this.conn.read(() => {
+      const live = this.db.transaction(() => ({ providers: this.providers.listLiveNow(), routes: this.routes.listLiveNow() })).deferred();
+      this.changeLog.noteFullRead(live.providers.length + live.routes.length);
+      return live;
+    });
   }
 
   onChange(listener: (change: RoutingChange) => void): () => void {
