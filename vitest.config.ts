@@ -5,7 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * project on SQLite, as every other test, and `admin-postgres` on PostgreSQL (one real server for
  * the run, a database per test engine). Files about one store's own mechanics stay in `main`.
  */
-const SQLITE_ONLY_ADMIN = ['test/admin/store.test.ts', 'test/admin/startup-checks.test.ts'];
+const SQLITE_ONLY_ADMIN = ['test/admin/store.test.ts', 'test/admin/startup-checks.test.ts', 'test/admin/store-change-log.test.ts'];
 
 export default defineConfig({
   test: {

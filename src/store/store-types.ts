@@ -358,7 +358,8 @@ export interface SettingsStore {
  * `readLive()` resolves with one consistent view that includes every change announced before it
  * was called. `onChange` listeners are called after each commit with the row as committed (a
  * soft-deleted row carries its real tm_delete), in commit order, or with `reload` when something
- * changed that the store cannot name (another process wrote the file). A change announced while
+ * changed that the store cannot name (e.g. another process's changes were pruned from the change
+ * log before this one read them, docs/performance.md §8). A change announced while
  * a `readLive()` is pending may or may not be in its result; applying it again is harmless,
  * since it carries the whole row.
  */
@@ -386,7 +387,7 @@ export interface Store extends RoutingSource {
   readonly calls: CallStore;
   readonly providerCalls: ProviderCallStore;
   health(): Promise<StoreHealth>;
-  /** Also announce commits made by other processes on the same database (as `reload`). */
+  /** Also announce commits made by other processes on the same database (row by row from the change log). */
   watchExternalChanges(intervalMs?: number): void;
   close(): Promise<void>;
 }

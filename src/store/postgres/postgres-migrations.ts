@@ -211,6 +211,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE providers ADD COLUMN max_calls integer NOT NULL DEFAULT 0 CHECK (max_calls >= 0);
   ALTER TABLE providers ADD COLUMN max_cps double precision NOT NULL DEFAULT 0 CHECK (max_cps >= 0);
   `,
+  // 5: nothing. SQLite's version 5 brings the change log of provider and route rows
+  // (docs/performance.md §8); PostgreSQL has had it, with its triggers and pruning mark, since
+  // version 1 (docs/cluster.md §8.3). The entry keeps the two version numbers the same.
+  `
+  SELECT 1;
+  `,
 ];
 
 /** Tables a database may hold before outdial's first migration without being another application's. */

@@ -152,4 +152,44 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE providers ADD COLUMN max_calls INTEGER NOT NULL DEFAULT 0 CHECK (max_calls >= 0);
   ALTER TABLE providers ADD COLUMN max_cps REAL NOT NULL DEFAULT 0 CHECK (max_cps >= 0);
   `,
+  // 5: the change log of provider and route rows (docs/performance.md §8), so that a process
+  // follows the commits of other processes on the same file row by row instead of reading the
+  // whole dial plan again. Triggers write it, so every writer is logged: another outdial, a
+  // script, an operator's sqlite3 shell. AUTOINCREMENT: a number is never handed out twice,
+  // even after the newest entries are pruned. A DELETE is logged too (outdial only soft-deletes;
+  // a plain SQL DELETE makes the reader reload, as the row it names is gone). tm is the UTC time
+  // of the entry (prune by age); strftime rather than unixepoch(), which older sqlite3 shells lack.
+  `
+  CREATE TABLE change_log (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind   TEXT NOT NULL,
+    row_id TEXT NOT NULL,
+    tm     TEXT NOT NULL
+  ) STRICT;
+  -- Entries up to and including "through" have been pruned.
+  CREATE TABLE change_log_pruned (
+    one     INTEGER PRIMARY KEY CHECK (one = 1),
+    through INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO change_log_pruned (one, through) VALUES (1, 0);
+
+  CREATE TRIGGER providers_change_log_insert AFTER INSERT ON providers BEGIN
+    INSERT INTO change_log (kind, row_id, tm) VALUES ('provider', NEW.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  END;
+  CREATE TRIGGER providers_change_log_update AFTER UPDATE ON providers BEGIN
+    INSERT INTO change_log (kind, row_id, tm) VALUES ('provider', NEW.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  END;
+  CREATE TRIGGER providers_change_log_delete AFTER DELETE ON providers BEGIN
+    INSERT INTO change_log (kind, row_id, tm) VALUES ('provider', OLD.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  END;
+  CREATE TRIGGER routes_change_log_insert AFTER INSERT ON routes BEGIN
+    INSERT INTO change_log (kind, row_id, tm) VALUES ('route', NEW.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  END;
+  CREATE TRIGGER routes_change_log_update AFTER UPDATE ON routes BEGIN
+    INSERT INTO change_log (kind, row_id, tm) VALUES ('route', NEW.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  END;
+  CREATE TRIGGER routes_change_log_delete AFTER DELETE ON routes BEGIN
+    INSERT INTO change_log (kind, row_id, tm) VALUES ('route', OLD.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  END;
+  `,
 ];

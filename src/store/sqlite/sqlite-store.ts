@@ -5,12 +5,16 @@ import type { Store, StoreHealth } from '../store-types.ts';
 import { SqliteAccessKeyStore } from './sqlite-access-key-store.ts';
 import { SqliteAgentStore } from './sqlite-agent-store.ts';
 import { SqliteCallStore } from './sqlite-call-store.ts';
+import { PRUNE_BATCH, SqliteChangeLog, type SqliteChangeLogOptions } from './sqlite-change-log.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase, type Db } from './sqlite-db.ts';
 import { SqliteProviderCallStore } from './sqlite-provider-call-store.ts';
 import { SqliteProviderStore } from './sqlite-provider-store.ts';
 import { SqliteRouteStore } from './sqlite-route-store.ts';
 import { SqliteSettingsStore } from './sqlite-settings-store.ts';
+
+/** The pause between two prunes of a backlog of change-log entries. */
+const PRUNE_AGAIN_MS = 200;
 
 export interface SqliteStoreOptions {
   path: string;
@@ -19,6 +23,10 @@ export interface SqliteStoreOptions {
   micros?: MicrosSource;
   /** How long a write waits for another writer's lock (config db.busyTimeoutMs). */
   busyTimeoutMs?: number;
+  /** Retention and limits of the change log (tests make it tiny). */
+  changeLog?: SqliteChangeLogOptions;
+  /** How often this process prunes the change log while it watches; default 1 minute. */
+  pruneEveryMs?: number;
 }
 
 /**
@@ -36,15 +44,27 @@ export class SqliteStore implements Store {
   readonly providerCalls: SqliteProviderCallStore;
   private readonly conn: SqliteConnection;
   private readonly listeners = new Set<(change: RoutingChange) => void>();
+  /** Follows what other connections commit (docs/performance.md §8). */
+  readonly changeLog: SqliteChangeLog;
   private watchTimer: NodeJS.Timeout | undefined;
-  private dataVersion = 0;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruneSoon: NodeJS.Timeout | undefined;
+  private readonly pruneEveryMs: number;
 
   constructor(
     readonly db: Db,
     private readonly logger: Logger,
-    options: { micros?: MicrosSource | undefined; busyTimeoutMs?: number | undefined } = {},
+    options: {
+      micros?: MicrosSource | undefined;
+      busyTimeoutMs?: number | undefined;
+      changeLog?: SqliteChangeLogOptions | undefined;
+      pruneEveryMs?: number | undefined;
+    } = {},
   ) {
     this.conn = new SqliteConnection(db, createMonotonicClock(options.micros), options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    // The watermark is taken now, before the first readLive: nothing committed from here on is missed.
+    this.changeLog = new SqliteChangeLog(this.conn, logger, options.changeLog);
+    this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
     this.providers = new SqliteProviderStore(this.conn, (row) => this.emitChange({ kind: 'provider', row }));
     this.routes = new SqliteRouteStore(this.conn, (row) => this.emitChange({ kind: 'route', row }));
     this.agents = new SqliteAgentStore(this.conn);
@@ -55,9 +75,11 @@ export class SqliteStore implements Store {
   }
 
   readLive(): Promise<{ providers: ProviderRecord[]; routes: RouteRecord[] }> {
-    return this.conn.read(() =>
-      this.db.transaction(() => ({ providers: this.providers.listLiveNow(), routes: this.routes.listLiveNow() })).deferred(),
-    );
+    return this.conn.read(() => {
+      const live = this.db.transaction(() => ({ providers: this.providers.listLiveNow(), routes: this.routes.listLiveNow() })).deferred();
+      this.changeLog.noteFullRead(live.providers.length + live.routes.length);
+      return live;
+    });
   }
 
   onChange(listener: (change: RoutingChange) => void): () => void {
@@ -70,39 +92,58 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Also notice commits made by other connections (another process on the same file, e.g. a
-   * second engine or a maintenance script): `PRAGMA data_version` changes exactly then. Our own
-   * commits are announced directly and do not change it for this connection.
+   * Also announce commits made by other connections (another process on the same file, e.g. a
+   * second engine or a maintenance script), row by row from the change log, checked every
+   * `intervalMs` (docs/performance.md §8). Our own commits are announced directly as they commit.
+   * While watching, this process also prunes the log now and then.
    */
   watchExternalChanges(intervalMs = 1000): void {
     if (this.watchTimer) return;
-    this.dataVersion = this.readDataVersion();
-    this.watchTimer = setInterval(() => {
-      if (!this.db.open) return;
-      let v: number;
-      try {
-        v = this.readDataVersion();
-      } catch (err) {
-        this.logger.warn({ err }, 'external change check failed');
-        return;
-      }
-      if (v === this.dataVersion) return;
-      this.dataVersion = v;
-      this.logger.debug({ data_version: v }, 'external database change');
-      this.emitChange({ kind: 'reload' });
-    }, intervalMs);
+    this.watchTimer = setInterval(() => this.checkExternalChanges(), intervalMs);
     this.watchTimer.unref();
+    this.pruneTimer = setInterval(() => void this.pruneChangeLog(), this.pruneEveryMs);
+    this.pruneTimer.unref();
+    void this.pruneChangeLog();
+  }
+
+  /** One check of the change log now, its result announced (the watch timer's job). */
+  checkExternalChanges(): void {
+    if (!this.db.open) return;
+    const found = this.changeLog.check();
+    if (found.kind === 'none') return;
+    if (found.kind === 'reload') {
+      this.logger.info({ why: found.why, seq: this.changeLog.position }, 'external database change; reloading the dial plan');
+      this.emitChange({ kind: 'reload' });
+      return;
+    }
+    this.logger.debug({ changes: found.changes.length, seq: this.changeLog.position }, 'external database change');
+    for (const change of found.changes) this.emitChange(change);
   }
 
   async close(): Promise<void> {
     if (this.watchTimer) clearInterval(this.watchTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    clearTimeout(this.pruneSoon);
     this.watchTimer = undefined;
+    this.pruneTimer = undefined;
     this.listeners.clear();
     if (this.db.open) this.db.close();
   }
 
-  private readDataVersion(): number {
-    return Number(this.db.pragma('data_version', { simple: true }));
+  /** One batch, and another soon after while batches come back full (a backlog, e.g. after a bulk import). */
+  private async pruneChangeLog(): Promise<void> {
+    if (!this.db.open) return;
+    let removed: number;
+    try {
+      removed = await this.changeLog.prune();
+    } catch (err) {
+      this.logger.debug({ err }, 'change log not pruned');
+      return;
+    }
+    if (removed < PRUNE_BATCH || !this.pruneTimer) return;
+    clearTimeout(this.pruneSoon);
+    this.pruneSoon = setTimeout(() => void this.pruneChangeLog(), PRUNE_AGAIN_MS);
+    this.pruneSoon.unref();
   }
 
   private emitChange(change: RoutingChange): void {
@@ -118,5 +159,10 @@ export class SqliteStore implements Store {
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = openDatabase(options.path, options.logger, { busyTimeoutMs: options.busyTimeoutMs });
-  return new SqliteStore(db, options.logger, { micros: options.micros, busyTimeoutMs: options.busyTimeoutMs });
+  return new SqliteStore(db, options.logger, {
+    micros: options.micros,
+    busyTimeoutMs: options.busyTimeoutMs,
+    changeLog: options.changeLog,
+    pruneEveryMs: options.pruneEveryMs,
+  });
 }
