@@ -6,6 +6,7 @@
  * Slots of replaced routes are garbage until the next full build starts new columns.
  */
 import type { RouteRecord } from './model.ts';
+import { prefixKey } from './prefix-key.ts';
 
 /** A route as a lookup hands it out: what the call path and the preview need of it. */
 export interface RouteRef {
@@ -63,6 +64,8 @@ export class RouteColumns {
   private readonly customers = new Interner();
   private readonly targets = new Interner();
   private readonly providers = new Interner();
+  /** per interned target, its prefix key (prefix-key.ts; -1 for `all`) */
+  private readonly targetKeys: number[] = [];
   /**
    * Per customer, route id → its latest slot: made when a change first names the customer (from
    * the snapshot it is applied to), then kept up to date. A route never changes customer
@@ -86,7 +89,9 @@ export class RouteColumns {
     if (slot === this.prio.length) this.grow();
     this.ids.push(r.id);
     this.customer[slot] = customer;
-    this.target[slot] = this.targets.of(r.target);
+    const target = this.targets.of(r.target);
+    if (target === this.targetKeys.length) this.targetKeys.push(prefixKey(r.target));
+    this.target[slot] = target;
     this.provider[slot] = this.providers.of(r.provider_id);
     this.prio[slot] = r.priority;
     this.created[slot] = createdMicros(r.tm_create);
@@ -118,6 +123,21 @@ export class RouteColumns {
 
   targetOf(slot: number): string {
     return this.targets.values[this.target[slot]!]!;
+  }
+
+  /** The prefix key of the slot's target (-1 for `all`). */
+  targetKeyOf(slot: number): number {
+    return this.targetKeys[this.target[slot]!]!;
+  }
+
+  /** The provider's index (stable for these columns), for lookups by index. */
+  providerIndexOf(slot: number): number {
+    return this.provider[slot]!;
+  }
+
+  /** The index of a provider id (interned if new). */
+  providerIndex(providerId: string): number {
+    return this.providers.of(providerId);
   }
 
   providerOf(slot: number): string {
