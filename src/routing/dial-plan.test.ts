@@ -281,3 +281,126 @@ describe('applyRoutingChanges: the compact, incremental index (docs/performance.
     expect(planAttempts(snap, NUMBER, CUSTOMER_A)[0]!.route).toEqual({ id: 'r1', customer_id: CUSTOMER_A, provider_id: 'p1', priority: 3, target: '+1' });
   });
 });
+
+describe('the dial plan at scale: numeric prefix keys, providers by index, incremental changes', () => {
+  /** The plan read straight off the rows (docs/routing.md §2), to hold the index against. */
+  function naive(rows: Iterable<RouteRecord>, providers: ReadonlyMap<string, ProviderRecord>, number: string, customer: string): string[] {
+    const matches: Array<{ r: RouteRecord; rank: number; len: number }> = [];
+    for (const r of rows) {
+      if (r.tm_delete === DELETED_AT || !providers.has(r.provider_id)) continue;
+      const rank = r.customer_id === customer ? 0 : r.customer_id === DEFAULT_CUSTOMER_ID ? 1 : -1;
+      if (rank < 0) continue;
+      if (r.target !== 'all' && !number.startsWith(r.target)) continue;
+      matches.push({ r, rank, len: r.target === 'all' ? 0 : r.target.length });
+    }
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    matches.sort((a, b) => a.rank - b.rank || b.len - a.len || a.r.priority - b.r.priority || cmp(a.r.tm_create, b.r.tm_create) || cmp(a.r.id, b.r.id));
+    const seen = new Set<string>();
+    const first: string[] = [];
+    const last: string[] = [];
+    for (const { r } of matches) {
+      if (seen.has(r.provider_id)) continue;
+      seen.add(r.provider_id);
+      const p = providers.get(r.provider_id)!;
+      (p.health_status === 'unhealthy' || p.registration_status === 'failed' ? last : first).push(`${r.id}:${r.provider_id}:${r.priority}:${r.target}:${r.customer_id}`);
+    }
+    return first.concat(last);
+  }
+
+  it('answers as the rows do after batches of adds, re-prioritisations, target and provider moves, deletes and provider health changes', () => {
+    let seed = 1234;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    // More providers than the lookup's first seen-array holds (it grows).
+    const providers = new Map(Array.from({ length: 120 }, (_, i) => [`p${i}`, provider(`p${i}`, i % 17 === 3 ? { health_status: 'unhealthy' } : i % 23 === 5 ? { registration_status: 'failed' } : {})]));
+    const customers = Array.from({ length: 300 }, (_, c) => `${c.toString(16).padStart(8, '0')}-0000-4000-8000-00000000000c`);
+    // Leading zeros, 15-digit targets, and prefixes of one another.
+    const targets = ['all', '+0', '+00', '+001', '+01', '+1', '+15', '+155', '+1555', '+15551', '+155512', '+15551234567', '+155512345678901', '+155512345678902', '+44', '+4420', '+44207', '+49', '+493', '+4930', '+86', '+861', '+8613', '+999999999999999'];
+    const numbers = ['+15551234567', '+155512345678901', '+155512345678909', '+15559999999', '+442071234567', '+4930123456', '+8613912345678', '+0012345', '+0198765', '+00', '+999999999999999', '+999999999999998', '+1', '+4420x123', '+7123', '15551234567'];
+    let micros = 0;
+    const created = () => {
+      const n = Math.floor(micros++ / 3); // some routes share a tm_create: the id breaks the tie
+      return `2026-01-01T${String(Math.floor(n / 3_600_000_000) % 24).padStart(2, '0')}:${String(Math.floor(n / 60_000_000) % 60).padStart(2, '0')}:${String(Math.floor(n / 1_000_000) % 60).padStart(2, '0')}.${String(n % 1_000_000).padStart(6, '0')}Z`;
+    };
+    const rows = new Map<string, RouteRecord>();
+    const byCustomer = new Map<string, Map<string, RouteRecord>>();
+    const put = (r: RouteRecord) => {
+      rows.set(r.id, r);
+      let m = byCustomer.get(r.customer_id);
+      if (m === undefined) byCustomer.set(r.customer_id, (m = new Map()));
+      m.set(r.id, r);
+    };
+    let next = 0;
+    const fresh = (customer: string) => route(`r${next++}`, pick([...providers.keys()]), pick(targets), { customer_id: customer, priority: Math.floor(rand() * 4), tm_create: created() });
+    for (let i = 0; i < 500; i++) put(fresh(DEFAULT_CUSTOMER_ID));
+    for (const c of customers) for (let i = 0; i < 100; i++) put(fresh(c));
+    let snap = buildDialPlanSnapshot([...providers.values()], [...rows.values()]);
+    expect(snap.routeCount).toBe(30_500);
+
+    const view = (s: typeof snap, cs: readonly string[]) => cs.flatMap((c) => numbers.map((n) => planAttempts(s, n, c).map((x) => `${x.route.id}:${x.provider.id}:${x.route.priority}:${x.route.target}:${x.route.customer_id}`)));
+    const expected = (cs: readonly string[]) => cs.flatMap((c) => numbers.map((n) => naive([...(byCustomer.get(c)?.values() ?? []), ...(c === DEFAULT_CUSTOMER_ID ? [] : byCustomer.get(DEFAULT_CUSTOMER_ID)!.values())], providers, n, c)));
+    expect(view(snap, customers.slice(0, 40))).toEqual(expected(customers.slice(0, 40)));
+
+    const history: Array<{ snap: typeof snap; customers: string[]; view: string[][] }> = [];
+    const kinds = { add: 0, priority: 0, target: 0, provider: 0, rename: 0, delete: 0, health: 0 };
+    for (let step = 0; step < 250; step++) {
+      const batch: Array<{ kind: 'route'; row: RouteRecord } | { kind: 'provider'; row: ProviderRecord }> = [];
+      const touched = new Set<string>();
+      for (let k = 1 + Math.floor(rand() * 4); k > 0; k--) {
+        const customer = rand() < 0.2 ? DEFAULT_CUSTOMER_ID : pick(customers);
+        touched.add(customer);
+        const live = [...byCustomer.get(customer)!.values()].filter((r) => r.tm_delete !== DELETED_AT);
+        const roll = rand();
+        let row: RouteRecord;
+        if (roll < 0.2 || live.length === 0) {
+          row = fresh(customer);
+          kinds.add++;
+        } else if (roll < 0.4) {
+          row = { ...pick(live), priority: Math.floor(rand() * 4) };
+          kinds.priority++;
+        } else if (roll < 0.6) {
+          row = { ...pick(live), target: pick(targets) };
+          kinds.target++;
+        } else if (roll < 0.7) {
+          row = { ...pick(live), provider_id: pick([...providers.keys()]) };
+          kinds.provider++;
+        } else if (roll < 0.75) {
+          row = { ...pick(live), name: `renamed ${step}` };
+          kinds.rename++;
+        } else if (roll < 0.9) {
+          row = { ...pick(live), tm_delete: DELETED_AT };
+          kinds.delete++;
+        } else {
+          const p = providers.get(pick([...providers.keys()]))!;
+          const changed = { ...p, health_status: p.health_status === 'unhealthy' ? ('healthy' as const) : ('unhealthy' as const) };
+          providers.set(changed.id, changed);
+          batch.push({ kind: 'provider', row: changed });
+          kinds.health++;
+          continue;
+        }
+        put(row);
+        batch.push({ kind: 'route', row });
+      }
+      snap = applyRoutingChanges(snap, batch);
+      const check = [...touched, DEFAULT_CUSTOMER_ID, pick(customers)];
+      expect(view(snap, check)).toEqual(expected(check));
+      if (step % 50 === 0) {
+        const rebuilt = buildDialPlanSnapshot([...providers.values()], [...rows.values()]);
+        expect(snap.routeCount).toBe(rebuilt.routeCount);
+        expect(view(snap, customers.slice(0, 30))).toEqual(view(rebuilt, customers.slice(0, 30)));
+        history.push({ snap, customers: check, view: view(snap, check) });
+      }
+    }
+    // A provider created after the build, then a route to it (its index is new to the columns).
+    const late = provider('p-late');
+    providers.set(late.id, late);
+    const lateRoute = { ...fresh(customers[7]!), provider_id: late.id, target: '+15559', priority: 0 };
+    put(lateRoute);
+    snap = applyRoutingChanges(snap, [{ kind: 'provider', row: late }, { kind: 'route', row: lateRoute }]);
+    expect(planAttempts(snap, '+15559999999', customers[7]!)[0]!.route.id).toBe(lateRoute.id);
+    expect(view(snap, [customers[7]!, DEFAULT_CUSTOMER_ID])).toEqual(expected([customers[7]!, DEFAULT_CUSTOMER_ID]));
+    // Every kind of change happened, and snapshots taken along the way still answer as they did.
+    for (const n of Object.values(kinds)) expect(n).toBeGreaterThan(10);
+    for (const h of history) expect(view(h.snap, h.customers)).toEqual(h.view);
+  });
+});

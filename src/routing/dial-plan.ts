@@ -1,5 +1,6 @@
 import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord, type RoutingChange } from './model.ts';
 import { ChunkedMap } from './chunked-map.ts';
+import { MAX_TARGET_LENGTH, prefixKeysOf } from './prefix-key.ts';
 import { RouteColumns, type RouteRef } from './route-columns.ts';
 
 export type { RouteRef } from './route-columns.ts';
@@ -14,7 +15,10 @@ export type RoutingRowChange = Exclude<RoutingChange, { kind: 'reload' }>;
  *
  * Lookup cost is independent of the number of routes: per customer, routes are grouped by
  * target, so a call probes at most 15 prefixes of its number (`+` and 1..15 digits, longest
- * first) plus `all`, for the customer and then for the default customer.
+ * first) plus `all`, for the customer and then for the default customer. Targets are keyed by
+ * number (prefix-key.ts), so the probes of one number are computed in one pass and make no
+ * strings; providers are found by their column index and marked seen in a reused array, so a
+ * lookup allocates only the candidates it returns.
  *
  * Size and change cost (docs/performance.md §4): routes live in RouteColumns (only the fields
  * routing reads, strings interned), a target's routes are one slot number or an Int32Array of
@@ -31,8 +35,8 @@ export interface Candidate {
 type Slots = number | Int32Array;
 
 export interface CustomerRoutes {
-  /** target (`+` digits) → live routes */
-  readonly byPrefix: ChunkedMap<Slots>;
+  /** target (its prefix key, prefix-key.ts) → live routes */
+  readonly byPrefix: ChunkedMap<Slots, number>;
   /** the `all` routes */
   readonly all: Slots | undefined;
   /** longest target length present (never less), so probes that cannot match are not made. */
@@ -44,6 +48,10 @@ export interface CustomerRoutes {
 export interface DialPlanSnapshot {
   /** live providers by id. */
   readonly providers: ReadonlyMap<string, ProviderRecord>;
+  /** the same, by the columns' provider index (undefined: gone, or never live) */
+  readonly providerAt: ReadonlyArray<ProviderRecord | undefined>;
+  /** the default customer's routes (customers.get(DEFAULT_CUSTOMER_ID), read by every lookup) */
+  readonly defaultRoutes: CustomerRoutes | undefined;
   /** customer id (lower case) → that customer's live routes. */
   readonly customers: ChunkedMap<CustomerRoutes>;
   readonly routeCount: number;
@@ -103,8 +111,10 @@ export function buildDialPlanSnapshot(
   for (const p of providers) if (isLive(p)) providerById.set(p.id, p);
 
   const cols = new RouteColumns();
+  const providerAt: Array<ProviderRecord | undefined> = [];
+  for (const p of providerById.values()) providerAt[cols.providerIndex(p.id)] = p;
   // A target's slots are a number until a second route shares it (most targets have one route).
-  const grouped = new Map<string, { index: number; byPrefix: Map<string, number | number[]>; all: number[]; longest: number; lengths: number }>();
+  const grouped = new Map<string, { index: number; byPrefix: Map<number, number | number[]>; all: number[]; longest: number; lengths: number }>();
   let routeCount = 0;
   for (const r of routes) {
     if (!routable(r) || !providerById.has(r.provider_id)) continue;
@@ -115,9 +125,10 @@ export function buildDialPlanSnapshot(
     const target = cols.targetOf(slot);
     if (target === ALL_TARGET) g.all.push(slot);
     else {
-      const list = g.byPrefix.get(target);
-      if (list === undefined) g.byPrefix.set(target, slot);
-      else if (typeof list === 'number') g.byPrefix.set(target, [list, slot]);
+      const key = cols.targetKeyOf(slot);
+      const list = g.byPrefix.get(key);
+      if (list === undefined) g.byPrefix.set(key, slot);
+      else if (typeof list === 'number') g.byPrefix.set(key, [list, slot]);
       else list.push(slot);
       if (target.length > g.longest) g.longest = target.length;
       g.lengths |= 1 << target.length;
@@ -126,15 +137,15 @@ export function buildDialPlanSnapshot(
   }
   const customers = new Map<string, CustomerRoutes>();
   for (const [key, g] of grouped) {
-    const byPrefix = g.byPrefix as Map<string, number | number[] | Slots>;
+    const byPrefix = g.byPrefix as Map<number, number | number[] | Slots>;
     for (const [target, list] of byPrefix) if (Array.isArray(list)) byPrefix.set(target, toSlots(cols, list));
-    customers.set(key, { byPrefix: ChunkedMap.from(byPrefix as Map<string, Slots>), all: g.all.length > 0 ? toSlots(cols, g.all) : undefined, longestPrefix: g.longest, lengths: g.lengths });
+    customers.set(key, { byPrefix: ChunkedMap.from(byPrefix as Map<number, Slots>), all: g.all.length > 0 ? toSlots(cols, g.all) : undefined, longestPrefix: g.longest, lengths: g.lengths });
   }
-  return { providers: providerById, customers: ChunkedMap.from(customers), routeCount, columns: cols };
+  return { providers: providerById, providerAt, defaultRoutes: customers.get(DEFAULT_CUSTOMER_ID), customers: ChunkedMap.from(customers), routeCount, columns: cols };
 }
 
 /** Every slot a customer's index holds. */
-function* slotsOf(c: { byPrefix: ChunkedMap<Slots>; all: Slots | undefined } | undefined): Generator<number> {
+function* slotsOf(c: { byPrefix: ChunkedMap<Slots, number>; all: Slots | undefined } | undefined): Generator<number> {
   if (c === undefined) return;
   for (const slots of [...c.byPrefix.values(), c.all]) {
     if (slots === undefined) continue;
@@ -145,7 +156,7 @@ function* slotsOf(c: { byPrefix: ChunkedMap<Slots>; all: Slots | undefined } | u
 
 /** A customer's routes being changed within one applyRoutingChanges. */
 interface Draft {
-  byPrefix: ChunkedMap<Slots>;
+  byPrefix: ChunkedMap<Slots, number>;
   all: Slots | undefined;
   longestPrefix: number;
   lengths: number;
@@ -162,6 +173,7 @@ interface Draft {
 export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: ReadonlyArray<RoutingRowChange>): DialPlanSnapshot {
   const cols = snapshot.columns;
   let providers: Map<string, ProviderRecord> | undefined;
+  let providerAt: Array<ProviderRecord | undefined> | undefined;
   const drafts = new Map<string, Draft>();
   let routeCount = snapshot.routeCount;
   const draftOf = (key: string): Draft => {
@@ -170,7 +182,7 @@ export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: Readonl
       const c = snapshot.customers.get(key);
       d = c
         ? { byPrefix: c.byPrefix, all: c.all, longestPrefix: c.longestPrefix, lengths: c.lengths }
-        : { byPrefix: ChunkedMap.empty(), all: undefined, longestPrefix: 0, lengths: 0 };
+        : { byPrefix: ChunkedMap.empty<Slots, number>(), all: undefined, longestPrefix: 0, lengths: 0 };
       drafts.set(key, d);
     }
     return d;
@@ -178,8 +190,15 @@ export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: Readonl
   for (const change of changes) {
     if (change.kind === 'provider') {
       providers ??= new Map(snapshot.providers);
-      if (isLive(change.row)) providers.set(change.row.id, change.row);
-      else providers.delete(change.row.id);
+      providerAt ??= snapshot.providerAt.slice();
+      const at = cols.providerIndex(change.row.id);
+      if (isLive(change.row)) {
+        providers.set(change.row.id, change.row);
+        providerAt[at] = change.row;
+      } else {
+        providers.delete(change.row.id);
+        providerAt[at] = undefined;
+      }
       continue;
     }
     const route = change.row;
@@ -191,11 +210,12 @@ export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: Readonl
     if (old !== undefined) {
       const d = draftOf(key);
       const target = cols.targetOf(old);
-      const next = slotsWithout(target === ALL_TARGET ? d.all : d.byPrefix.get(target), old);
+      const tkey = cols.targetKeyOf(old);
+      const next = slotsWithout(target === ALL_TARGET ? d.all : d.byPrefix.get(tkey), old);
       if (next !== null) {
         routeCount--;
         if (target === ALL_TARGET) d.all = next;
-        else d.byPrefix = next === undefined ? d.byPrefix.without(target) : d.byPrefix.with(target, next);
+        else d.byPrefix = next === undefined ? d.byPrefix.without(tkey) : d.byPrefix.with(tkey, next);
       }
       if (!keep) cols.forget(route.id, customer);
     }
@@ -205,7 +225,8 @@ export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: Readonl
       const target = cols.targetOf(slot);
       if (target === ALL_TARGET) d.all = slotsWith(cols, d.all, slot);
       else {
-        d.byPrefix = d.byPrefix.with(target, slotsWith(cols, d.byPrefix.get(target), slot));
+        const tkey = cols.targetKeyOf(slot);
+        d.byPrefix = d.byPrefix.with(tkey, slotsWith(cols, d.byPrefix.get(tkey), slot));
         if (target.length > d.longestPrefix) d.longestPrefix = target.length;
         d.lengths |= 1 << target.length;
       }
@@ -216,39 +237,62 @@ export function applyRoutingChanges(snapshot: DialPlanSnapshot, changes: Readonl
   for (const [key, d] of drafts) {
     customers = d.byPrefix.size === 0 && d.all === undefined ? customers.without(key) : customers.with(key, { byPrefix: d.byPrefix, all: d.all, longestPrefix: d.longestPrefix, lengths: d.lengths });
   }
-  return { providers: providers ?? snapshot.providers, customers, routeCount, columns: cols };
+  const defaultRoutes = drafts.has(DEFAULT_CUSTOMER_ID) ? customers.get(DEFAULT_CUSTOMER_ID) : snapshot.defaultRoutes;
+  return { providers: providers ?? snapshot.providers, providerAt: providerAt ?? snapshot.providerAt, defaultRoutes, customers, routeCount, columns: cols };
+}
+
+/**
+ * Per-lookup scratch, reused (planAttempts is synchronous and never re-entered): the prefix keys
+ * of the number, and per provider index the lookup that last took it (a provider is taken once
+ * per lookup, docs/routing.md §2).
+ */
+const probeKeys: number[] = new Array<number>(MAX_TARGET_LENGTH + 1).fill(0);
+let takenIn = new Uint32Array(64);
+let lookupStamp = 0;
+
+function nextLookupStamp(): number {
+  if (lookupStamp === 0xffffffff) {
+    takenIn.fill(0);
+    lookupStamp = 0;
+  }
+  return ++lookupStamp;
 }
 
 /** Appends one slot's candidate unless its provider is gone or already in the list. */
-function take(snapshot: DialPlanSnapshot, slot: number, seen: Set<string>, out: Candidate[]): void {
-  const providerId = snapshot.columns.providerOf(slot);
-  if (seen.has(providerId)) return;
-  const provider = snapshot.providers.get(providerId);
+function take(snapshot: DialPlanSnapshot, slot: number, stamp: number, out: Candidate[]): void {
+  const at = snapshot.columns.providerIndexOf(slot);
+  if (at >= takenIn.length) {
+    const grown = new Uint32Array(Math.max(at + 1, takenIn.length * 2));
+    grown.set(takenIn);
+    takenIn = grown;
+  }
+  if (takenIn[at] === stamp) return;
+  const provider = snapshot.providerAt[at];
   if (provider === undefined) return;
-  seen.add(providerId);
+  takenIn[at] = stamp;
   out.push({ route: snapshot.columns.ref(slot), provider });
 }
 
-function takeAll(snapshot: DialPlanSnapshot, slots: Slots | undefined, seen: Set<string>, out: Candidate[]): void {
+function takeAll(snapshot: DialPlanSnapshot, slots: Slots | undefined, stamp: number, out: Candidate[]): void {
   if (slots === undefined) return;
-  if (typeof slots === 'number') take(snapshot, slots, seen, out);
-  else for (let i = 0; i < slots.length; i++) take(snapshot, slots[i]!, seen, out);
+  if (typeof slots === 'number') take(snapshot, slots, stamp, out);
+  else for (let i = 0; i < slots.length; i++) take(snapshot, slots[i]!, stamp, out);
 }
 
 /** Appends one customer's candidates: longest matching prefix first, then `all`. */
 function collect(
   snapshot: DialPlanSnapshot,
   customer: CustomerRoutes | undefined,
-  number: string,
-  seen: Set<string>,
+  numberLength: number,
+  stamp: number,
   out: Candidate[],
 ): void {
   if (customer === undefined) return;
-  for (let len = Math.min(number.length, customer.longestPrefix); len >= 2; len--) {
+  for (let len = Math.min(numberLength, customer.longestPrefix); len >= 2; len--) {
     if ((customer.lengths & (1 << len)) === 0) continue;
-    takeAll(snapshot, customer.byPrefix.get(number.slice(0, len)), seen, out);
+    takeAll(snapshot, customer.byPrefix.get(probeKeys[len]!), stamp, out);
   }
-  takeAll(snapshot, customer.all, seen, out);
+  takeAll(snapshot, customer.all, stamp, out);
 }
 
 /** An unhealthy provider, or one whose REGISTER failed, is tried after every other (docs/routing.md §2). */
@@ -261,20 +305,25 @@ export function orderedLast(provider: Pick<ProviderRecord, 'health_status' | 're
  * as parseCustomerHeader returns it). Empty → the caller answers 404 (no route).
  */
 export function planAttempts(snapshot: DialPlanSnapshot, number: string, customerId: string): Candidate[] {
-  const seen = new Set<string>();
+  const stamp = nextLookupStamp();
   const ordered: Candidate[] = [];
   const customerKey = customerId.toLowerCase();
-  collect(snapshot, snapshot.customers.get(customerKey), number, seen, ordered);
+  const numberLength = prefixKeysOf(number, probeKeys);
   if (customerKey !== DEFAULT_CUSTOMER_ID) {
-    collect(snapshot, snapshot.customers.get(DEFAULT_CUSTOMER_ID), number, seen, ordered);
+    collect(snapshot, snapshot.customers.get(customerKey), numberLength, stamp, ordered);
   }
+  collect(snapshot, snapshot.defaultRoutes, numberLength, stamp, ordered);
   // Unhealthy providers, and those whose registration failed, go last, keeping their relative
   // order (a stable partition; docs/routing.md §2).
-  let unhealthy: Candidate[] | undefined;
-  const healthy: Candidate[] = [];
-  for (const c of ordered) {
-    if (orderedLast(c.provider)) (unhealthy ??= []).push(c);
+  let first = 0;
+  while (first < ordered.length && !orderedLast(ordered[first]!.provider)) first++;
+  if (first === ordered.length) return ordered;
+  const healthy = ordered.slice(0, first);
+  const unhealthy: Candidate[] = [];
+  for (let i = first; i < ordered.length; i++) {
+    const c = ordered[i]!;
+    if (orderedLast(c.provider)) unhealthy.push(c);
     else healthy.push(c);
   }
-  return unhealthy === undefined ? healthy : healthy.concat(unhealthy);
+  return healthy.concat(unhealthy);
 }

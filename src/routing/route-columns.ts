@@ -6,6 +6,7 @@
  * Slots of replaced routes are garbage until the next full build starts new columns.
  */
 import type { RouteRecord } from './model.ts';
+import { prefixKey } from './prefix-key.ts';
 
 /** A route as a lookup hands it out: what the call path and the preview need of it. */
 export interface RouteRef {
@@ -53,16 +54,25 @@ function createdMicros(iso: string): number {
   return Number.isNaN(ms) ? 0 : ms * 1000;
 }
 
+const STRIDE = 4;
+const CUSTOMER = 0;
+const TARGET = 1;
+const PROVIDER = 2;
+const PRIORITY = 3;
+
 export class RouteColumns {
   readonly ids: string[] = [];
-  private customer = new Uint32Array(1024);
-  private target = new Uint32Array(1024);
-  private provider = new Uint32Array(1024);
-  private prio = new Int32Array(1024);
+  /**
+   * What a lookup reads of a slot, side by side (one cache line per slot, not one per field):
+   * at slot * STRIDE its customer, target and provider indexes and its priority.
+   */
+  private cells = new Int32Array(1024 * STRIDE);
   private created = new Float64Array(1024);
   private readonly customers = new Interner();
   private readonly targets = new Interner();
   private readonly providers = new Interner();
+  /** per interned target, its prefix key (prefix-key.ts; -1 for `all`) */
+  private readonly targetKeys: number[] = [];
   /**
    * Per customer, route id → its latest slot: made when a change first names the customer (from
    * the snapshot it is applied to), then kept up to date. A route never changes customer
@@ -83,12 +93,15 @@ export class RouteColumns {
   /** Appends a route of the customer at `customer` (customerIndex); the id now names this slot. */
   add(r: RouteRecord, customer: number): number {
     const slot = this.ids.length;
-    if (slot === this.prio.length) this.grow();
+    if (slot === this.created.length) this.grow();
     this.ids.push(r.id);
-    this.customer[slot] = customer;
-    this.target[slot] = this.targets.of(r.target);
-    this.provider[slot] = this.providers.of(r.provider_id);
-    this.prio[slot] = r.priority;
+    const at = slot * STRIDE;
+    this.cells[at + CUSTOMER] = customer;
+    const target = this.targets.of(r.target);
+    if (target === this.targetKeys.length) this.targetKeys.push(prefixKey(r.target));
+    this.cells[at + TARGET] = target;
+    this.cells[at + PROVIDER] = this.providers.of(r.provider_id);
+    this.cells[at + PRIORITY] = r.priority;
     this.created[slot] = createdMicros(r.tm_create);
     this.byCustomer.get(customer)?.set(r.id, slot);
     return slot;
@@ -113,19 +126,34 @@ export class RouteColumns {
   }
 
   customerOf(slot: number): string {
-    return this.customers.values[this.customer[slot]!]!;
+    return this.customers.values[this.cells[slot * STRIDE + CUSTOMER]!]!;
   }
 
   targetOf(slot: number): string {
-    return this.targets.values[this.target[slot]!]!;
+    return this.targets.values[this.cells[slot * STRIDE + TARGET]!]!;
+  }
+
+  /** The prefix key of the slot's target (-1 for `all`). */
+  targetKeyOf(slot: number): number {
+    return this.targetKeys[this.cells[slot * STRIDE + TARGET]!]!;
+  }
+
+  /** The provider's index (stable for these columns), for lookups by index. */
+  providerIndexOf(slot: number): number {
+    return this.cells[slot * STRIDE + PROVIDER]!;
+  }
+
+  /** The index of a provider id (interned if new). */
+  providerIndex(providerId: string): number {
+    return this.providers.of(providerId);
   }
 
   providerOf(slot: number): string {
-    return this.providers.values[this.provider[slot]!]!;
+    return this.providers.values[this.cells[slot * STRIDE + PROVIDER]!]!;
   }
 
   priorityOf(slot: number): number {
-    return this.prio[slot]!;
+    return this.cells[slot * STRIDE + PRIORITY]!;
   }
 
   /** Whether a changed row routes exactly as the slot does (then no new slot is needed). */
@@ -133,15 +161,15 @@ export class RouteColumns {
     return (
       this.targetOf(slot) === r.target &&
       this.providerOf(slot) === r.provider_id &&
-      this.prio[slot] === r.priority &&
+      this.priorityOf(slot) === r.priority &&
       this.created[slot] === createdMicros(r.tm_create)
     );
   }
 
   /** priority ascending, then oldest first, then id: the order within one target (docs/routing.md §2). */
   compare(a: number, b: number): number {
-    const pa = this.prio[a]!;
-    const pb = this.prio[b]!;
+    const pa = this.priorityOf(a);
+    const pb = this.priorityOf(b);
     if (pa !== pb) return pa - pb;
     const ca = this.created[a]!;
     const cb = this.created[b]!;
@@ -152,28 +180,22 @@ export class RouteColumns {
   }
 
   ref(slot: number): RouteRef {
+    const at = slot * STRIDE;
+    const cells = this.cells;
     return {
       id: this.ids[slot]!,
-      customer_id: this.customerOf(slot),
-      provider_id: this.providerOf(slot),
-      priority: this.prio[slot]!,
-      target: this.targetOf(slot),
+      customer_id: this.customers.values[cells[at + CUSTOMER]!]!,
+      provider_id: this.providers.values[cells[at + PROVIDER]!]!,
+      priority: cells[at + PRIORITY]!,
+      target: this.targets.values[cells[at + TARGET]!]!,
     };
   }
 
   private grow(): void {
-    const n = this.prio.length * 2;
-    const u32 = (a: Uint32Array) => {
-      const b = new Uint32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.customer = u32(this.customer);
-    this.target = u32(this.target);
-    this.provider = u32(this.provider);
-    const p = new Int32Array(n);
-    p.set(this.prio);
-    this.prio = p;
+    const n = this.created.length * 2;
+    const cells = new Int32Array(n * STRIDE);
+    cells.set(this.cells);
+    this.cells = cells;
     const c = new Float64Array(n);
     c.set(this.created);
     this.created = c;
