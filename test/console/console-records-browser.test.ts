@@ -68,7 +68,8 @@ describe('the console: test calls, calls, agents and access keys in a real brows
     await page.getByRole('heading', { name: 'Providers', level: 1 }).waitFor();
     await page.getByRole('link', { name: 'Test call through Answering trunk' }).click();
     await page.getByRole('heading', { name: 'Test calls', level: 1 }).waitFor();
-    expect(await label('Provider').inputValue()).toBe(provider.id);
+    // the provider select fills in once the providers list has loaded
+    await expect.poll(() => label('Provider').inputValue(), { timeout: STEP_MS }).toBe(provider.id);
 
     // a number the API refuses: its message beside the number field, nothing placed
     await label('Number').fill('5551234567');
