@@ -146,7 +146,8 @@ describe('the console: test calls, calls, agents and access keys in a real brows
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-call-id')))).toEqual(calls.map((x) => x.id));
     const failedOver = rows.nth(1);
     expect(await failedOver.textContent()).toContain('Connected');
-    expect(await failedOver.textContent()).toContain('via Carrier C');
+    // provider names fill in once the providers list has loaded beside the calls
+    await expect.poll(() => failedOver.textContent(), { timeout: STEP_MS }).toContain('via Carrier C');
     await failedOver.getByText('2 attempts: 503 → 200').click();
     const lines = failedOver.locator('.attempt-lines li');
     expect(await lines.count()).toBe(2);
