@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../test/support/fake-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import { createCapturingLogger } from '../log/logger.ts';
 import { LIVE_SENTINEL, type HealthStatus, type ProviderRecord, CARRIER_DEFAULTS } from '../routing/model.ts';
 import {
@@ -89,7 +89,7 @@ interface Call {
 
 /** A prober over a mutable provider map, a manual clock and a probe the test answers by hand. */
 function setup(over: Partial<ProviderProberOptions> = {}, providers: ProviderRecord[] = [provider('a', 'a.example.com')]) {
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const map = new Map(providers.map((p) => [p.id, p]));
   const calls: Call[] = [];
   const writes: Array<{ id: string; status: HealthStatus; checkedAt: string }> = [];
@@ -340,7 +340,7 @@ describe('ProviderProber', () => {
     await s.prober.close();
     expect(out.signal.aborted).toBe(true);
     expect(s.prober.pending()).toBe(0);
-    expect(s.clock.pendingCount).toBe(0); // neither the round timer nor the probe timeout is left
+    expect(s.clock.armed).toBe(0); // neither the round timer nor the probe timeout is left
     out.resolve(OK);
     s.clock.advance(1000);
     await new Promise((r) => setImmediate(r));

@@ -5,10 +5,10 @@ import { completeNewRequest } from './uac-request-builder.ts';
 import { buildResponse } from './uas-response-builder.ts';
 import { Dialog, uasDialogInit } from './dialog/dialog.ts';
 import { DialogStore } from './dialog/dialog-store.ts';
-import { FakeClock } from '../../test/support/fake-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 
 const LOCAL = { host: '10.0.0.5', port: 5070 };
-const ENV = { clock: new FakeClock(), onError: (err: unknown) => { throw err; } };
+const ENV = { clock: new ManualClock(), onError: (err: unknown) => { throw err; } };
 
 function appRequest(text: string): SipRequest {
   const m = parseAppSip(text);

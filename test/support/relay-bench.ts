@@ -11,7 +11,7 @@ import { AppRegistry, type AppConnection } from '../../src/edge/wire/app-registr
 import { parseWirePayload, type WirePayload } from '../../src/edge/wire/wire-message.ts';
 import { parseMessage } from '../../src/edge/sip/parser.ts';
 import type { SipMessage } from '../../src/edge/sip/message.ts';
-import { FakeClock } from './fake-clock.ts';
+import { ManualClock } from './manual-clock.ts';
 import { FakeTransport, flush, UDP_FLOW } from './fake-transport.ts';
 
 export const BENCH_TIMERS = { t1: 100, t2: 400, t4: 500 };
@@ -48,7 +48,7 @@ function parseSip(text: string): SipMessage {
 }
 
 export interface RelayBench {
-  clock: FakeClock;
+  clock: ManualClock;
   transport: FakeTransport;
   layer: TransactionLayer;
   registry: AppRegistry;
@@ -64,7 +64,7 @@ export interface RelayBench {
 let msgSeq = 0;
 
 export function startRelayBench(timers = BENCH_TIMERS): RelayBench {
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const transport = new FakeTransport(clock);
   const logs = createCapturingLogger('debug');
   const layer = new TransactionLayer({ transport, timers, clock, logger: logs.logger });

@@ -1,12 +1,12 @@
 /** What a dialog owns, alone under the fake clock: its delivery order and its RFC 3262 state. */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { DeliveryOrder } from './delivery-order.ts';
 import { ReliableProvisionals } from './reliable-provisionals.ts';
 
 describe('DeliveryOrder (docs/edge.md §4.3)', () => {
   it('runs at once while open, queues while held, releases one per settle interval in order', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const d = new DeliveryOrder(clock, 10, (e) => {
       throw e;
     });
@@ -31,7 +31,7 @@ describe('DeliveryOrder (docs/edge.md §4.3)', () => {
   });
 
   it('releases everything at once when the held response was not sent, and survives a failing delivery', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const errors: unknown[] = [];
     const d = new DeliveryOrder(clock, 10, (e) => errors.push(e));
     const release = d.hold();
@@ -49,7 +49,7 @@ describe('DeliveryOrder (docs/edge.md §4.3)', () => {
 
 describe('ReliableProvisionals (RFC 3262)', () => {
   it('UAC: passes the first reliable 1xx and the next in order, not a repeat or a gap (§4)', () => {
-    const r = new ReliableProvisionals(new FakeClock());
+    const r = new ReliableProvisionals(new ManualClock());
     expect(r.receive(7)).toBe(true);
     expect(r.receive(7)).toBe(false);
     expect(r.receive(9)).toBe(false);
@@ -57,7 +57,7 @@ describe('ReliableProvisionals (RFC 3262)', () => {
   });
 
   it('UAS: one in flight; the next goes after the PRACK of the first; RSeq rises by one', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const r = new ReliableProvisionals(clock);
     const sent: string[] = [];
     const sender = { send: (b: Buffer) => sent.push(b.toString()), onTimeout: () => sent.push('timeout') };
@@ -82,7 +82,7 @@ describe('ReliableProvisionals (RFC 3262)', () => {
   });
 
   it('UAS: a held 2xx is told no when the PRACK never comes', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const r = new ReliableProvisionals(clock);
     const events: string[] = [];
     r.send(r.allocate(), Buffer.from('183'), true, { send: () => events.push('send'), onTimeout: () => events.push('timeout') }, { t1: 100, t2: 400, timeout: 6400, retransmit: true });

@@ -3,7 +3,7 @@ import { createCapturingLogger } from '../../log/logger.ts';
 import { getHeader, getHeaders } from '../sip/message.ts';
 import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, flush, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ClientTransaction } from './transaction-layer.ts';
@@ -45,14 +45,14 @@ function responseTo(txn: ClientTransaction, status: number, toTag = 'bob1', meth
 }
 
 describe('INVITE client transaction (RFC 3261 17.1.1, RFC 6026)', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let transport: FakeTransport;
   let layer: TransactionLayer;
   let responses: SipResponse[];
   let events: string[];
 
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     transport = new FakeTransport(clock);
     layer = new TransactionLayer({ transport, timers: T, clock, logger: createCapturingLogger().logger });
     responses = [];

@@ -3,7 +3,7 @@ import { createCapturingLogger } from '../../log/logger.ts';
 import { getHeader } from '../sip/message.ts';
 import type { SipRequest } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, flush, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ClientTransaction } from './transaction-layer.ts';
@@ -31,13 +31,13 @@ function responseTo(txn: ClientTransaction, status: number): string {
 }
 
 describe('non-INVITE client transaction (RFC 3261 17.1.2)', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let transport: FakeTransport;
   let layer: TransactionLayer;
   let events: string[];
 
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     transport = new FakeTransport(clock);
     layer = new TransactionLayer({ transport, timers: T, clock, logger: createCapturingLogger().logger });
     events = [];

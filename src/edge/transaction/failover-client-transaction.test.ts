@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../../log/logger.ts';
 import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, flush, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import { deriveTimers } from './timers.ts';
@@ -37,12 +37,12 @@ function request(method: string): SipRequest {
 }
 
 describe('FailoverClientTransaction (RFC 3263 4.3)', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let transport: PickyTransport;
   let layer: TransactionLayer;
 
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     transport = new PickyTransport(clock);
     layer = new TransactionLayer({ transport, timers: T, clock, logger: createCapturingLogger().logger });
   });

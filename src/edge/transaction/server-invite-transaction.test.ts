@@ -4,7 +4,7 @@ import { getHeader } from '../sip/message.ts';
 import type { SipRequest } from '../sip/message.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow } from '../sip/transport.ts';
-import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, flush, TCP_FLOW, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ServerTransaction } from './transaction-layer.ts';
@@ -27,7 +27,7 @@ function inviteText(method = 'INVITE', via = VIA, toTag = ''): string {
 }
 
 describe('INVITE server transaction (RFC 3261 17.2.1, RFC 6026)', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let transport: FakeTransport;
   let layer: TransactionLayer;
   let txn: ServerTransaction | undefined;
@@ -35,7 +35,7 @@ describe('INVITE server transaction (RFC 3261 17.2.1, RFC 6026)', () => {
   let events: string[];
 
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     transport = new FakeTransport(clock);
     layer = new TransactionLayer({ transport, timers: T, clock, logger: createCapturingLogger().logger });
     txn = undefined;

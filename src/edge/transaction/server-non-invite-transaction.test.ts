@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../../log/logger.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow } from '../sip/transport.ts';
-import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, TCP_FLOW, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ServerTransaction } from './transaction-layer.ts';
@@ -21,13 +21,13 @@ const BYE = [
 ].join('\r\n');
 
 describe('non-INVITE server transaction (RFC 3261 17.2.2)', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let transport: FakeTransport;
   let layer: TransactionLayer;
   let txns: ServerTransaction[];
 
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     transport = new FakeTransport(clock);
     layer = new TransactionLayer({ transport, timers: T, clock, logger: createCapturingLogger().logger });
     txns = [];

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../../log/logger.ts';
 import type { SipRequest } from '../sip/message.ts';
 import { SipTransport } from '../sip/transport.ts';
-import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, TCP_FLOW, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ServerTransaction, TransportPort } from './transaction-layer.ts';
@@ -24,14 +24,14 @@ function req(method: string, branch: string, opts: { sentBy?: string; cseqMethod
 }
 
 describe('TransactionLayer matching (RFC 3261 17.1.3, 17.2.3)', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let transport: FakeTransport;
   let layer: TransactionLayer;
   let seen: Array<{ method: string; txn: ServerTransaction | undefined }>;
   let cancels: Array<{ cancelTxn: ServerTransaction; inviteTxn: ServerTransaction | undefined }>;
 
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     transport = new FakeTransport(clock);
     layer = new TransactionLayer({ transport, timers: T, clock, logger: createCapturingLogger().logger });
     seen = [];
@@ -124,9 +124,9 @@ describe('TransactionLayer matching (RFC 3261 17.1.3, 17.2.3)', () => {
       { kind: 'request', method: 'INVITE', uri: 'sip:x@192.0.2.20', headers: [{ name: 'From', value: '<sip:e@x>;tag=1' }, { name: 'To', value: '<sip:y@x>' }, { name: 'Call-ID', value: 'c2' }, { name: 'CSeq', value: '1 INVITE' }], body: Buffer.alloc(0) },
       { transport: 'udp', address: '192.0.2.20', port: 5060 },
     );
-    expect(clock.pendingCount).toBeGreaterThan(0);
+    expect(clock.armed).toBeGreaterThan(0);
     layer.close();
-    expect(clock.pendingCount).toBe(0);
+    expect(clock.armed).toBe(0);
     expect(layer.size).toEqual({ clients: 0, servers: 0 });
   });
 

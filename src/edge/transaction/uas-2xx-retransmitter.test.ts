@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Target } from '../sip/transport.ts';
-import { FakeClock } from '../../../test/support/fake-clock.ts';
+import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { Uas2xxRetransmitter } from './uas-2xx-retransmitter.ts';
 
 const T = { t1: 100, t2: 400, t4: 500 };
 const TARGET: Target = { transport: 'udp', address: '192.0.2.20', port: 5070 };
 
-function setup(target: Target = TARGET): { clock: FakeClock; sentAt: number[]; timeouts: number[]; r: Uas2xxRetransmitter } {
-  const clock = new FakeClock();
+function setup(target: Target = TARGET): { clock: ManualClock; sentAt: number[]; timeouts: number[]; r: Uas2xxRetransmitter } {
+  const clock = new ManualClock();
   const sentAt: number[] = [];
   const timeouts: number[] = [];
   const layer = {
@@ -27,7 +27,7 @@ describe('Uas2xxRetransmitter (RFC 3261 13.3.1.4)', () => {
     expect(sentAt.slice(0, 6)).toEqual([100, 300, 700, 1100, 1500, 1900]);
     expect(sentAt.every((t) => t < 6400)).toBe(true);
     expect(timeouts).toEqual([6400]);
-    expect(clock.pendingCount).toBe(0);
+    expect(clock.armed).toBe(0);
   });
 
   it('sends nothing more over TCP but still ends the dialog after Timer H (drachtio-server: Timer G only when dgram)', () => {
@@ -37,7 +37,7 @@ describe('Uas2xxRetransmitter (RFC 3261 13.3.1.4)', () => {
     expect(timeouts).toEqual([]);
     clock.advance(1);
     expect(timeouts).toEqual([6400]);
-    expect(clock.pendingCount).toBe(0);
+    expect(clock.armed).toBe(0);
   });
 
   it('stops when the ACK arrives', () => {
