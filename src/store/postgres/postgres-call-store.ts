@@ -1,6 +1,6 @@
 import { formatMicros, parseMicros } from '../clock.ts';
 import { pageOf, tokenBound, type Page } from '../page.ts';
-import { timeOrderedId } from '../time-ordered-id.ts';
+import { CALL_COLUMNS, callRecordValues } from '../call-record-row.ts';
 import type { CallAttemptRecord, CallListRequest, CallRecordInput, CallRecordRow, CallStore } from '../store-types.ts';
 import { CALL_RECORDS_LOCK } from './postgres-migrations.ts';
 import type { PostgresConnection } from './postgres-connection.ts';
@@ -32,7 +32,6 @@ function uniqueWithin(stamps: readonly number[]): number[] {
   });
 }
 
-const COLUMNS = 'id, call_id, source, caller, customer_id, destination, outcome, status, reason, provider_id, hangup_by, talk_ms, duration_ms, attempts, tm_create, tm_hangup';
 
 /**
  * The `calls` table (migration 3), as src/store/sqlite/sqlite-call-store.ts keeps it. Written
@@ -71,28 +70,11 @@ export class PostgresCallStore implements CallStore {
         for (let i = from; i < Math.min(records.length, from + 1000); i++) {
           const r = records[i]!;
           const t = stamps[i]!;
-          const row = [
-            timeOrderedId(t / 1000),
-            r.call_id,
-            r.source,
-            r.caller,
-            r.customer_id,
-            r.destination,
-            r.outcome,
-            r.status,
-            r.reason,
-            r.provider_id,
-            r.hangup_by,
-            r.talk_ms,
-            r.duration_ms,
-            JSON.stringify(r.attempts),
-            formatMicros(t),
-            r.ended_at,
-          ];
+          const row = callRecordValues(r, t);
           tuples.push(`(${row.map((_, k) => `$${values.length + k + 1}`).join(', ')})`);
           values.push(...row);
         }
-        await sql.query(`INSERT INTO calls (${COLUMNS}) VALUES ${tuples.join(', ')}`, values);
+        await sql.query(`INSERT INTO calls (${CALL_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values);
       }
     });
     return done === 'busy' ? 'busy' : 'written';

@@ -1,6 +1,6 @@
 import { formatMicros, parseMicros } from '../clock.ts';
 import { pageOf, tokenBound, type Page } from '../page.ts';
-import { timeOrderedId } from '../time-ordered-id.ts';
+import { CALL_COLUMNS, callRecordValues } from '../call-record-row.ts';
 import type { CallAttemptRecord, CallListRequest, CallRecordInput, CallRecordRow, CallStore } from '../store-types.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
@@ -24,11 +24,7 @@ export class SqliteCallStore implements CallStore {
     const done = await this.conn.writeWithoutWaiting(() => {
       const db = this.conn.db;
       const taken = db.prepare('SELECT 1 FROM calls WHERE tm_create = ?').pluck();
-      const insert = db.prepare(
-        `INSERT INTO calls (id, call_id, source, caller, customer_id, destination, outcome, status, reason, provider_id, hangup_by,
-                            talk_ms, duration_ms, attempts, tm_create, tm_hangup)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
+      const insert = db.prepare(`INSERT INTO calls (${CALL_COLUMNS.join(', ')}) VALUES (${CALL_COLUMNS.map(() => '?').join(', ')})`);
       for (const r of records) {
         const start = parseMicros(r.started_at);
         if (start === undefined) throw new TypeError(`call record ${r.call_id}: started_at ${r.started_at} is not an API time`);
@@ -36,24 +32,7 @@ export class SqliteCallStore implements CallStore {
         // microsecond are set a microsecond apart, which keeps their order.
         let t = start;
         while (taken.get(formatMicros(t)) !== undefined) t++;
-        insert.run(
-          timeOrderedId(t / 1000),
-          r.call_id,
-          r.source,
-          r.caller,
-          r.customer_id,
-          r.destination,
-          r.outcome,
-          r.status,
-          r.reason,
-          r.provider_id,
-          r.hangup_by,
-          r.talk_ms,
-          r.duration_ms,
-          JSON.stringify(r.attempts),
-          formatMicros(t),
-          r.ended_at,
-        );
+        insert.run(...callRecordValues(r, t));
       }
     });
     return done === 'busy' ? 'busy' : 'written';
