@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import Srf from 'drachtio-srf';
 import { connectSrf, disconnectSrf, waitFor } from '../support/edge-harness.ts';
-import { freePort } from '../support/free-port.ts';
 import { buildRequest, RawSipPeer } from './raw-sip-peer.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/outdial');
@@ -24,6 +23,23 @@ function run(args: string[], env: Record<string, string>) {
   return { child, output: () => out, exited };
 }
 
+/**
+ * `outdial edge` on ports the system picks (no race with other tests for a port chosen ahead),
+ * once its ready line names them; fails at once, with its output, if it exits first.
+ */
+async function startEdge(env: Record<string, string>) {
+  const p = run(['edge', '--sip-host', '127.0.0.1', '--sip-port', '0', '--edge-port', '0'], env);
+  let exitCode: number | null | undefined;
+  void p.exited.then((code) => (exitCode = code));
+  const ready = /"sip":"127\.0\.0\.1:(\d+)","wire":"127\.0\.0\.1:(\d+)"[^\n]*outdial edge ready/;
+  await waitFor(() => {
+    if (exitCode !== undefined) throw new Error(`outdial edge exited ${exitCode} before it was ready:\n${p.output()}`);
+    return ready.test(p.output());
+  }, 15_000, 'edge ready log');
+  const m = ready.exec(p.output())!;
+  return { ...p, sipPort: Number(m[1]), wirePort: Number(m[2]) };
+}
+
 it('exits 2 with a clear message when no secret is configured', async () => {
   const p = run(['edge', '--sip-port', '0', '--edge-port', '0'], { OUTDIAL_EDGE_SECRET: '' });
   expect(await p.exited).toBe(2);
@@ -31,10 +47,8 @@ it('exits 2 with a clear message when no secret is configured', async () => {
 }, 20_000);
 
 it('runs with a secret, logs its addresses and accepts a drachtio-srf app', async () => {
-  const sipPort = await freePort();
-  const wirePort = await freePort();
-  const p = run(['edge', '--sip-host', '127.0.0.1', '--sip-port', String(sipPort), '--edge-port', String(wirePort)], { OUTDIAL_EDGE_SECRET: 's3cret' });
-  await waitFor(() => /edge ready/.test(p.output()), 15_000, 'edge ready log');
+  const p = await startEdge({ OUTDIAL_EDGE_SECRET: 's3cret' });
+  const { sipPort, wirePort } = p;
   expect(p.output()).toContain(`127.0.0.1:${sipPort}`);
   const srf = new Srf();
   try {
@@ -48,10 +62,8 @@ it('runs with a secret, logs its addresses and accepts a drachtio-srf app', asyn
 
 it('trusts every source by default, and only OUTDIAL_EDGE_TRUSTED_SOURCES when given (docs/edge.md §8)', async () => {
   for (const trusted of ['', '127.0.0.2/32']) {
-    const sipPort = await freePort();
-    const wirePort = await freePort();
-    const p = run(['edge', '--sip-host', '127.0.0.1', '--sip-port', String(sipPort), '--edge-port', String(wirePort)], { OUTDIAL_EDGE_SECRET: 's3cret', OUTDIAL_EDGE_TRUSTED_SOURCES: trusted });
-    await waitFor(() => /edge ready/.test(p.output()), 15_000, 'edge ready log');
+    const p = await startEdge({ OUTDIAL_EDGE_SECRET: 's3cret', OUTDIAL_EDGE_TRUSTED_SOURCES: trusted });
+    const { sipPort } = p;
     const peer = await RawSipPeer.open('udp', { host: '127.0.0.1', port: sipPort });
     try {
       const r = buildRequest({ method: 'INVITE', peer }, { host: '127.0.0.1', port: sipPort });
