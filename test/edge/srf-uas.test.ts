@@ -146,7 +146,10 @@ describe('srf UAS with a lossy caller over udp', () => {
   // dropped message (RFC 3261 17.1.1.2: no Timer A on reliable transports), so the call cannot
   // complete whatever the edge does.
   it('completes every call with sipp losing 10% of its packets', async () => {
-    h = await startEdgeHarness();
+    // The edge on sipp's own T1 (500 ms, RFC 3261's default): with the harness's short T1,
+    // Timer J (64·T1) ended a BYE's server transaction before sipp's third retransmission of
+    // that BYE (after two lost 200s, 3.5 s on), which then rightly got 481.
+    h = await startEdgeHarness({ t1Ms: 500, t2Ms: 4000, t4Ms: 5000 });
     const srf = await h.connectApp();
     srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: SDP }).catch(() => undefined));
     const uac = await startSipp({
