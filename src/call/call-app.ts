@@ -1,5 +1,5 @@
 import Srf from 'drachtio-srf';
-import type { CallLimiter } from '../cluster/call-limiter.ts';
+import type { CallLimiter, CallSlot } from '../cluster/call-limiter.ts';
 import { AlwaysHeldLease, type Lease } from '../cluster/lease.ts';
 import { LocalCallLimiter } from '../cluster/local-call-limiter.ts';
 import type { Config } from '../config/config-schema.ts';
@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { HealthStatus, ProviderRecord, RegistrationStatus } from '../routing/model.ts';
 import { ProviderRegistrar } from '../register/provider-registrar.ts';
 import { parseCustomerHeader } from '../routing/customer.ts';
-import { computeAttempts } from '../routing/dial-route-preview.ts';
+import { computeAttempts, type Attempt } from '../routing/dial-route-preview.ts';
 import { createFailoverPolicy } from '../routing/failover-policy.ts';
 import { createHeaderPolicy, userPartOf } from '../routing/header-policy.ts';
 import { normalizeDestination } from '../routing/number.ts';
@@ -126,6 +126,15 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     }
   };
   let active = 0;
+  /**
+   * What ends a call's admission. Made here, not in the INVITE handler: a closure there would
+   * keep the handler's whole scope (the INVITE's headers, the routing inputs) for the call's
+   * length (docs/performance.md §9).
+   */
+  const callEnded = (admission: CallSlot) => () => {
+    active--;
+    admission.release();
+  };
   const metrics = new CallMetrics(() => active);
   let isConnected = false;
   let closed = false;
@@ -217,6 +226,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
     req.on('cancel', onCancel);
     limiter.admit(CALLS_KEY, callLimits).then(
       (admission) => {
+        req.removeListener('cancel', onCancel);
         if (cancelled) {
           // The SIP stack answered the CANCEL and 487 already (drachtio's quick-CANCEL).
           if (admission.admitted) admission.release();
@@ -249,13 +259,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
           record,
           { headers, maxForwards, timer: timer.request, reliable: reliableProvisionals(headers.get('Supported'), headers.get('Require')) },
         );
-        call
-          .run(attempts)
-          .catch((err: unknown) => log.error({ err }, 'call failed unexpectedly'))
-          .finally(() => {
-            active--;
-            admission.release();
-          });
+        runToEnd(call, attempts, log, callEnded(admission));
       },
       (err: unknown) => {
         // admit() rejects only for limits that are not limits (a programming error).
@@ -346,4 +350,12 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
       disconnectSrf(srf);
     },
   };
+}
+
+/** Runs a call to its end (a function of its own for the reason given at callEnded). */
+function runToEnd(call: OutboundCall, attempts: readonly Attempt[], log: Logger, ended: () => void): void {
+  call
+    .run(attempts)
+    .catch((err: unknown) => log.error({ err }, 'call failed unexpectedly'))
+    .finally(ended);
 }

@@ -3,7 +3,7 @@ import { filterSdpOffer } from '../routing/codec-filter.ts';
 import type { Finished, ProviderAttempt } from '../routing/dial-route-preview.ts';
 import type { Clock } from '../sip/clock.ts';
 import { checkedMove, isFinalState, type StateTable } from '../sip/state-table.ts';
-import type { CarrierAnswer, CarrierFailure, CarrierInvite, CarrierInviter, DigestCredentials, HeaderReader, ProvisionalResponse, SentInvite } from './srf-adapter.ts';
+import type { CarrierAnswer, CarrierFailure, CarrierInvite, CarrierInviter, DigestCredentials, HeaderReader, InviteEvents, ProvisionalResponse, SentInvite } from './srf-adapter.ts';
 
 /**
  * One INVITE to one carrier (docs/routing.md §4), from sending it to its outcome. It owns its
@@ -96,6 +96,8 @@ export class CarrierAttempt {
   private sentInvite: SentInvite | undefined;
   private readonly connectTimer: unknown;
   private settle!: (outcome: AttemptOutcome) => void;
+  /** where the stack's INVITE callbacks go; let go of once answered or failed (forwardingEvents) */
+  private readonly events: { to: InviteEvents | undefined } = { to: undefined };
   private wasChallenged = false;
   /** resolves once, when the attempt reaches a final state. */
   readonly outcome: Promise<AttemptOutcome>;
@@ -111,14 +113,15 @@ export class CarrierAttempt {
   ) {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
     this.connectTimer = deps.clock.setTimeout(() => this.timedOut(), deps.connectTimeoutMs);
+    this.events.to = {
+      sent: (req) => this.onSent(req),
+      provisional: (res) => this.onResponse(res),
+      challenged: () => {
+        this.wasChallenged = true;
+      },
+    };
     deps.inviter
-      .invite(invite, {
-        sent: (req) => this.onSent(req),
-        provisional: (res) => this.onResponse(res),
-        challenged: () => {
-          this.wasChallenged = true;
-        },
-      })
+      .invite(invite, forwardingEvents(this.events))
       .then(
         (answer) => this.onAnswer(answer),
         (failure: CarrierFailure) => this.onFailure(failure),
@@ -172,6 +175,7 @@ export class CarrierAttempt {
     }
     this.deps.clock.clearTimeout(this.connectTimer);
     this.move('answered');
+    this.letGoOfInvite();
     this.settle({ kind: 'answered', answer });
   }
 
@@ -181,6 +185,7 @@ export class CarrierAttempt {
     this.deps.clock.clearTimeout(this.connectTimer);
     const early = this.current === 'early';
     this.move('failed');
+    this.letGoOfInvite();
     this.settle({
       kind: 'failed',
       status: failure.status ?? NOT_SENT_STATUS,
@@ -190,6 +195,12 @@ export class CarrierAttempt {
       notSent: failure.status === undefined,
       authFailed: failure.authFailed === true,
     });
+  }
+
+  /** Answered or failed: no CANCEL and no callback of this INVITE can matter any more. */
+  private letGoOfInvite(): void {
+    this.events.to = undefined;
+    this.sentInvite = undefined;
   }
 
   private timedOut(): void {
@@ -219,4 +230,19 @@ export class CarrierAttempt {
       answer.destroy().catch((err: unknown) => this.deps.logger.debug({ err, why }, 'carrier answer not torn down'));
     }
   }
+}
+
+/**
+ * The callbacks handed to the stack for one INVITE. srf keeps them for as long as the carrier's
+ * dialog lives (lib/srf.js createUAC: they stay on its request), so they reach the attempt only
+ * through a handle it clears once answered or failed: otherwise the attempt, and through it the
+ * whole call, would stay reachable from srf until the hang-up (docs/performance.md §9). Made in
+ * a function of its own so the closures capture only the handle.
+ */
+function forwardingEvents(handle: { readonly to: InviteEvents | undefined }): InviteEvents {
+  return {
+    sent: (req) => handle.to?.sent(req),
+    provisional: (res) => handle.to?.provisional(res),
+    challenged: () => handle.to?.challenged?.(),
+  };
 }

@@ -86,6 +86,8 @@ interface FinalStatus {
 /** Headers of a carrier's final failure that the platform needs to act on it (RFC 4028 §6, RFC 3261 §20). */
 const FAILURE_HEADERS = ['Min-SE', 'Retry-After', 'Warning', 'Unsupported', 'Allow', 'Accept'];
 
+const NO_HEADERS: HeaderReader = { get: () => undefined, has: () => false };
+
 const NO_ROUTE: FinalStatus = { status: 404, phrase: undefined, note: 'no route', headers: undefined };
 /** docs/routing.md §4: an attempt over the provider's limit is not sent; it counts as a local 503. */
 const PROVIDER_LIMIT: FinalStatus = { status: 503, phrase: undefined, note: 'provider limit', headers: undefined };
@@ -108,17 +110,21 @@ export class OutboundCall {
     private readonly req: Srf.SrfRequest,
     private readonly res: Srf.SrfResponse,
     private readonly record: CallRecordBuilder,
-    private readonly invite: PlatformInvite,
+    private invite: PlatformInvite,
   ) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
-    req.on('cancel', () => {
-      // docs/routing.md §4: the platform's CANCEL ends the plan. The SIP stack has already
-      // answered 200 to the CANCEL and 487 to the INVITE (drachtio's quick-CANCEL behaviour).
-      this.platformCancelled = true;
-      this.record.outcome(487, 'cancelled by platform');
-      this.attempt?.cancel();
-    });
+    req.on('cancel', this.onPlatformCancel);
   }
+
+  /**
+   * docs/routing.md §4: the platform's CANCEL ends the plan. The SIP stack has already answered
+   * 200 to the CANCEL and 487 to the INVITE (drachtio's quick-CANCEL behaviour).
+   */
+  private readonly onPlatformCancel = (): void => {
+    this.platformCancelled = true;
+    this.record.outcome(487, 'cancelled by platform');
+    this.attempt?.cancel();
+  };
 
   get state(): CallState {
     return this.current;
@@ -165,11 +171,15 @@ export class OutboundCall {
       this.attempt = undefined;
       this.recordAttempt(attempt, started, outcome, carrier.challenged);
       if (outcome.kind === 'answered') {
+        let bridge: Bridge | undefined;
         try {
-          await this.connect(carrier, attempt, outcome.answer);
+          bridge = await this.connect(carrier, attempt, outcome.answer);
         } finally {
-          slot?.release();
+          if (bridge === undefined) slot?.release();
         }
+        // The plan, the attempt and the carrier's INVITE are done with: nothing of this frame
+        // stays reachable for the call's length, only the bridge (docs/performance.md §9).
+        if (bridge !== undefined) this.untilHangUp(bridge, slot);
         return this.finished;
       }
       slot?.release();
@@ -251,12 +261,24 @@ export class OutboundCall {
     }
   }
 
-  /** Carrier answered: answer the platform with the carrier's SDP and bridge the two dialogs. */
-  private async connect(carrier: CarrierAttempt, attempt: FinalAttempt, answer: CarrierAnswer): Promise<void> {
+  /** The bridged call ends with either side's hang-up; the provider's slot is held until then. */
+  private untilHangUp(bridge: Bridge, slot: CallSlot | undefined): void {
+    void bridge.ended.then((ended) => {
+      slot?.release();
+      this.record.hangup(ended.by, ended.reason);
+      this.end(undefined);
+    });
+  }
+
+  /**
+   * Carrier answered: answer the platform with the carrier's SDP and bridge the two dialogs.
+   * Resolves with the running bridge, or undefined when the call ended on the way.
+   */
+  private async connect(carrier: CarrierAttempt, attempt: FinalAttempt, answer: CarrierAnswer): Promise<Bridge | undefined> {
     if (this.platformCancelled || this.res.finalResponseSent) {
       carrier.abandon(answer, 'platform cancelled before the answer');
       this.end({ status: 487, phrase: undefined, note: 'cancelled by platform', headers: undefined });
-      return;
+      return undefined;
     }
     this.move('answering');
     const timer = answerPlatformTimer(this.invite.timer, answer.response);
@@ -273,7 +295,7 @@ export class OutboundCall {
       else this.deps.logger.warn({ err }, 'answering the platform failed');
       carrier.abandon(answer, 'platform answer failed');
       this.end({ status: 500, phrase: undefined, note: 'platform answer failed', headers: undefined });
-      return;
+      return undefined;
     }
     let carrierLeg: Leg;
     let platformAcked = false;
@@ -287,7 +309,7 @@ export class OutboundCall {
         if (platformLeg.connected) hangUp(platformLeg, this.deps.logger, 'no answer in the ACK');
         this.record.outcome(488, 'no SDP answer in the platform ACK');
         this.end(undefined);
-        return;
+        return undefined;
       }
       try {
         carrierLeg = await answer.ack(ack);
@@ -295,7 +317,7 @@ export class OutboundCall {
         this.deps.logger.warn({ err }, 'ACK to the carrier failed');
         hangUp(platformLeg, this.deps.logger, 'carrier ACK failed');
         this.end(undefined);
-        return;
+        return undefined;
       }
       platformAcked = true;
     }
@@ -309,9 +331,11 @@ export class OutboundCall {
     );
     bridge.start();
     if (answer.kind === 'dialog') holdRequests(carrierLeg, false);
-    const ended = await bridge.ended;
-    this.record.hangup(ended.by, ended.reason);
-    this.end(undefined);
+    // a CANCEL cannot undo an answered INVITE (RFC 3261 §9.2): the listener goes with the plan
+    this.req.removeListener('cancel', this.onPlatformCancel);
+    // the platform's headers were read to build the attempts; the bridge has what it needs
+    this.invite = { ...this.invite, headers: NO_HEADERS };
+    return bridge;
   }
 
   /** The SDP in the platform's ACK for our 2xx; undefined when it hangs up or never ACKs (RFC 3261 §13.3.1.4). */

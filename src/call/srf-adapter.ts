@@ -34,6 +34,10 @@ declare module 'drachtio-srf' {
     /** the callback form passes the ACK function for a 2xx to an INVITE sent with noAck (lib/dialog.js request). */
     request(opts: InDialogRequestOptions, callback: (err: unknown, res: SrfResponse, ack?: AckFn) => void): this;
   }
+  interface SrfRequest {
+    /** srf's Request is an EventEmitter (lib/request.js); its typings only declare on() */
+    removeListener(event: 'cancel', listener: () => void): this;
+  }
   interface SrfResponse {
     /** a reason of undefined sends the standard phrase (lib/response.js) */
     send(status: number, reason: string | undefined, opts: SendOptions): void;

@@ -11,6 +11,7 @@ import type { Clock } from '../transaction/timers.ts';
 import type { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.ts';
 import { dropStackOwnedHeaders, localizeAppHeaders } from '../uac-request-builder.ts';
 import { edgeContact, looksLikeSdp, newBranch, hostport, type EdgeSipAddress } from '../sip-identity.ts';
+import { ownString } from '../transaction/lingering-state.ts';
 import { DeliveryOrder } from './delivery-order.ts';
 import { ReliableProvisionals } from './reliable-provisionals.ts';
 
@@ -112,8 +113,8 @@ export class Dialog {
   ackFrom: 'network' | 'app';
   /** UAS: the 2xx retransmission until the ACK (13.3.1.4) */
   retransmitter: Uas2xxRetransmitter | undefined;
-  /** UAC: the ACK last sent and where, re-sent for a retransmitted 2xx (13.2.2.4) */
-  lastAck: { ack: SipRequest; target: Target; cseq: number } | undefined;
+  /** UAC: the ACK last sent (its bytes, in a store of their own) and where, re-sent for a retransmitted 2xx (13.2.2.4) */
+  lastAck: { bytes: Buffer; target: Target; cseq: number } | undefined;
   /** deliveries to the application, kept behind the 2xx echo */
   readonly delivery: DeliveryOrder;
   /** RFC 3262 state of this dialog's INVITE transaction */
@@ -125,19 +126,20 @@ export class Dialog {
   private _state: DialogState;
 
   constructor(init: DialogInit, env: DialogEnvironment) {
-    const inviteFromTag = init.role === 'uac' ? init.localTag : init.remoteTag;
-    this.id = dialogIdOf(init.callId, inviteFromTag);
+    // A dialog outlives the messages that made it: its strings are copied out of them, so it does
+    // not keep whole datagrams reachable (lingering-state.ts).
+    this.callId = ownString(init.callId);
+    this.localTag = ownString(init.localTag);
+    this.remoteTag = ownString(init.remoteTag);
+    this.id = dialogIdOf(this.callId, init.role === 'uac' ? this.localTag : this.remoteTag);
     this.role = init.role;
-    this.callId = init.callId;
-    this.localTag = init.localTag;
-    this.remoteTag = init.remoteTag;
-    this.localNameAddr = init.localNameAddr;
-    this.remoteNameAddr = init.remoteNameAddr;
+    this.localNameAddr = ownString(init.localNameAddr);
+    this.remoteNameAddr = ownString(init.remoteNameAddr);
     this.localCSeq = init.localCSeq;
     this.remoteCSeq = init.remoteCSeq;
-    this.routeSet = init.routeSet;
-    this.remoteTarget = init.remoteTarget;
-    this.localContact = init.localContact;
+    this.routeSet = init.routeSet.map(ownString);
+    this.remoteTarget = ownString(init.remoteTarget);
+    this.localContact = ownString(init.localContact);
     this.transport = init.transport;
     this.flow = init.flow;
     this.ownerAppId = init.ownerAppId;
@@ -219,7 +221,7 @@ export class Dialog {
   refreshTarget(msg: SipRequest | SipResponse): void {
     const contact = getHeaders(msg, 'Contact')[0];
     const uri = contact !== undefined ? parseNameAddr(contact)?.uri : undefined;
-    if (uri) this.remoteTarget = uri;
+    if (uri) this.remoteTarget = ownString(uri);
   }
 
   /**

@@ -14,6 +14,7 @@ import { buildResponse } from '../uas-response-builder.ts';
 import type { RelayContext } from './relay-context.ts';
 import { moveInbound, type InboundTxn } from './transaction-records.ts';
 import { endDialog, startRetransmitting } from './dialog-lifecycle.ts';
+import { ownString } from '../transaction/lingering-state.ts';
 
 /** The tag of the To the app wrote, if any, is a token (RFC 3261 25.1 tag = token). */
 function appToTagIsToken(appRes: SipResponse): boolean {
@@ -186,7 +187,7 @@ async function sendInvite2xx(ctx: RelayContext, app: AppConnection, msgId: strin
     return;
   }
   if (initial) {
-    dialog.localContact = getHeaders(res, 'Contact')[0] ?? dialog.localContact;
+    dialog.localContact = ownString(getHeaders(res, 'Contact')[0] ?? dialog.localContact);
     dialog.transition('accepted');
   } else {
     // re-INVITE accepted: wait for its ACK, take the new remote target (12.2.2)

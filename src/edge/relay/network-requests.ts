@@ -73,7 +73,10 @@ export function onNetworkRequest(ctx: RelayContext, req: SipRequest, txn: Server
   const record: InboundTxn = {
     id: randomUUID(),
     app,
-    request: req,
+    // the transaction's: trimmed to what an answer takes once the final response went (lingering-state.ts)
+    get request() {
+      return txn.request;
+    },
     server: txn,
     flow,
     toTag: newTag(),
@@ -129,7 +132,10 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
   const record: InboundTxn = {
     id: randomUUID(),
     app,
-    request: req,
+    // the transaction's: trimmed to what an answer takes once the final response went (lingering-state.ts)
+    get request() {
+      return txn.request;
+    },
     server: txn,
     flow,
     toTag: dialog.localTag,

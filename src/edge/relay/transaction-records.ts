@@ -27,7 +27,8 @@ export interface InboundTxn {
   /** the wire transaction id srf quotes when it answers */
   id: string;
   app: AppConnection;
-  request: SipRequest;
+  /** the server transaction's request (after its final response, only what answering it takes) */
+  readonly request: SipRequest;
   server: ServerTransaction;
   flow: Flow;
   toTag: string;

@@ -4,6 +4,7 @@ import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import { TransactionBase } from './transaction-base.ts';
+import { answerableCopy } from './lingering-state.ts';
 import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
 
 export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -25,15 +26,26 @@ export interface ClientNonInviteOptions {
 
 export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteState, ClientTransactionEvents> implements ClientTransaction {
   readonly method: string;
-  readonly request: SipRequest;
-  readonly sent: Buffer;
+  private req: SipRequest;
+  /** the request's bytes, kept while Timer E may repeat them (Trying, Proceeding) */
+  private bytes: Buffer | undefined;
   readonly cancelTransaction = undefined;
 
   constructor(opts: ClientNonInviteOptions) {
     super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'trying', 'client transaction');
     this.method = opts.request.method;
-    this.request = opts.request;
-    this.sent = serializeMessage(opts.request);
+    this.req = opts.request;
+    this.bytes = serializeMessage(opts.request);
+  }
+
+  /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
+  get request(): SipRequest {
+    return this.req;
+  }
+
+  /** bytes as sent (with Via); empty once a final response arrived */
+  get sent(): Buffer {
+    return this.bytes ?? EMPTY;
   }
 
   /** 17.1.2.2: send; Timer E only for unreliable transports; Timer F always. */
@@ -58,10 +70,13 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     }
     // 17.1.2.2: a final response → Completed, Timer K (0 on reliable transports).
     this.transition('completed');
+    this.bytes = undefined;
     this.timers.stop('E');
     this.timers.stop('F');
     this.timers.start('K', this.target.transport === 'udp' ? this.ctx.timers.K : 0, () => this.terminate());
     this.emit('response', res);
+    // the TU has seen the final response; Completed only absorbs retransmissions (Timer K)
+    this.req = answerableCopy(this.req);
   }
 
   /** Non-INVITE requests cannot be cancelled (RFC 3261 9.1). */
@@ -85,7 +100,10 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
   }
 
   private transmit(): void {
-    this.ctx.send(this.sent, this.target).catch((err: Error) => this.transportFailed(err));
+    if (!this.bytes) return;
+    this.ctx.send(this.bytes, this.target).catch((err: Error) => this.transportFailed(err));
   }
 
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -3,6 +3,7 @@ import { serializeMessage } from '../sip/message.ts';
 import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { Flow } from '../sip/transport.ts';
 import { TransactionBase } from './transaction-base.ts';
+import { answerableCopy, ownBytes } from './lingering-state.ts';
 import type { ServerTransactionOptions } from './server-invite-transaction.ts';
 import type { ServerTransaction, ServerTransactionEvents } from './transaction-types.ts';
 
@@ -17,15 +18,20 @@ const TRANSITIONS: Readonly<Record<ServerNonInviteState, readonly ServerNonInvit
 
 export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteState, ServerTransactionEvents> implements ServerTransaction {
   readonly method: string;
-  readonly request: SipRequest;
+  private req: SipRequest;
   readonly flow: Flow;
   private lastResponse: Buffer | undefined;
 
   constructor(opts: ServerTransactionOptions) {
     super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'trying', 'server transaction');
     this.method = opts.request.method;
-    this.request = opts.request;
+    this.req = opts.request;
     this.flow = opts.flow;
+  }
+
+  /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
+  get request(): SipRequest {
+    return this.req;
   }
 
   /** 17.2.2: retransmissions are dropped in Trying and answered with the last response afterwards. */
@@ -40,13 +46,17 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
       throw new Error(`cannot send ${res.status} on ${this.method} transaction in state ${this.current}`);
     }
     const data = serializeMessage(res);
-    this.lastResponse = data;
     if (res.status < 200) {
+      this.lastResponse = data;
       if (this.current === 'trying') this.transition('proceeding');
     } else {
-      // 17.2.2: final → Completed, Timer J (0 on reliable transports).
+      // 17.2.2: final → Completed, Timer J (0 on reliable transports): it repeats this response
+      // for retransmitted requests, and keeps no more of the request than an answer takes.
       this.transition('completed');
-      this.timers.start('J', this.target.transport === 'udp' ? this.ctx.timers.J : 0, () => this.terminate());
+      const udp = this.target.transport === 'udp';
+      this.lastResponse = udp ? ownBytes(data) : data;
+      this.req = answerableCopy(this.req);
+      this.timers.start('J', udp ? this.ctx.timers.J : 0, () => this.terminate());
     }
     await this.transmit(data);
     return data;

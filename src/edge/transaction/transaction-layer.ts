@@ -151,11 +151,21 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         ? new ClientInviteTransaction({ id, request, target, ctx: this.ctx, startCancel: (c) => this.startClient(c, target, branch) })
         : new ClientNonInviteTransaction({ id, request, target, ctx: this.ctx });
     this.clients.set(id, txn);
-    txn.once('terminated', () => {
-      if (this.clients.get(id) === txn) this.clients.delete(id);
-    });
+    this.forgetWhenTerminated(this.clients, id, txn);
     txn.start();
     return txn;
+  }
+
+  /**
+   * Drops the transaction from its map once it terminated. A method of its own, not a closure
+   * beside the others of the caller: a closure shares its scope's variables with its siblings,
+   * and this listener lives as long as the transaction (64*T1 after its final response), so it
+   * would keep the request, its Via and the flow reachable all that time (lingering-state.ts).
+   */
+  private forgetWhenTerminated<T extends ServerTxn | ClientTxn>(map: Map<string, T>, id: string, txn: T): void {
+    txn.once('terminated', () => {
+      if (map.get(id) === txn) map.delete(id);
+    });
   }
 
   private receive(msg: SipMessage, flow: Flow): void {
@@ -195,9 +205,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const opts = { id, request: req, flow, target: this.responseTarget(req, flow), ctx: this.ctx };
     const txn: ServerTxn = req.method === 'INVITE' ? new ServerInviteTransaction(opts) : new ServerNonInviteTransaction(opts);
     this.servers.set(id, txn);
-    txn.once('terminated', () => {
-      if (this.servers.get(id) === txn) this.servers.delete(id);
-    });
+    this.forgetWhenTerminated(this.servers, id, txn);
     if (txn instanceof ServerInviteTransaction) txn.start();
     if (req.method === 'CANCEL') {
       // 17.2.3 / 9.2: the CANCEL matches the INVITE transaction with the same branch and sent-by.

@@ -1,0 +1,44 @@
+/**
+ * What a transaction or dialog keeps of a message once it only lingers (docs/performance.md §9).
+ *
+ * After its final response a transaction lives on for up to 64*T1 (RFC 3261 17.2.2 Timer J,
+ * RFC 6026 Timers L and M) to absorb retransmissions, and a held call's two INVITE transactions
+ * are in that state for most of the call. What they still need is little: the headers a
+ * response is built from (8.2.6.2), and for a Completed transaction the bytes it repeats. The
+ * rest (the body, every other header, the datagram the parser sliced them from) would stay
+ * reachable for those 32 s and dominate the memory of a busy edge.
+ *
+ * V8 keeps a substring of 13 or more characters as a slice of its parent string, and a Buffer
+ * cut from node's 8 KiB allocation pool keeps the whole pool slab: what lingers is copied out
+ * of both, so it holds only its own bytes.
+ */
+import { canonicalHeaderKey } from '../sip/header-names.ts';
+import type { SipRequest } from '../sip/message.ts';
+
+const EMPTY = Buffer.alloc(0);
+
+/** The headers createResponse copies (RFC 3261 8.2.6.2); Timestamp only matters for the 100 Trying sent at once. */
+const ANSWER_HEADERS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+
+/**
+ * What answering a request still takes: a copy with its method and Request-URI, Via, From, To,
+ * Call-ID and CSeq, and no body. A response built from it is the same as from the request. The
+ * request itself is left as it is: whoever still delivers it (a CANCEL on its way to the app
+ * after the edge answered it) has it whole.
+ */
+export function answerableCopy(req: SipRequest): SipRequest {
+  const headers = req.headers.filter((h) => ANSWER_HEADERS.has(canonicalHeaderKey(h.name))).map((h) => ({ name: ownString(h.name), value: ownString(h.value) }));
+  return { kind: 'request', method: req.method, uri: ownString(req.uri), headers, body: EMPTY };
+}
+
+/** A copy of the bytes in a backing store of their own (not a slice of a shared pool slab). */
+export function ownBytes(data: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
+}
+
+/** A copy of a string that is not a slice of a larger one (short strings are never slices). */
+export function ownString(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
