@@ -38,7 +38,10 @@ export function ownBytes(data: Buffer): Buffer {
   return copy;
 }
 
-/** A copy of a string that is not a slice of a larger one (short strings are never slices). */
+/**
+ * A copy of a string that is neither a slice of a larger one nor a concatenation of such pieces
+ * (short strings are never slices): the concatenation is flattened into a string of its own.
+ */
 export function ownString(s: string): string {
   return s.length < 13 ? s : (' ' + s).slice(1);
 }

@@ -17,6 +17,7 @@ import { FailoverClientTransaction } from './failover-client-transaction.ts';
 import { ServerInviteTransaction } from './server-invite-transaction.ts';
 import { ServerNonInviteTransaction } from './server-non-invite-transaction.ts';
 import { deriveTimers, realClock } from './timers.ts';
+import { ownString } from './lingering-state.ts';
 import type { Clock, TimerConfig } from './timers.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import type { ClientTransaction, ServerTransaction } from './transaction-types.ts';
@@ -201,7 +202,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       existing.receiveRetransmission();
       return;
     }
-    const id = key(req.method);
+    // the key outlives the request (64*T1): a flat string of its own, not pieces of the Via's text
+    const id = ownString(key(req.method));
     const opts = { id, request: req, flow, target: this.responseTarget(req, flow), ctx: this.ctx };
     const txn: ServerTxn = req.method === 'INVITE' ? new ServerInviteTransaction(opts) : new ServerNonInviteTransaction(opts);
     this.servers.set(id, txn);
