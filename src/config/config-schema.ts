@@ -70,6 +70,8 @@ export const ConfigSchema = Type.Object(
     /** host:port a carrier should send calls to (used by provider setup); empty = not configured. */
     publicSipAddress: Type.String(),
     log: Type.Object({ level: LogLevel }, { additionalProperties: false }),
+    /** V8's old-generation growth after each full GC, in percent (docs/performance.md §9); 0 = V8's own heuristics */
+    heap: Type.Object({ growthPercent: Type.Integer({ minimum: 0, maximum: 1000 }) }, { additionalProperties: false }),
     sip: Type.Object(
       {
         host: Type.String({ minLength: 1 }),
@@ -168,6 +170,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; kind: Kind; d
   { name: 'OUTDIAL_TELNYX_TIMEOUT_MS', path: 'telnyx.timeoutMs', kind: 'int', doc: 'timeout of one Telnyx API call' },
   { name: 'OUTDIAL_PUBLIC_SIP_ADDRESS', path: 'publicSipAddress', kind: 'string', doc: 'host:port carriers send calls to (provider setup)' },
   { name: 'OUTDIAL_LOG_LEVEL', path: 'log.level', kind: 'string', doc: 'pino level' },
+  { name: 'OUTDIAL_HEAP_GROWTH_PERCENT', path: 'heap.growthPercent', kind: 'int', doc: 'after each full garbage collection the JavaScript heap may grow this many percent before the next one (V8 --heap-growing-percent); keeps memory flat under steady load; 0 = V8 decides (up to 4×)' },
   { name: 'OUTDIAL_SIP_HOST', path: 'sip.host', kind: 'string', doc: 'embedded edge SIP address (UDP and TCP)' },
   { name: 'OUTDIAL_SIP_PORT', path: 'sip.port', kind: 'int', doc: 'embedded edge SIP port (UDP and TCP)' },
   { name: 'OUTDIAL_SIP_T1_MS', path: 'sip.t1Ms', kind: 'int', doc: 'RFC 3261 T1' },
