@@ -1,10 +1,14 @@
 /**
  * Measurement "dialplan": the dial plan at scale, in-process: 1k, 100k and 1M routes across 10k
- * customers, loaded from a real SQLite file through Store.readLive() as DialPlanCache does it,
- * then buildDialPlanSnapshot, applyRoutingChanges (one route change), planAttempts and
- * computeAttempts. Goals (issue 14, at 1M routes): lookup ≤ 5 µs, one route change applied
- * ≤ 1 ms, ≤ 200 bytes of heap per route (records and indexes together). A naive linear scan over the same
- * route rows is timed beside the indexed lookup (and checked to give the same answer).
+ * customers in a real SQLite file, loaded by DialPlanCache itself (Store.readLiveInto →
+ * buildDialPlanSnapshot, as `outdial start` does), then full reloads through the cache,
+ * applyRoutingChanges (one route change), planAttempts and computeAttempts. Goals (issue 14, at
+ * 1M routes): lookup ≤ 5 µs, one route change applied ≤ 1 ms, ≤ 200 bytes of heap per route:
+ * the heap the running process holds for its dial plan between reloads (the snapshot, after a
+ * full GC, the rows let go). The highest heap while a load or reload runs is reported beside it
+ * (sampled while the rows stream through the build). Only after those are measured are the rows
+ * read as arrays (Store.readLive) for the naive linear scan, which is timed beside the indexed
+ * lookup and checked to give the same answer.
  *
  * Run as its own process with --expose-gc (runDialPlanScale spawns it) so heap deltas can be
  * measured after a full GC:
@@ -12,14 +16,17 @@
  * It prints one JSON line (DialPlanScaleResult[]) on stdout.
  */
 import Database from 'better-sqlite3';
+import { getHeapStatistics } from 'node:v8';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DialPlanCache } from '../src/call/dial-plan-cache.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { applyRoutingChanges, buildDialPlanSnapshot, planAttempts, type Candidate, type DialPlanSnapshot } from '../src/routing/dial-plan.ts';
 import { computeAttempts } from '../src/routing/dial-route-preview.ts';
-import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord } from '../src/routing/model.ts';
+import { DEFAULT_CUSTOMER_ID, LIVE_SENTINEL, type ProviderRecord, type RouteRecord, type RoutingChange } from '../src/routing/model.ts';
+import type { RoutingSource } from '../src/store/store-types.ts';
 import { openStore, type Store } from '../src/store/store.ts';
 import { spawnTracked } from './lib/child-processes.ts';
 import { judge, notMeasured, type GoalRow } from './lib/goals.ts';
@@ -38,11 +45,14 @@ export interface DialPlanScaleResult {
   /** distinct route targets in use */
   distinctTargets: number;
   sqliteInsertSec: number;
-  /** Store.readLive(): the SQLite read DialPlanCache does on every admin change (median) */
+  /** Store.readLive(): every live row as arrays (what the naive scan reads; once) */
   readLiveMs: number;
-  /** buildDialPlanSnapshot alone (median) */
+  /** buildDialPlanSnapshot from those arrays alone (once) */
   buildSnapshotMs: number;
-  /** what DialPlanCache.build costs: readLive + buildDialPlanSnapshot (median of the sums) */
+  /**
+   * a full reload through DialPlanCache (a `reload` change, until settled): Store.readLiveInto
+   * with buildDialPlanSnapshot consuming the rows as they are read (median)
+   */
   rebuildMs: number;
   rebuildRepetitions: number;
   /**
@@ -50,13 +60,20 @@ export interface DialPlanScaleResult {
    * changed route's customer (median over repetitions, a random customer and the default one)
    */
   applyRouteChangeMs: { randomCustomer: number; defaultCustomer: number; max: number; repetitions: number };
-  /** heapUsed after full GC: the route/provider records as readLive returns them */
+  /** heapUsed after full GC with the rows as Store.readLive returns them held, minus before (not what outdial holds) */
   recordsHeapMiB: number;
-  /** heapUsed after full GC: the snapshot's own indexes on top of the records */
-  snapshotIndexHeapMiB: number;
-  /** the whole dial plan (records + indexes) per route, bytes: the heap a route costs */
+  /** heapUsed after full GC with DialPlanCache loaded (rows let go), minus before: what outdial holds */
+  snapshotHeapMiB: number;
+  /** snapshotHeapMiB per route, bytes: the goal's measure */
   heapBytesPerRoute: number;
   recordsBytesPerRoute: number;
+  /**
+   * the highest heapUsed (garbage not yet collected included) sampled every 4096 rows and at the
+   * end of the build, minus the heap before, per route: while the first load runs (nothing held
+   * yet), and while a reload runs beside the snapshot already held (the highest of the repetitions)
+   */
+  loadPeakBytesPerRoute: number;
+  reloadPeakBytesPerRoute: number;
   lookups: {
     /** ns per planAttempts call (median over repetitions) */
     planAttemptsNs: number;
@@ -186,6 +203,58 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
+function heapNow(): number {
+  return getHeapStatistics().used_heap_size;
+}
+
+/**
+ * The store as DialPlanCache reads it, with the heap sampled while a full read runs: every 4096
+ * rows as they pass to the build, and once the build is done (the rows of a store that hands an
+ * array are still held then). `reload()` announces what another process's commit announces.
+ */
+function sampledSource(store: Store) {
+  let peak = 0;
+  const listeners = new Set<(change: RoutingChange) => void>();
+  const sample = () => {
+    const h = heapNow();
+    if (h > peak) peak = h;
+  };
+  const source: RoutingSource = {
+    readLive: () => store.readLive(),
+    readLiveInto: (consume) =>
+      store.readLiveInto((providers, routes) => {
+        const result = consume(providers, {
+          *[Symbol.iterator]() {
+            let n = 0;
+            for (const r of routes) {
+              if ((++n & 4095) === 0) sample();
+              yield r;
+            }
+            sample();
+          },
+        });
+        sample();
+        return result;
+      }),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return {
+    source,
+    reload: () => {
+      for (const l of listeners) l({ kind: 'reload' });
+    },
+    /** the highest heap sampled since the last call */
+    takePeak(): number {
+      const p = peak;
+      peak = 0;
+      return p;
+    },
+  };
+}
+
 function timeNs(fn: () => void): number {
   const t = process.hrtime.bigint();
   fn();
@@ -212,49 +281,33 @@ async function measureScale(routeCount: number): Promise<DialPlanScaleResult> {
     const fixture = await populate(store, file, routeCount, rand);
     const sqliteInsertSec = Number(process.hrtime.bigint() - insertStart) / 1e9;
 
+    // What `outdial start` holds: DialPlanCache loads the plan the way the process does, the rows
+    // streamed through the build and let go; after a full GC, the heap on top of the start.
     const heap0 = heapAfterGc();
-    let live = await store.readLive();
-    const heap1 = heapAfterGc();
-    let snapshot: DialPlanSnapshot = buildDialPlanSnapshot(live.providers, live.routes);
-    const heap2 = heapAfterGc();
+    const sampled = sampledSource(store);
+    const cache = await DialPlanCache.load(sampled.source, createLogger('silent'));
+    const loadPeak = sampled.takePeak();
+    const heapHeld = heapAfterGc();
 
+    // Full reloads through the cache (what a `reload` change costs), beside the snapshot it holds.
     const reps = routeCount >= 1_000_000 ? 3 : 5;
-    const readMs: number[] = [];
-    const buildMs: number[] = [];
     const totalMs: number[] = [];
+    let reloadPeak = 0;
     for (let i = 0; i < reps; i++) {
-      let fresh!: Awaited<ReturnType<Store['readLive']>>;
-      const r = (await timeNsAsync(async () => void (fresh = await store.readLive()))) / 1e6;
-      let snap!: DialPlanSnapshot;
-      const b = timeNs(() => (snap = buildDialPlanSnapshot(fresh.providers, fresh.routes))) / 1e6;
-      readMs.push(r);
-      buildMs.push(b);
-      totalMs.push(r + b);
-      live = fresh;
-      snapshot = snap;
+      heapAfterGc();
+      sampled.takePeak();
+      totalMs.push(
+        (await timeNsAsync(async () => {
+          sampled.reload();
+          await cache.settled();
+        })) / 1e6,
+      );
+      reloadPeak = Math.max(reloadPeak, sampled.takePeak());
     }
+    const snapshot: DialPlanSnapshot = cache.current();
+    cache.close();
 
-    // One admin change, the way DialPlanCache now follows it: a new route re-indexes its customer.
-    const changeReps = 20;
-    const allChangeMs: number[] = [];
-    const applyMs = (customerId: string) => {
-      const times: number[] = [];
-      for (let i = 0; i < changeReps; i++) {
-        const template = live.routes[Math.floor(rand() * live.routes.length)]!;
-        const row = { ...template, id: `bench-change-${i}`, customer_id: customerId };
-        times.push(timeNs(() => (sink += applyRoutingChanges(snapshot, [{ kind: 'route', row }]).routeCount)) / 1e6);
-      }
-      allChangeMs.push(...times);
-      return Math.round(median(times) * 1000) / 1000;
-    };
-    const applyRouteChangeMs = {
-      randomCustomer: applyMs(fixture.customers[Math.floor(rand() * CUSTOMERS)]!),
-      defaultCustomer: applyMs(DEFAULT_CUSTOMER_ID),
-      max: Math.round(Math.max(...allChangeMs) * 1000) / 1000,
-      repetitions: changeReps,
-    };
-
-    // Lookups: the same numbers and customers for every repetition.
+    // Lookups on the snapshot alone: the rows are not read yet.
     const perRep = 100_000;
     const computePerRep = 20_000;
     const lookupReps = 5;
@@ -277,6 +330,34 @@ async function measureScale(routeCount: number): Promise<DialPlanScaleResult> {
         for (let i = 0; i < computePerRep; i++) sink += computeAttempts(snapshot, numbers[i]!, customers[i]!).length;
       }) / computePerRep);
     }
+
+    // Now the rows as arrays, for the naive scan and as templates of route changes (the heap
+    // figures above are taken): what they weigh, and readLive and a build from them timed once.
+    const heapRows0 = heapAfterGc();
+    let live!: Awaited<ReturnType<Store['readLive']>>;
+    const readLiveMs = (await timeNsAsync(async () => void (live = await store.readLive()))) / 1e6;
+    const heapRows1 = heapAfterGc();
+    const buildSnapshotMs = timeNs(() => (sink += buildDialPlanSnapshot(live.providers, live.routes).routeCount)) / 1e6;
+
+    // One admin change, the way DialPlanCache now follows it: a new route re-indexes its customer.
+    const changeReps = 20;
+    const allChangeMs: number[] = [];
+    const applyMs = (customerId: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < changeReps; i++) {
+        const template = live.routes[Math.floor(rand() * live.routes.length)]!;
+        const row = { ...template, id: `bench-change-${i}`, customer_id: customerId };
+        times.push(timeNs(() => (sink += applyRoutingChanges(snapshot, [{ kind: 'route', row }]).routeCount)) / 1e6);
+      }
+      allChangeMs.push(...times);
+      return Math.round(median(times) * 1000) / 1000;
+    };
+    const applyRouteChangeMs = {
+      randomCustomer: applyMs(fixture.customers[Math.floor(rand() * CUSTOMERS)]!),
+      defaultCustomer: applyMs(DEFAULT_CUSTOMER_ID),
+      max: Math.round(Math.max(...allChangeMs) * 1000) / 1000,
+      repetitions: changeReps,
+    };
 
     // The naive scan: fewer lookups as the table grows (each one reads every row).
     const naivePerRep = Math.max(5, Math.min(5_000, Math.round(5e6 / routeCount)));
@@ -303,15 +384,17 @@ async function measureScale(routeCount: number): Promise<DialPlanScaleResult> {
       providers: PROVIDERS,
       distinctTargets: fixture.distinctTargets,
       sqliteInsertSec: r1(sqliteInsertSec),
-      readLiveMs: r1(median(readMs)),
-      buildSnapshotMs: r1(median(buildMs)),
+      readLiveMs: r1(readLiveMs),
+      buildSnapshotMs: r1(buildSnapshotMs),
       rebuildMs: r1(median(totalMs)),
       rebuildRepetitions: reps,
       applyRouteChangeMs,
-      recordsHeapMiB: r1((heap1 - heap0) / 2 ** 20),
-      snapshotIndexHeapMiB: r1((heap2 - heap1) / 2 ** 20),
-      heapBytesPerRoute: Math.round((heap2 - heap0) / routeCount),
-      recordsBytesPerRoute: Math.round((heap1 - heap0) / routeCount),
+      recordsHeapMiB: r1((heapRows1 - heapRows0) / 2 ** 20),
+      snapshotHeapMiB: r1((heapHeld - heap0) / 2 ** 20),
+      heapBytesPerRoute: Math.round((heapHeld - heap0) / routeCount),
+      recordsBytesPerRoute: Math.round((heapRows1 - heapRows0) / routeCount),
+      loadPeakBytesPerRoute: Math.round((loadPeak - heap0) / routeCount),
+      reloadPeakBytesPerRoute: Math.round((reloadPeak - heap0) / routeCount),
       lookups: { planAttemptsNs: Math.round(planMedian), computeAttemptsNs: Math.round(median(computeNs)), perRepetition: perRep, computePerRepetition: computePerRep, repetitions: lookupReps, hitRate: Math.round((hits / perRep) * 1000) / 1000, meanCandidates: r1(candidates / perRep) },
       naiveScan: { ns: Math.round(naiveMedian), perRepetition: naivePerRep, repetitions: naiveReps, ratio: Math.round(naiveMedian / planMedian), agrees, checked },
     };
@@ -357,7 +440,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
 const GOALS = [
   { issue: '#14', goal: 'dial plan lookup at 1M routes (planAttempts)', target: '≤ 5 µs' },
   { issue: '#14', goal: 'one route change applied at 1M routes (median, a customer\'s and the default\'s)', target: '≤ 1 ms' },
-  { issue: '#14', goal: 'heap per route at 1M routes (records + indexes)', target: '≤ 200 B' },
+  { issue: '#14', goal: 'heap per route at 1M routes (the dial plan outdial holds between reloads)', target: '≤ 200 B' },
 ];
 
 export const dialPlanMeasurement = measurement<DialPlanScaleResult[]>({
@@ -369,7 +452,7 @@ export const dialPlanMeasurement = measurement<DialPlanScaleResult[]>({
   },
   render(r) {
     return table(
-      ['routes', 'targets', 'readLive ms', 'build ms', 'rebuild ms', 'one route change ms (customer / default / max)', 'records heap', 'index heap', 'heap B / route', 'planAttempts ns', 'computeAttempts ns', 'naive scan ns', 'naive / indexed', 'same answer'],
+      ['routes', 'targets', 'readLive ms', 'build ms', 'reload ms', 'one route change ms (customer / default / max)', 'rows heap', 'held heap', 'held B / route', 'load / reload peak B / route', 'planAttempts ns', 'computeAttempts ns', 'naive scan ns', 'naive / indexed', 'same answer'],
       r.map((d) => [
         d.routes.toLocaleString('en-US'),
         d.distinctTargets,
@@ -378,15 +461,19 @@ export const dialPlanMeasurement = measurement<DialPlanScaleResult[]>({
         fmt(d.rebuildMs),
         `${fmt(d.applyRouteChangeMs.randomCustomer, 3)} / ${fmt(d.applyRouteChangeMs.defaultCustomer, 3)} / ${fmt(d.applyRouteChangeMs.max, 3)}`,
         `${fmt(d.recordsHeapMiB)} MiB`,
-        `${fmt(d.snapshotIndexHeapMiB)} MiB`,
+        `${fmt(d.snapshotHeapMiB)} MiB`,
         fmt(d.heapBytesPerRoute, 0),
+        `${fmt(d.loadPeakBytesPerRoute, 0)} / ${fmt(d.reloadPeakBytesPerRoute, 0)}`,
         fmt(d.lookups.planAttemptsNs, 0),
         fmt(d.lookups.computeAttemptsNs, 0),
         fmt(d.naiveScan.ns, 0),
         `${fmt(d.naiveScan.ratio, 0)}×`,
         d.naiveScan.agrees ? `yes (${d.naiveScan.checked})` : 'NO',
       ]),
-    ) + '\n\nrebuild = Store.readLive + buildDialPlanSnapshot (what a full reload costs); heap B / route = heapUsed after full GC with the snapshot held, minus before reading, over the routes.';
+    ) +
+      '\n\nreload = a full reload through DialPlanCache (Store.readLiveInto, the rows streamed into buildDialPlanSnapshot), as `outdial start` does it; readLive / build = the rows read as arrays and a build from them (the naive scan\'s rows). ' +
+      'held = heapUsed after full GC with DialPlanCache loaded and the rows let go, minus before the load (what a running outdial keeps between reloads); rows heap = the arrays Store.readLive returns, measured after the held figure, for the naive scan. ' +
+      'load / reload peak = the highest heapUsed (uncollected garbage included) sampled every 4096 rows and after the build, minus before the load, per route: the first load, and a reload beside the snapshot already held.';
   },
   goals(r, _ctx, why): GoalRow[] {
     const big = r?.find((d) => d.routes === 1_000_000);
@@ -398,7 +485,16 @@ export const dialPlanMeasurement = measurement<DialPlanScaleResult[]>({
     return [
       { ...GOALS[0]!, measured: `${fmt(lookupUs, 2)} µs`, baseline: `${fmt(small.lookups.planAttemptsNs / 1000, 2)} µs at ${small.routes.toLocaleString('en-US')} routes; naive scan ${fmt(big.naiveScan.ns / 1e6, 1)} ms`, ratio: `${fmt(big.lookups.planAttemptsNs / small.lookups.planAttemptsNs, 1)}× the small table`, verdict: judge(lookupUs, '<=', 5), value: lookupUs, baselineValue: small.lookups.planAttemptsNs / 1000 },
       { ...GOALS[1]!, measured: `${fmt(change, 3)} ms (median; slowest of ${2 * big.applyRouteChangeMs.repetitions} ${fmt(big.applyRouteChangeMs.max, 1)} ms)`, baseline: `full rebuild ${fmt(big.rebuildMs, 0)} ms`, ratio: `${fmt(big.rebuildMs / change, 0)}× faster than a rebuild`, verdict: judge(change, '<=', 1), value: change, baselineValue: big.rebuildMs },
-      { ...GOALS[2]!, measured: `${fmt(big.heapBytesPerRoute, 0)} B`, baseline: `records alone ${fmt(big.recordsBytesPerRoute, 0)} B`, ratio: '–', verdict: judge(big.heapBytesPerRoute, '<=', 200), value: big.heapBytesPerRoute, baselineValue: big.recordsBytesPerRoute },
+      {
+        ...GOALS[2]!,
+        measured: `${fmt(big.heapBytesPerRoute, 0)} B held`,
+        baseline: `peak while a full reload runs ${fmt(big.reloadPeakBytesPerRoute, 0)} B (first load ${fmt(big.loadPeakBytesPerRoute, 0)} B); readLive's rows as arrays ${fmt(big.recordsBytesPerRoute, 0)} B`,
+        ratio: '–',
+        verdict: judge(big.heapBytesPerRoute, '<=', 200),
+        value: big.heapBytesPerRoute,
+        baselineValue: big.reloadPeakBytesPerRoute,
+        note: 'held = the snapshot after a full GC, the rows let go; the reload peak is transient (the old snapshot and the one being built, plus garbage not yet collected)',
+      },
     ];
   },
 });

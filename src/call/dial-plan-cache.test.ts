@@ -21,6 +21,11 @@ class FakeSource implements RoutingSource {
     this.reads++;
     return { providers: [...this.providers.values()], routes: [...this.routes.values()] };
   }
+  /** Through readLive, so a test that replaces readLive (to hold or fail a read) holds this too. */
+  async readLiveInto<T>(consume: (providers: ProviderRecord[], routes: Iterable<RouteRecord>) => T): Promise<T> {
+    const { providers, routes } = await this.readLive();
+    return consume(providers, routes);
+  }
   onChange(listener: (change: RoutingChange) => void) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

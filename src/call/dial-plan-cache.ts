@@ -157,10 +157,11 @@ export class DialPlanCache {
 
   private static async read(source: RoutingSource, logger: Logger): Promise<DialPlanSnapshot> {
     const started = process.hrtime.bigint();
-    const { providers, routes } = await source.readLive();
-    const snapshot = buildDialPlanSnapshot(providers, routes);
+    // Built while the rows are read, so a full read never holds every route row at once
+    // where the store streams them (docs/performance.md §4).
+    const snapshot = await source.readLiveInto((providers, routes) => buildDialPlanSnapshot(providers, routes));
     logger.debug(
-      { providers: providers.length, routes: routes.length, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+      { providers: snapshot.providers.size, routes: snapshot.routeCount, ms: Number(process.hrtime.bigint() - started) / 1e6 },
       'dial plan rebuilt',
     );
     return snapshot;

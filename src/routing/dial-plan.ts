@@ -101,11 +101,12 @@ function slotsWithout(slots: Slots | undefined, slot: number): Slots | undefined
 
 /**
  * Precomputes the indexes. Deleted rows, routes to a deleted or unknown provider, and routes whose
- * target is neither `all` nor an E.164 prefix are left out. The rows are not kept.
+ * target is neither `all` nor an E.164 prefix are left out. The rows are read once, in order, and
+ * not kept: they may be streamed from the store (RoutingSource.readLiveInto).
  */
 export function buildDialPlanSnapshot(
   providers: readonly ProviderRecord[],
-  routes: readonly RouteRecord[],
+  routes: Iterable<RouteRecord>,
 ): DialPlanSnapshot {
   const providerById = new Map<string, ProviderRecord>();
   for (const p of providers) if (isLive(p)) providerById.set(p.id, p);

@@ -365,6 +365,13 @@ export interface SettingsStore {
  */
 export interface RoutingSource {
   readLive(): Promise<{ providers: ProviderRecord[]; routes: RouteRecord[] }>;
+  /**
+   * The same view as `readLive()`, handed to `consume` while it is read: the live providers, then
+   * the live routes one at a time where the store can stream them (SQLite), so a full reload of
+   * the dial plan need not hold every route row at once (docs/performance.md §4). `consume` runs
+   * synchronously inside the read and reads `routes` once; the promise resolves with its result.
+   */
+  readLiveInto<T>(consume: (providers: ProviderRecord[], routes: Iterable<RouteRecord>) => T): Promise<T>;
   onChange(listener: (change: RoutingChange) => void): () => void;
 }
 

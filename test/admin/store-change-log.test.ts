@@ -66,10 +66,10 @@ function otherProcess(path: string, ...args: string[]): Promise<Record<string, s
 }
 
 async function loadPlan(store: SqliteStore) {
-  const readLive = vi.spyOn(store, 'readLive');
+  const fullReads = vi.spyOn(store, 'readLiveInto');
   const cache = await DialPlanCache.load(store, createCapturingLogger('info').logger);
   caches.push(cache);
-  return { cache, readLive };
+  return { cache, fullReads };
 }
 
 const providersOf = (cache: DialPlanCache, number: string, customer = DEFAULT_CUSTOMER_ID) =>
@@ -81,11 +81,11 @@ describe('the SQLite change log: commits of another process', () => {
   it('its provider and route writes reach the dial plan as row changes, without a full read', async () => {
     const path = tempPath();
     const { store, changes, log } = open(path);
-    const { cache, readLive } = await loadPlan(store);
+    const { cache, fullReads } = await loadPlan(store);
     store.watchExternalChanges(20);
     const ids = await otherProcess(path, 'create', 'elsewhere', DEFAULT_CUSTOMER_ID, '+49');
     await vi.waitFor(() => expect(providersOf(cache, '+4930123456')).toEqual([ids.provider]), { timeout: 5000, interval: 20 });
-    expect(readLive).toHaveBeenCalledTimes(1); // the load; no reload since
+    expect(fullReads).toHaveBeenCalledTimes(1); // the load; no reload since
     expect(kinds(changes)).toEqual(['provider', 'route']); // commit order: the provider first
     expect(changes[0]).toMatchObject({ kind: 'provider', row: { id: ids.provider, name: 'elsewhere', hostname: 'elsewhere.example.com' } });
     expect(changes[1]).toMatchObject({ kind: 'route', row: { id: ids.route, provider_id: ids.provider, target: '+49', priority: 1 } });
@@ -97,7 +97,7 @@ describe('the SQLite change log: commits of another process', () => {
     const path = tempPath();
     const { store, changes } = open(path);
     const p = await store.providers.create(provider('mine'));
-    const { cache, readLive } = await loadPlan(store);
+    const { cache, fullReads } = await loadPlan(store);
     store.watchExternalChanges(20);
     changes.length = 0;
     await otherProcess(
@@ -108,7 +108,7 @@ describe('the SQLite change log: commits of another process', () => {
          VALUES ('route-by-sql', '${DEFAULT_CUSTOMER_ID}', 'by sql', '', '${p.id}', 2, '+33', '2026-01-01T00:00:00.000001Z', '2026-01-01T00:00:00.000001Z', '9999-01-01T00:00:00.000000Z');`,
     );
     await vi.waitFor(() => expect(providersOf(cache, '+33123456')).toEqual([p.id]), { timeout: 5000, interval: 20 });
-    expect(readLive).toHaveBeenCalledTimes(1);
+    expect(fullReads).toHaveBeenCalledTimes(1);
     expect(kinds(changes)).toEqual(['provider', 'route']);
     expect(changes[0]).toMatchObject({ kind: 'provider', row: { id: p.id, hostname: 'moved.example.com' } });
     expect(cache.current().providers.get(p.id)?.hostname).toBe('moved.example.com');
@@ -152,7 +152,7 @@ describe('the SQLite change log: commits of another process', () => {
   it('a watermark pruned away falls back to one full read, then follows row by row again', async () => {
     const path = tempPath();
     const { store, changes, log } = open(path);
-    const { cache, readLive } = await loadPlan(store);
+    const { cache, fullReads } = await loadPlan(store);
     // The other process writes and prunes its entries before this one looks.
     const first = await otherProcess(path, 'create', 'early', DEFAULT_CUSTOMER_ID, '+47');
     expect(Number((await otherProcess(path, 'prune')).removed)).toBeGreaterThanOrEqual(2);
@@ -160,12 +160,12 @@ describe('the SQLite change log: commits of another process', () => {
     await vi.waitFor(() => expect(providersOf(cache, '+4712345')).toEqual([first.provider]), { timeout: 5000, interval: 20 });
     await cache.settled();
     expect(kinds(changes)).toEqual(['reload']);
-    expect(readLive).toHaveBeenCalledTimes(2);
+    expect(fullReads).toHaveBeenCalledTimes(2);
     expect(log.lines.filter((l) => l.msg === 'external database change; reloading the dial plan')).toMatchObject([{ why: 'pruned' }]);
     const later = await otherProcess(path, 'create', 'later', DEFAULT_CUSTOMER_ID, '+48');
     await vi.waitFor(() => expect(providersOf(cache, '+4812345')).toEqual([later.provider]), { timeout: 5000, interval: 20 });
     expect(kinds(changes)).toEqual(['reload', 'provider', 'route']);
-    expect(readLive).toHaveBeenCalledTimes(2);
+    expect(fullReads).toHaveBeenCalledTimes(2);
   }, 60_000);
 
   it('more new entries than are cheaper to apply one by one fall back to one full read', async () => {

@@ -74,7 +74,7 @@ describe('external drachtio server', () => {
     const edge = await edgeOn();
     cleanup.push(() => edge.close());
     const log = createCapturingLogger('info');
-    const source: RoutingSource = { readLive: async () => ({ providers: [], routes: [] }), onChange: () => () => undefined };
+    const source: RoutingSource = { readLive: async () => ({ providers: [], routes: [] }), readLiveInto: async (consume) => consume([], []), onChange: () => () => undefined };
     const dialPlan = await DialPlanCache.load(source, log.logger);
     cleanup.push(async () => dialPlan.close());
     const refusals = () => edgeLog.lines.filter((l) => l.msg === 'app authentication failed').length;
@@ -107,7 +107,7 @@ describe('external drachtio server', () => {
     const wire = edge.wireAddress;
     await edge.close();
     const log = createCapturingLogger('info');
-    const source: RoutingSource = { readLive: async () => ({ providers: [], routes: [] }), onChange: () => () => undefined };
+    const source: RoutingSource = { readLive: async () => ({ providers: [], routes: [] }), readLiveInto: async (consume) => consume([], []), onChange: () => () => undefined };
     const dialPlan = await DialPlanCache.load(source, log.logger);
     cleanup.push(async () => dialPlan.close());
     const app = await startCallApp({

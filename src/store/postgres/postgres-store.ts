@@ -84,6 +84,12 @@ export class PostgresStore implements Store {
     }, LIVE_READ_TIMEOUT_MS);
   }
 
+  /** node-postgres hands a query's rows over all at once: here the routes are one array (docs/performance.md §4). */
+  async readLiveInto<T>(consume: (providers: ProviderRecord[], routes: Iterable<RouteRecord>) => T): Promise<T> {
+    const { providers, routes } = await this.readLive();
+    return consume(providers, routes);
+  }
+
   onChange(listener: (change: RoutingChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -35,6 +35,11 @@ export class SqliteRouteStore implements RouteStore {
     return this.conn.db.prepare('SELECT * FROM routes WHERE tm_delete = ? ORDER BY tm_create').all(LIVE_SENTINEL) as RouteRecord[];
   }
 
+  /** The same rows one at a time, inside a read already under way (readLiveInto's one snapshot). */
+  iterateLiveNow(): IterableIterator<RouteRecord> {
+    return this.conn.db.prepare('SELECT * FROM routes WHERE tm_delete = ? ORDER BY tm_create').iterate(LIVE_SENTINEL) as IterableIterator<RouteRecord>;
+  }
+
   async create(input: RouteInput): Promise<RouteRecord> {
     const created = await this.conn.write(() => {
       const db = this.conn.db;

@@ -82,6 +82,37 @@ export class SqliteStore implements Store {
     });
   }
 
+  readLiveInto<T>(consume: (providers: ProviderRecord[], routes: Iterable<RouteRecord>) => T): Promise<T> {
+    return this.conn.read(() =>
+      this.db
+        .transaction(() => {
+          const providers = this.providers.listLiveNow();
+          // Rows come off the statement as `consume` asks for them; none is kept here.
+          const rows = this.routes.iterateLiveNow();
+          let count = 0;
+          const routes: Iterable<RouteRecord> = {
+            *[Symbol.iterator]() {
+              for (const row of rows) {
+                count++;
+                yield row;
+              }
+            },
+          };
+          let result: T;
+          try {
+            result = consume(providers, routes);
+          } finally {
+            // A consumer that stopped early (or threw) leaves the statement open: close it, so
+            // the connection is free for the next statement.
+            rows.return?.();
+          }
+          this.changeLog.noteFullRead(providers.length + count);
+          return result;
+        })
+        .deferred(),
+    );
+  }
+
   onChange(listener: (change: RoutingChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
