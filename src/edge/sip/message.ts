@@ -138,6 +138,29 @@ export function startLine(msg: SipMessage): string {
  * place of the first Content-Length line if there was one, otherwise last.
  */
 export function serializeMessage(msg: SipMessage): Buffer {
+  const head = serializeHead(msg);
+  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
+  // one allocation for head and body (Buffer.concat would copy the head a second time)
+  const headBytes = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafe(headBytes + msg.body.length);
+  out.write(head, 0, 'utf8');
+  msg.body.copy(out, headBytes);
+  return out;
+}
+
+/**
+ * The wire form as text and its length in bytes, for a message relayed to an app as text
+ * (docs/performance.md §9): the same bytes serializeMessage gives, without a Buffer made only
+ * to be decoded again.
+ */
+export function serializeMessageText(msg: SipMessage): { text: string; bytes: number } {
+  const head = serializeHead(msg);
+  if (msg.body.length === 0) return { text: head, bytes: Buffer.byteLength(head, 'utf8') };
+  return { text: head + msg.body.toString('utf8'), bytes: Buffer.byteLength(head, 'utf8') + msg.body.length };
+}
+
+/** Start line and header lines, CRLF-terminated, with the blank line. */
+function serializeHead(msg: SipMessage): string {
   let head = startLine(msg);
   let wroteLength = false;
   const contentLength = `\r\nContent-Length: ${msg.body.length}`;
@@ -152,14 +175,7 @@ export function serializeMessage(msg: SipMessage): Buffer {
     head += `\r\n${h.name}: ${v.includes('\r') || v.includes('\n') ? v.replace(/[\r\n]+/g, ' ') : v}`;
   }
   if (!wroteLength) head += contentLength;
-  head += '\r\n\r\n';
-  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
-  // one allocation for head and body (Buffer.concat would copy the head a second time)
-  const headBytes = Buffer.byteLength(head, 'utf8');
-  const out = Buffer.allocUnsafe(headBytes + msg.body.length);
-  out.write(head, 0, 'utf8');
-  msg.body.copy(out, headBytes);
-  return out;
+  return head + '\r\n\r\n';
 }
 
 export function cloneMessage<T extends SipMessage>(msg: T): T {
