@@ -346,6 +346,7 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
 function literalLookup(address: string, family: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
   const version = net.isIP(address);
   if (version !== 0) callback(null, address, version);
+  // dgram passes its socket's family (4 or 6), which dns.lookup takes as its options
   else dns.lookup(address, family as dns.LookupOneOptions, callback);
 }
 
