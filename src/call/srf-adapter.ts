@@ -652,7 +652,7 @@ class LinkSocket extends net.Socket {
     const text = typeof chunk === 'string' ? chunk : String(chunk);
     if (this.sender !== undefined && !this.destroyed) this.sender.send(text.slice(text.indexOf('#') + 1));
     const done = typeof encoding === 'function' ? encoding : cb;
-    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+    if (typeof done === 'function') queueMicrotask(done as () => void);
     return true;
   }
 
@@ -681,6 +681,8 @@ class LinkSocket extends net.Socket {
     if (!this.waiting) this.drain(false);
   }
 
+  private readonly drainTurned = (): void => this.drain(true);
+
   /** Hands frames to srf in order; an `afterTurn` frame waits for the next macrotask first. */
   private drain(turned: boolean): void {
     this.waiting = false;
@@ -693,7 +695,7 @@ class LinkSocket extends net.Socket {
         turned = false;
       } else {
         this.waiting = true;
-        setImmediate(() => this.drain(true));
+        setImmediate(this.drainTurned);
         return;
       }
       this.head++;

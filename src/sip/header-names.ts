@@ -42,3 +42,20 @@ export function canonicalHeaderKey(name: string): string {
   if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(name, key);
   return key;
 }
+
+/**
+ * Whether a header line's `name` names the header whose canonical key is `key` (as
+ * canonicalHeaderKey gives it). Lookups walk every line of a message, so a name that cannot
+ * match is refused by its length alone: only a name as long as the key, a one-letter (compact)
+ * name, or one with white space around it can canonicalize to the key.
+ */
+export function namesHeader(name: string, key: string): boolean {
+  const n = name.length;
+  if (n !== key.length && n !== 1 && !(n > 0 && (mayTrim(name.charCodeAt(0)) || mayTrim(name.charCodeAt(n - 1))))) return false;
+  return canonicalHeaderKey(name) === key;
+}
+
+/** Might String#trim remove this character (a superset: the exact check follows)? */
+function mayTrim(c: number): boolean {
+  return c <= 0x20 || c >= 0xa0;
+}

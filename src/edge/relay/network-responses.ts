@@ -4,7 +4,7 @@
  * INVITE or SUBSCRIBE creates, the ACK owed for a retransmitted 2xx (13.2.2.4), the end of a
  * dialog once its BYE is answered, internal 408/503 (8.1.3.1), and the hand-over to the app.
  */
-import { getHeader, getHeaders, parseCSeq, serializeMessage, tagOf, type SipResponse } from '../sip/message.ts';
+import { getHeader, getHeaders, parseCSeq, serializeMessageText, tagOf, type SipResponse } from '../sip/message.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import { uacDialogInit, type Dialog } from '../dialog/dialog.ts';
 import { formatNetworkSip } from '../wire/wire-message.ts';
@@ -49,10 +49,10 @@ function onNetworkResponse(ctx: RelayContext, record: OutboundTxn, res: SipRespo
     afterFinal(ctx, record, res);
   }
   if (record.app.closed) return;
-  const raw = serializeMessage(res);
+  const raw = serializeMessageText(res);
   const dialogId = isInvite && res.status > 100 ? record.dialogId : record.dialog ? record.dialogId : '';
   record.app.send(
-    formatNetworkSip({ bytes: raw.length, transport: target.transport, remoteAddress: target.address, remotePort: target.port, txnId: record.id, dialogId }, raw.toString('utf8')),
+    formatNetworkSip({ bytes: raw.bytes, transport: target.transport, remoteAddress: target.address, remotePort: target.port, txnId: record.id, dialogId }, raw.text),
   );
 }
 

@@ -3,7 +3,7 @@
  * the transaction records, the clock and the logger, and the one way to hand a message to an app.
  */
 import type { Logger } from '../../log/logger.ts';
-import { getHeader, serializeMessage, tagOf, type SipMessage } from '../sip/message.ts';
+import { getHeader, serializeMessageText, tagOf, type SipMessage } from '../sip/message.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow } from '../sip/transport.ts';
 import type { SipResolver } from '../dns/sip-resolver.ts';
@@ -81,11 +81,11 @@ export class RelayContext {
    * `afterTurn`: an in-dialog request (docs/edge.md §4.3).
    */
   toApp(app: AppConnection, msg: SipMessage, origin: Origin, txnId: string, dialogId: string, receivedOn?: { address: string; port: number }, afterTurn = false): void {
-    const raw = serializeMessage(msg);
+    const raw = serializeMessageText(msg);
     app.send(
       formatNetworkSip(
-        { bytes: raw.length, transport: origin.transport, remoteAddress: origin.remoteAddress, remotePort: origin.remotePort, txnId, dialogId, ...(receivedOn ? { receivedOn } : {}) },
-        raw.toString('utf8'),
+        { bytes: raw.bytes, transport: origin.transport, remoteAddress: origin.remoteAddress, remotePort: origin.remotePort, txnId, dialogId, ...(receivedOn ? { receivedOn } : {}) },
+        raw.text,
       ),
       afterTurn,
     );

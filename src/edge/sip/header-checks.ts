@@ -109,10 +109,10 @@ export function checkRequestHeaders(req: SipRequest): string | undefined {
   for (const h of req.headers) {
     const key = canonicalHeaderKey(h.name);
     if (SINGLE_VALUE_HEADERS.has(key)) {
-      const norm = h.value.replace(/\s+/g, ' ').trim();
+      // values are compared with their white space collapsed, only when a header repeats
       const before = seen.get(key);
-      if (before !== undefined && before !== norm) return `conflicting ${key} values`;
-      seen.set(key, norm);
+      if (before !== undefined && before !== h.value && collapseSpace(before) !== collapseSpace(h.value)) return `conflicting ${key} values`;
+      if (before === undefined) seen.set(key, h.value);
     }
     if (NAME_ADDR_HEADERS.has(key)) {
       const values = key === 'from' || key === 'to' ? [h.value] : splitCommasKeepingEmpty(h.value);
@@ -121,8 +121,12 @@ export function checkRequestHeaders(req: SipRequest): string | undefined {
   }
   const mf = seen.get('max-forwards');
   // RFC 3261 20.22: 1*DIGIT. RFC 4475 3.1.2.4 lets a too-large value pass as if absent.
-  if (mf !== undefined && !/^\d+$/.test(mf)) return 'invalid max-forwards';
+  if (mf !== undefined && !/^\d+$/.test(mf.trim())) return 'invalid max-forwards';
   return undefined;
+}
+
+function collapseSpace(value: string): string {
+  return value.replace(/\s+/g, ' ').trim();
 }
 
 /** Top-level comma split (outside quotes and <>) that keeps empty elements, so `a,,b` and a trailing `,` show. */

@@ -3,9 +3,9 @@
  * shared leaf module src/sip/header-names.ts; list headers and comma splitting live here.
  */
 
-import { canonicalHeaderKey } from '../../sip/header-names.ts';
+import { canonicalHeaderKey, namesHeader } from '../../sip/header-names.ts';
 
-export { canonicalHeaderKey };
+export { canonicalHeaderKey, namesHeader };
 
 /**
  * Headers whose lines may carry several comma-separated values (RFC 3261 7.3.1). Only the ones the
@@ -17,11 +17,20 @@ export function isCommaListHeader(name: string): boolean {
   return COMMA_LIST_HEADERS.has(canonicalHeaderKey(name));
 }
 
-/** RFC 3261 25.1 token characters, used for header names and methods. */
-const TOKEN_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+/** RFC 3261 25.1 token characters (alphanum and -.!%*_+`'~), used for header names and methods. */
+const TOKEN_CHARS: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~") t[c.charCodeAt(0)] = 1;
+  return t;
+})();
 
 export function isToken(s: string): boolean {
-  return TOKEN_RE.test(s);
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHARS[c] === 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -29,6 +38,12 @@ export function isToken(s: string): boolean {
  * Empty elements are dropped.
  */
 export function splitTopLevelCommas(value: string): string[] {
+  // most values hold one element: no comma, nothing to split (the value is already trimmed
+  // when it came from a parsed line; trim() returns it as it is then)
+  if (!value.includes(',')) {
+    const one = value.trim();
+    return one.length > 0 ? [one] : [];
+  }
   const out: string[] = [];
   let depth = 0;
   let quoted = false;

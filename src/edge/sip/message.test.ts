@@ -13,6 +13,7 @@ import {
   removeHeader,
   removeTopVia,
   serializeMessage,
+  serializeMessageText,
   setHeader,
   setTopVia,
   tagOf,
@@ -91,6 +92,21 @@ describe('header access', () => {
     expect(getHeaders(m, 'via').map((v) => parseVia(v)?.host)).toEqual(['n', 'c']);
   });
 
+  it('finds names with white space around them, compact forms and any case, and nothing else', () => {
+    const m = sample();
+    m.headers.push({ name: ' Subject\t', value: 'spaced' }, { name: ' s', value: 'compact spaced' }, { name: 'SUBJECTS', value: 'other' });
+    expect(getHeaders(m, 'subject')).toEqual(['spaced', 'compact spaced']);
+    expect(getHeaders(m, 's')).toEqual(['spaced', 'compact spaced']);
+    expect(getHeader(m, 'CALL-ID')).toBe('id');
+    expect(getHeader(m, 'Subjects')).toBe('other');
+    expect(getHeader(m, 'Subjec')).toBeUndefined();
+    addHeader(m, 'Subject', 'last');
+    expect(m.headers.at(-2)).toEqual({ name: 'Subject', value: 'last' });
+    removeHeader(m, 'Subject');
+    expect(getHeaders(m, 'subject')).toEqual([]);
+    expect(getHeader(m, 'subjects')).toBe('other');
+  });
+
   it('cloneMessage is deep', () => {
     const m = sample();
     const c = cloneMessage(m);
@@ -140,6 +156,18 @@ describe('serializeMessage', () => {
     expect(r.message.headers.filter((h) => h.name !== 'Content-Length')).toEqual(m.headers.filter((h) => h.name !== 'Content-Length'));
     expect(r.message.body.equals(m.body)).toBe(true);
     expect(serializeMessage(r.message).equals(serializeMessage(m))).toBe(true);
+  });
+
+  it('gives the same wire form as text, with its length in bytes', () => {
+    const m = sample();
+    setHeader(m, 'Subject', 'Grüße 🎉');
+    for (const body of [Buffer.from('ünïcödé'), Buffer.alloc(0)]) {
+      m.body = body;
+      const bytes = serializeMessage(m);
+      const text = serializeMessageText(m);
+      expect(text.text).toBe(bytes.toString('utf8'));
+      expect(text.bytes).toBe(bytes.length);
+    }
   });
 
   it('writes a response built from a request (8.2.6.2)', () => {

@@ -2,7 +2,7 @@
  * The SIP message model (RFC 3261 7): a start line, an ordered list of header lines as received,
  * and a body. Lookups understand compact names and comma-separated list headers.
  */
-import { canonicalHeaderKey, isCommaListHeader, splitTopLevelCommas } from './header-names.ts';
+import { canonicalHeaderKey, isCommaListHeader, namesHeader, splitTopLevelCommas } from './header-names.ts';
 
 export { parseNameAddr, formatNameAddr, tagOf, parseVia, formatVia, parseCSeq } from './header-values.ts';
 export type { NameAddr, Via, CSeq } from './header-values.ts';
@@ -37,8 +37,9 @@ export type SipMessage = SipRequest | SipResponse;
  */
 export function getHeader(msg: SipMessage, name: string): string | undefined {
   const key = canonicalHeaderKey(name);
-  const h = msg.headers.find((x) => canonicalHeaderKey(x.name) === key);
-  if (!h) return undefined;
+  const i = indexOfHeader(msg.headers, key);
+  if (i < 0) return undefined;
+  const h = msg.headers[i]!;
   if (isCommaListHeader(key)) return splitTopLevelCommas(h.value)[0] ?? h.value;
   return h.value;
 }
@@ -49,7 +50,7 @@ export function getHeaders(msg: SipMessage, name: string): string[] {
   const list = isCommaListHeader(key);
   const out: string[] = [];
   for (const h of msg.headers) {
-    if (canonicalHeaderKey(h.name) !== key) continue;
+    if (!namesHeader(h.name, key)) continue;
     if (list) out.push(...splitTopLevelCommas(h.value));
     else out.push(h.value);
   }
@@ -58,13 +59,13 @@ export function getHeaders(msg: SipMessage, name: string): string[] {
 
 export function hasHeader(msg: SipMessage, name: string): boolean {
   const key = canonicalHeaderKey(name);
-  return msg.headers.some((x) => canonicalHeaderKey(x.name) === key);
+  return indexOfHeader(msg.headers, key) >= 0;
 }
 
 /** Replaces every line of that header (compact spellings included) by one line at the first one's place. */
 export function setHeader(msg: SipMessage, name: string, value: string): void {
   const key = canonicalHeaderKey(name);
-  const idx = msg.headers.findIndex((x) => canonicalHeaderKey(x.name) === key);
+  const idx = indexOfHeader(msg.headers, key);
   removeHeader(msg, name);
   const h = { name, value: value.trim() };
   if (idx < 0) msg.headers.push(h);
@@ -79,26 +80,29 @@ export function addHeader(msg: SipMessage, name: string, value: string, where: '
   const key = canonicalHeaderKey(name);
   const h = { name, value: value.trim() };
   if (where === 'top') {
-    const idx = msg.headers.findIndex((x) => canonicalHeaderKey(x.name) === key);
+    const idx = indexOfHeader(msg.headers, key);
     msg.headers.splice(idx < 0 ? 0 : idx, 0, h);
     return;
   }
   let last = -1;
-  msg.headers.forEach((x, i) => {
-    if (canonicalHeaderKey(x.name) === key) last = i;
-  });
+  for (let i = msg.headers.length - 1; i >= 0; i--) {
+    if (namesHeader(msg.headers[i]!.name, key)) {
+      last = i;
+      break;
+    }
+  }
   if (last < 0) msg.headers.push(h);
   else msg.headers.splice(last + 1, 0, h);
 }
 
 export function removeHeader(msg: SipMessage, name: string): void {
   const key = canonicalHeaderKey(name);
-  msg.headers = msg.headers.filter((x) => canonicalHeaderKey(x.name) !== key);
+  if (indexOfHeader(msg.headers, key) >= 0) msg.headers = msg.headers.filter((x) => !namesHeader(x.name, key));
 }
 
 /** Removes the topmost Via value (the first element of the first Via line). */
 export function removeTopVia(msg: SipMessage): void {
-  const idx = msg.headers.findIndex((x) => canonicalHeaderKey(x.name) === 'via');
+  const idx = indexOfHeader(msg.headers, 'via');
   if (idx < 0) return;
   const h = msg.headers[idx];
   if (!h) return;
@@ -109,7 +113,7 @@ export function removeTopVia(msg: SipMessage): void {
 
 /** Replaces the topmost Via value, keeping any further values of that line. */
 export function setTopVia(msg: SipMessage, value: string): void {
-  const idx = msg.headers.findIndex((x) => canonicalHeaderKey(x.name) === 'via');
+  const idx = indexOfHeader(msg.headers, 'via');
   const h = msg.headers[idx];
   if (!h) {
     addHeader(msg, 'Via', value, 'top');
@@ -117,6 +121,12 @@ export function setTopVia(msg: SipMessage, value: string): void {
   }
   const rest = splitTopLevelCommas(h.value).slice(1);
   msg.headers[idx] = { name: h.name, value: [value, ...rest].join(', ') };
+}
+
+/** Index of the first line of the header with canonical key `key`, or -1. */
+function indexOfHeader(headers: readonly SipHeader[], key: string): number {
+  for (let i = 0; i < headers.length; i++) if (namesHeader(headers[i]!.name, key)) return i;
+  return -1;
 }
 
 export function startLine(msg: SipMessage): string {
@@ -128,21 +138,44 @@ export function startLine(msg: SipMessage): string {
  * place of the first Content-Length line if there was one, otherwise last.
  */
 export function serializeMessage(msg: SipMessage): Buffer {
-  const lines = [startLine(msg)];
+  const head = serializeHead(msg);
+  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
+  // one allocation for head and body (Buffer.concat would copy the head a second time)
+  const headBytes = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafe(headBytes + msg.body.length);
+  out.write(head, 0, 'utf8');
+  msg.body.copy(out, headBytes);
+  return out;
+}
+
+/**
+ * The wire form as text and its length in bytes, for a message relayed to an app as text
+ * (docs/performance.md §10): the same bytes serializeMessage gives, without a Buffer made only
+ * to be decoded again.
+ */
+export function serializeMessageText(msg: SipMessage): { text: string; bytes: number } {
+  const head = serializeHead(msg);
+  if (msg.body.length === 0) return { text: head, bytes: Buffer.byteLength(head, 'utf8') };
+  return { text: head + msg.body.toString('utf8'), bytes: Buffer.byteLength(head, 'utf8') + msg.body.length };
+}
+
+/** Start line and header lines, CRLF-terminated, with the blank line. */
+function serializeHead(msg: SipMessage): string {
+  let head = startLine(msg);
   let wroteLength = false;
-  const contentLength = `Content-Length: ${msg.body.length}`;
+  const contentLength = `\r\nContent-Length: ${msg.body.length}`;
   for (const h of msg.headers) {
-    if (canonicalHeaderKey(h.name) === 'content-length') {
-      if (!wroteLength) lines.push(contentLength);
+    if (namesHeader(h.name, 'content-length')) {
+      if (!wroteLength) head += contentLength;
       wroteLength = true;
       continue;
     }
     // A CR or LF inside a value would inject header lines; fold it to a space.
-    lines.push(`${h.name}: ${h.value.replace(/[\r\n]+/g, ' ')}`);
+    const v = h.value;
+    head += `\r\n${h.name}: ${v.includes('\r') || v.includes('\n') ? v.replace(/[\r\n]+/g, ' ') : v}`;
   }
-  if (!wroteLength) lines.push(contentLength);
-  const head = Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'utf8');
-  return msg.body.length > 0 ? Buffer.concat([head, msg.body]) : head;
+  if (!wroteLength) head += contentLength;
+  return head + '\r\n\r\n';
 }
 
 export function cloneMessage<T extends SipMessage>(msg: T): T {

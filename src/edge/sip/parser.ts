@@ -59,8 +59,8 @@ function parseUnsafe(data: Buffer, maxBytes: number): ParseResult {
   if (start >= data.length) return { ok: false, reason: 'empty message' };
   const tooLarge = data.length > maxBytes;
   const head = findHeadEnd(data, start);
-  const headText = data.subarray(start, head ? head.headEnd : data.length).toString('utf8');
-  const lines = unfold(headText.split(/\r?\n/));
+  const headText = data.toString('utf8', start, head ? head.headEnd : data.length);
+  const lines = unfold(splitLines(headText));
   const first = lines.shift() ?? '';
 
   const startLine = parseStartLine(first);
@@ -73,7 +73,7 @@ function parseUnsafe(data: Buffer, maxBytes: number): ParseResult {
     const colon = line.indexOf(':');
     const name = colon < 0 ? '' : line.slice(0, colon).trim();
     // A leading space here is a continuation with no header to continue (right after the start line).
-    if (colon < 0 || !isToken(name) || /^\s/.test(line)) {
+    if (colon < 0 || !isToken(name) || startsWithSpace(line)) {
       badLine ??= colon < 0 ? 'header line without colon' : 'bad header name';
       continue;
     }
@@ -110,6 +110,25 @@ function parseUnsafe(data: Buffer, maxBytes: number): ParseResult {
   const insane = sanityCheck(msg);
   if (insane) return fail(insane);
   return { ok: true, message: msg };
+}
+
+/** The lines of a head, split at CRLF or a bare LF (as `split(/\r?\n/)`). */
+function splitLines(text: string): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (;;) {
+    const lf = text.indexOf('\n', from);
+    if (lf < 0) break;
+    out.push(text.slice(from, lf > from && text.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf));
+    from = lf + 1;
+  }
+  out.push(text.slice(from));
+  return out;
+}
+
+/** `/^\s/`: a line that starts with white space. */
+function startsWithSpace(line: string): boolean {
+  return line.length > 0 && line.trimStart().length !== line.length;
 }
 
 /** RFC 3261 7.3.1: a line starting with whitespace continues the previous header line. */

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../../log/logger.ts';
 import type { SipMessage, SipRequest } from './message.ts';
 import { getHeader } from './message.ts';
+import { parseMessage } from './parser.ts';
 import { SipTransport } from './transport.ts';
 import type { Flow } from './transport.ts';
 
@@ -23,6 +24,12 @@ function options(callId: string, body = ''): Buffer {
       body,
     ].join('\r\n'),
   );
+}
+
+function parseOptions(d: Buffer): SipMessage {
+  const r = parseMessage(d, MAX);
+  if (!r.ok) throw new Error(r.reason);
+  return r.message;
 }
 
 const open: Array<{ close(): unknown }> = [];
@@ -72,6 +79,20 @@ describe('SipTransport', () => {
     const byCallId = new Map(got.map((g) => [getHeader(g.msg, 'call-id'), g.flow.transport]));
     expect(byCallId.get('u1')).toBe('udp');
     expect(byCallId.get('t1')).toBe('tcp');
+  });
+
+  it('sends a datagram to an IP literal at once, and to a name through DNS', async () => {
+    const { t } = await startTransport();
+    const peer = dgram.createSocket('udp4');
+    open.push({ close: () => new Promise<void>((r) => peer.close(() => r())) });
+    const received: string[] = [];
+    peer.on('message', (d) => received.push(getHeader(parseOptions(d), 'call-id') ?? ''));
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+    const port = peer.address().port;
+    await t.send(options('literal'), { transport: 'udp', address: '127.0.0.1', port });
+    await t.send(options('name'), { transport: 'udp', address: 'localhost', port });
+    await until(() => received.length === 2, 'both datagrams');
+    expect(received.sort()).toEqual(['literal', 'name']);
   });
 
   it('reports a malformed datagram with the partial request and keeps running', async () => {

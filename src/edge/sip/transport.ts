@@ -9,6 +9,7 @@
  * a failed connect or handshake rejects that send only. See docs/edge-transport.md §1-2.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
@@ -113,7 +114,7 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     const family = net.isIPv6(this.opts.host) ? 'udp6' : 'udp4';
     // Port 0: the UDP port the OS picks may be taken for TCP; try a few times.
     for (let attempt = 0; ; attempt++) {
-      const udp = dgram.createSocket({ type: family });
+      const udp = dgram.createSocket({ type: family, lookup: literalLookup });
       udp.on('error', (err) => this.log.warn({ err }, 'sip udp socket error'));
       await new Promise<void>((resolve, reject) => {
         udp.once('error', reject);
@@ -217,14 +218,20 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
       localPort: this.bound?.port ?? 0,
     };
     // RFC 5626 keep-alives (CRLF, or a STUN binding request) carry no SIP message.
-    if (data.every((b) => b === 0x0d || b === 0x0a || b === 0x20) || (data.length >= 20 && data[0]! < 4)) return;
+    if (onlyLineEnds(data) || (data.length >= 20 && data[0]! < 4)) return;
     this.deliver(data, flow);
   }
 
   private deliver(data: Buffer, flow: Flow): void {
     const r = parseMessage(data, this.opts.maxMessageBytes);
-    if (r.ok) this.safely(() => this.emit('message', r.message, flow));
-    else {
+    if (r.ok) {
+      // as safely(), without a closure per message
+      try {
+        this.emit('message', r.message, flow);
+      } catch (err) {
+        this.log.error({ err }, 'sip transport listener failed');
+      }
+    } else {
       const startLine = data.subarray(0, 120).toString('latin1').split(/\r?\n/)[0];
       this.log.debug({ reason: r.reason, remote: `${flow.remoteAddress}:${flow.remotePort}`, transport: flow.transport, start_line: startLine }, 'sip message malformed');
       this.safely(() => this.emit('malformed', r.reason, flow, r.request, r.status));
@@ -328,6 +335,28 @@ export class SipTransport extends EventEmitter<SipTransportEvents> {
     if (this.opts.tls?.ca) opts.ca = this.opts.tls.ca;
     return tls.connect(opts);
   }
+}
+
+/**
+ * dgram resolves every destination through its lookup, by default dns.lookup, which answers even
+ * an IP literal one process.nextTick later: each datagram then waited for every microtask queued
+ * before it (docs/performance.md §10). A Target's address is always an IP literal, answered here
+ * at once; anything else still goes to dns.lookup.
+ */
+function literalLookup(address: string, family: unknown, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const version = net.isIP(address);
+  if (version !== 0) callback(null, address, version);
+  // dgram passes its socket's family (4 or 6), which dns.lookup takes as its options
+  else dns.lookup(address, family as dns.LookupOneOptions, callback);
+}
+
+/** A datagram of CR, LF and SP only (an RFC 5626 keep-alive). */
+function onlyLineEnds(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i];
+    if (b !== 0x0d && b !== 0x0a && b !== 0x20) return false;
+  }
+  return true;
 }
 
 function keyOf(transport: 'tcp' | 'tls', address: string, port: number): string {

@@ -18,8 +18,21 @@ const CANONICAL_NAMES: Readonly<Record<string, string>> = {
   'p-preferred-identity': 'P-Preferred-Identity',
 };
 
+const NAME_CACHE_LIMIT = 1024;
+const nameCache = new Map<string, string>();
+
 /** `content-type` → `Content-Type`; X- and other mixed-case names the app chose are kept. */
 export function canonicalHeaderName(name: string): string {
+  // srf writes the same few names on every message; the bound keeps an app's endless new names
+  // from growing the cache (as canonicalHeaderKey's, src/sip/header-names.ts)
+  let known = nameCache.get(name);
+  if (known !== undefined) return known;
+  known = spellHeaderName(name);
+  if (nameCache.size < NAME_CACHE_LIMIT) nameCache.set(name, known);
+  return known;
+}
+
+function spellHeaderName(name: string): string {
   const key = canonicalHeaderKey(name);
   const known = CANONICAL_NAMES[key];
   if (known) return known;
@@ -32,11 +45,13 @@ export function parseAppSip(text: string): SipMessage | undefined {
   const head = sep === -1 ? text : text.slice(0, sep);
   const body = sep === -1 ? '' : text.slice(sep + 4);
   const lines = head.split('\r\n');
-  const first = lines.shift()?.trim() ?? '';
+  const first = lines[0]!.trim();
   const headers: SipHeader[] = [];
-  for (const line of lines) {
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
     if (line === '') continue;
-    if (/^[ \t]/.test(line) && headers.length > 0) {
+    const c = line.charCodeAt(0);
+    if ((c === 0x20 || c === 0x09) && headers.length > 0) {
       const last = headers[headers.length - 1]!;
       last.value = `${last.value} ${line.trim()}`;
       continue;

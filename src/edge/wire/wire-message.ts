@@ -31,7 +31,21 @@ export function newMessageId(): string {
 }
 
 /** drachtio's time token: `hh:mm:ss.uuuuuu` (wall clock, microseconds padded). */
-export function wireTime(date = new Date()): string {
+export function wireTime(date?: Date): string {
+  if (date !== undefined) return formatWireTime(date);
+  // Every frame to the app carries one; within a millisecond the token is the same.
+  const now = Date.now();
+  if (now !== lastWireTimeMs) {
+    lastWireTimeMs = now;
+    lastWireTime = formatWireTime(new Date(now));
+  }
+  return lastWireTime;
+}
+
+let lastWireTimeMs = -1;
+let lastWireTime = '';
+
+function formatWireTime(date: Date): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}.${p(date.getMilliseconds() * 1000, 6)}`;
 }
@@ -91,21 +105,9 @@ export interface NetworkMeta {
  * srf ignores a `sip` message of 10 tokens or fewer, hence the trailing `|`.
  */
 export function formatNetworkSip(meta: NetworkMeta, raw: string): string {
-  const tokens = [
-    newMessageId(),
-    'sip',
-    'network',
-    String(meta.bytes),
-    meta.transport,
-    meta.remoteAddress,
-    String(meta.remotePort),
-    wireTime(),
-    meta.txnId,
-    meta.dialogId,
-  ];
-  if (meta.receivedOn) tokens.push(meta.receivedOn.address, String(meta.receivedOn.port));
-  tokens.push('');
-  return withSip(tokens.join('|'), raw);
+  let leader = `${newMessageId()}|sip|network|${meta.bytes}|${meta.transport}|${meta.remoteAddress}|${meta.remotePort}|${wireTime()}|${meta.txnId}|${meta.dialogId}|`;
+  if (meta.receivedOn) leader += `${meta.receivedOn.address}|${meta.receivedOn.port}|`;
+  return `${leader}\r\n${raw}`;
 }
 
 /** A request the edge itself generated (e.g. BYE on ACK timeout): `sip|application|...|unsolicited|<dialogId>|`. */
