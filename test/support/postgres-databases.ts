@@ -15,6 +15,8 @@ export const ENGINE_URL_PASSWORD = 'pg-url-secret-Zq7';
 /** Once per server: the engines' role (several workers may race to make it). */
 export async function preparePostgresForEngines(adminUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  // a server stopping at the end of a run ends the connection: the query fails, the run does not
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query(`DO $$ BEGIN
@@ -71,6 +73,7 @@ export async function createTestDatabase(serverAdminUrl: string): Promise<TestDa
 
 export async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
   await client.connect();
   try {
     return await fn(client);

@@ -296,13 +296,19 @@ export class PostgresConnection {
       throw this.unavailable(mode, err instanceof Error ? err : new Error(String(err)), true);
     }
     let broken: Error | undefined;
+    // pg-pool listens for errors only on idle connections: one the server ends while it is
+    // checked out (between two statements of a transaction, say) would otherwise emit an
+    // unhandled 'error' and take the process down. Noted, it is destroyed at release.
+    const onLost = (err: Error) => (broken ??= err);
+    client.on('error', onLost);
     try {
       return await fn(client);
     } catch (err) {
-      if (err instanceof Error && !(err instanceof pg.DatabaseError) && isTransportError(err)) broken = err;
+      if (err instanceof Error && !(err instanceof pg.DatabaseError) && isTransportError(err)) broken ??= err;
       if (isStorageFault(err)) throw this.unavailable(mode, err, false);
       throw err;
     } finally {
+      client.removeListener('error', onLost);
       client.release(broken ?? false);
     }
   }

@@ -65,6 +65,11 @@ export async function prepareDatabase(pool: pg.Pool, description: string, logger
   } catch (err) {
     throw new StartupError(`cannot connect to the database ${description}: ${(err as Error).message}`, { cause: err });
   }
+  // checked out, the connection has no error listener of the pool's: a server that ends it
+  // fails the statement in progress (a StartupError below), not the process
+  let lost: Error | undefined;
+  const onLost = (err: Error) => (lost ??= err);
+  client.on('error', onLost);
   try {
     for (let i = 0; i < POSTGRES_MIGRATIONS.length; i++) {
       const target = i + 1;
@@ -96,7 +101,8 @@ export async function prepareDatabase(pool: pg.Pool, description: string, logger
     if (err instanceof StartupError) throw err;
     throw new StartupError(`cannot prepare the database ${description}: ${(err as Error).message}`, { cause: err });
   } finally {
-    client.release();
+    client.removeListener('error', onLost);
+    client.release(lost ?? false);
   }
 }
 
