@@ -12,7 +12,7 @@ import { parseCSeq } from '../sip/header-values.ts';
 import type { Target } from '../sip/transport.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import { TransactionBase } from './transaction-base.ts';
-import { answerableCopy, ownBytes } from './lingering-state.ts';
+import { EMPTY, ownBytes } from './lingering-state.ts';
 import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
 
 export type ClientInviteState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
@@ -37,7 +37,6 @@ export interface ClientInviteOptions {
 
 export class ClientInviteTransaction extends TransactionBase<ClientInviteState, ClientTransactionEvents> implements ClientTransaction {
   readonly method = 'INVITE';
-  private req: SipRequest;
   /** the INVITE's bytes, kept while Timer A may repeat them (Calling) */
   private bytes: Buffer | undefined;
   private readonly startCancel: (cancel: SipRequest) => ClientTransaction;
@@ -46,15 +45,9 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
   private ackBytes: Buffer | undefined;
 
   constructor(opts: ClientInviteOptions) {
-    super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'calling', 'invite client transaction');
-    this.req = opts.request;
+    super(opts.id, opts.request, opts.target, opts.ctx, TRANSITIONS, 'calling', 'invite client transaction');
     this.startCancel = opts.startCancel;
     this.bytes = serializeMessage(opts.request);
-  }
-
-  /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
-  get request(): SipRequest {
-    return this.req;
   }
 
   /** bytes as sent (with Via); empty once no retransmission can follow (past Calling) */
@@ -94,7 +87,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
           this.timers.start('M', this.ctx.timers.M, () => this.terminate());
           this.emit('response', res);
           // the TU has made its dialog from the INVITE; Accepted only passes 2xx retransmissions up
-          this.req = answerableCopy(this.req);
+          this.keepOnlyAnswerable();
         } else {
           // 17.1.1.2: 300-699 → Completed, ACK sent, Timer D (0 on reliable transports).
           this.transition('completed');
@@ -103,7 +96,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
           this.transmit(this.ackBytes);
           this.timers.start('D', this.target.transport === 'udp' ? this.ctx.timers.D : 0, () => this.terminate());
           this.emit('response', res);
-          this.req = answerableCopy(this.req);
+          this.keepOnlyAnswerable();
         }
         return;
       case 'accepted':
@@ -162,15 +155,15 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
 
   /** 17.1.1.3: the ACK for a non-2xx final response. */
   private buildAck(res: SipResponse): SipRequest {
-    const ack: SipRequest = { kind: 'request', method: 'ACK', uri: this.req.uri, headers: [], body: Buffer.alloc(0) };
-    copyDialogHeaders(this.req, ack, getHeader(res, 'to') ?? getHeader(this.req, 'to'), 'ACK');
+    const ack: SipRequest = { kind: 'request', method: 'ACK', uri: this.request.uri, headers: [], body: Buffer.alloc(0) };
+    copyDialogHeaders(this.request, ack, getHeader(res, 'to') ?? getHeader(this.request, 'to'), 'ACK');
     return ack;
   }
 
   /** 9.1: CANCEL with the INVITE's Request-URI, Call-ID, From, To, CSeq number, top Via and Route. */
   private buildCancel(extraHeaders: readonly SipHeader[]): SipRequest {
-    const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: this.req.uri, headers: [], body: Buffer.alloc(0) };
-    copyDialogHeaders(this.req, cancel, getHeader(this.req, 'to'), 'CANCEL');
+    const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: this.request.uri, headers: [], body: Buffer.alloc(0) };
+    copyDialogHeaders(this.request, cancel, getHeader(this.request, 'to'), 'CANCEL');
     for (const h of extraHeaders) {
       if (!CANCEL_FIXED_HEADERS.has(canonicalHeaderKey(h.name))) addHeader(cancel, h.name, h.value);
     }
@@ -178,7 +171,6 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
   }
 }
 
-const EMPTY = Buffer.alloc(0);
 
 /** 9.1: these come from the INVITE (or are the transport's); a caller's value is ignored. */
 const CANCEL_FIXED_HEADERS = new Set(['via', 'route', 'record-route', 'max-forwards', 'from', 'to', 'call-id', 'cseq', 'content-length', 'content-type', 'contact']);

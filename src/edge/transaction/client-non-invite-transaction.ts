@@ -4,7 +4,7 @@ import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import { TransactionBase } from './transaction-base.ts';
-import { answerableCopy } from './lingering-state.ts';
+import { EMPTY } from './lingering-state.ts';
 import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
 
 export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -26,21 +26,14 @@ export interface ClientNonInviteOptions {
 
 export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteState, ClientTransactionEvents> implements ClientTransaction {
   readonly method: string;
-  private req: SipRequest;
   /** the request's bytes, kept while Timer E may repeat them (Trying, Proceeding) */
   private bytes: Buffer | undefined;
   readonly cancelTransaction = undefined;
 
   constructor(opts: ClientNonInviteOptions) {
-    super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'trying', 'client transaction');
+    super(opts.id, opts.request, opts.target, opts.ctx, TRANSITIONS, 'trying', 'client transaction');
     this.method = opts.request.method;
-    this.req = opts.request;
     this.bytes = serializeMessage(opts.request);
-  }
-
-  /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
-  get request(): SipRequest {
-    return this.req;
   }
 
   /** bytes as sent (with Via); empty once a final response arrived */
@@ -76,7 +69,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     this.timers.start('K', this.target.transport === 'udp' ? this.ctx.timers.K : 0, () => this.terminate());
     this.emit('response', res);
     // the TU has seen the final response; Completed only absorbs retransmissions (Timer K)
-    this.req = answerableCopy(this.req);
+    this.keepOnlyAnswerable();
   }
 
   /** Non-INVITE requests cannot be cancelled (RFC 3261 9.1). */
@@ -106,4 +99,3 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
 
 }
 
-const EMPTY = Buffer.alloc(0);

@@ -15,7 +15,8 @@
 import { canonicalHeaderKey } from '../sip/header-names.ts';
 import type { SipRequest } from '../sip/message.ts';
 
-const EMPTY = Buffer.alloc(0);
+/** An empty body or byte string, shared. */
+export const EMPTY = Buffer.alloc(0);
 
 /** The headers createResponse copies (RFC 3261 8.2.6.2); Timestamp only matters for the 100 Trying sent at once. */
 const ANSWER_HEADERS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);

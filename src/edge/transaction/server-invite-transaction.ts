@@ -10,7 +10,7 @@ import { createResponse } from '../sip/response-builder.ts';
 import type { Flow, Target } from '../sip/transport.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import { TransactionBase } from './transaction-base.ts';
-import { answerableCopy, ownBytes } from './lingering-state.ts';
+import { ownBytes } from './lingering-state.ts';
 import type { ServerTransaction, ServerTransactionEvents } from './transaction-types.ts';
 
 export type ServerInviteState = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
@@ -34,24 +34,17 @@ export interface ServerTransactionOptions {
 
 export class ServerInviteTransaction extends TransactionBase<ServerInviteState, ServerTransactionEvents> implements ServerTransaction {
   readonly method = 'INVITE';
-  private req: SipRequest;
   readonly flow: Flow;
   private lastResponse: Buffer | undefined;
 
   constructor(opts: ServerTransactionOptions) {
-    super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'proceeding', 'invite server transaction');
-    this.req = opts.request;
+    super(opts.id, opts.request, opts.target, opts.ctx, TRANSITIONS, 'proceeding', 'invite server transaction');
     this.flow = opts.flow;
-  }
-
-  /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
-  get request(): SipRequest {
-    return this.req;
   }
 
   /** 17.2.1: 100 Trying at once, so the client stops retransmitting while the TU decides. */
   start(): void {
-    this.lastResponse = serializeMessage(createResponse(this.req, 100));
+    this.lastResponse = serializeMessage(createResponse(this.request, 100));
     this.transmit(this.lastResponse).catch(() => undefined);
   }
 
@@ -90,13 +83,13 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState, 
         // transaction keeps neither it nor more of the INVITE than an answer takes.
         this.transition('accepted');
         this.lastResponse = undefined;
-        this.req = answerableCopy(this.req);
+        this.keepOnlyAnswerable();
         this.timers.start('L', this.ctx.timers.L, () => this.terminate());
       } else {
         // 17.2.1: 300-699 → Completed; Timer G (unreliable transports only) and Timer H.
         this.transition('completed');
         this.lastResponse = ownBytes(data);
-        this.req = answerableCopy(this.req);
+        this.keepOnlyAnswerable();
         if (this.target.transport === 'udp') this.scheduleG(this.ctx.timers.G);
         this.timers.start('H', this.ctx.timers.H, () => {
           this.ctx.logger.debug({ txn: this.id }, 'sip invite server transaction: no ACK');

@@ -1,9 +1,9 @@
 /** Non-INVITE server transaction (RFC 3261 17.2.2). */
 import { serializeMessage } from '../sip/message.ts';
-import type { SipRequest, SipResponse } from '../sip/message.ts';
+import type { SipResponse } from '../sip/message.ts';
 import type { Flow } from '../sip/transport.ts';
 import { TransactionBase } from './transaction-base.ts';
-import { answerableCopy, ownBytes } from './lingering-state.ts';
+import { ownBytes } from './lingering-state.ts';
 import type { ServerTransactionOptions } from './server-invite-transaction.ts';
 import type { ServerTransaction, ServerTransactionEvents } from './transaction-types.ts';
 
@@ -18,20 +18,13 @@ const TRANSITIONS: Readonly<Record<ServerNonInviteState, readonly ServerNonInvit
 
 export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteState, ServerTransactionEvents> implements ServerTransaction {
   readonly method: string;
-  private req: SipRequest;
   readonly flow: Flow;
   private lastResponse: Buffer | undefined;
 
   constructor(opts: ServerTransactionOptions) {
-    super(opts.id, opts.target, opts.ctx, TRANSITIONS, 'trying', 'server transaction');
+    super(opts.id, opts.request, opts.target, opts.ctx, TRANSITIONS, 'trying', 'server transaction');
     this.method = opts.request.method;
-    this.req = opts.request;
     this.flow = opts.flow;
-  }
-
-  /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
-  get request(): SipRequest {
-    return this.req;
   }
 
   /** 17.2.2: retransmissions are dropped in Trying and answered with the last response afterwards. */
@@ -55,7 +48,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
       this.transition('completed');
       const udp = this.target.transport === 'udp';
       this.lastResponse = udp ? ownBytes(data) : data;
-      this.req = answerableCopy(this.req);
+      this.keepOnlyAnswerable();
       this.timers.start('J', udp ? this.ctx.timers.J : 0, () => this.terminate());
     }
     await this.transmit(data);

@@ -1,6 +1,8 @@
 /** What the four RFC 3261 17 state machines share: state, timers, termination, transport failure. */
 import { EventEmitter } from 'node:events';
+import type { SipRequest } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
+import { answerableCopy } from './lingering-state.ts';
 import { NamedTimers } from './named-timers.ts';
 import { checkTransition, type TransactionContext } from './transaction-context.ts';
 
@@ -16,9 +18,11 @@ export abstract class TransactionBase<
 > extends EventEmitter<E> {
   protected current: S;
   protected readonly timers: NamedTimers;
+  private req: SipRequest;
 
   protected constructor(
     readonly id: string,
+    request: SipRequest,
     readonly target: Target,
     protected readonly ctx: TransactionContext,
     private readonly table: Readonly<Record<S, readonly S[]>>,
@@ -27,8 +31,19 @@ export abstract class TransactionBase<
     private readonly kind: string,
   ) {
     super();
+    this.req = request;
     this.current = initial;
     this.timers = new NamedTimers(ctx.clock);
+  }
+
+  /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
+  get request(): SipRequest {
+    return this.req;
+  }
+
+  /** Past the final response: keep no more of the request than an answer takes (lingering-state.ts). */
+  protected keepOnlyAnswerable(): void {
+    this.req = answerableCopy(this.req);
   }
 
   get state(): S {
