@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import pg from 'pg';
+import { testPool } from '../support/postgres-databases.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StoreLease, type LeaseStore } from '../../src/cluster/lease.ts';
 import { LEASE_TABLE, PostgresLeaseStore } from '../../src/cluster/postgres-lease-store.ts';
@@ -55,7 +56,7 @@ const backends: Record<'redis' | 'postgres', () => Backend> = {
   },
   postgres: () => ({
     async store() {
-      const pool = new pg.Pool({ connectionString: pgServer.url, max: 2 });
+      const pool = testPool({ connectionString: pgServer.url, max: 2 });
       closers.push(() => pool.end());
       return new PostgresLeaseStore(pool);
     },
@@ -201,7 +202,7 @@ describe('PostgreSQL lease table', () => {
     closers.push(() => admin.end());
     await admin.query('CREATE DATABASE lease_schema_race');
     const url = pgServer.urlFor('lease_schema_race');
-    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: url, max: 1 }));
+    const pools = Array.from({ length: 4 }, () => testPool({ connectionString: url, max: 1 }));
     for (const p of pools) closers.push(() => p.end());
     const stores = pools.map((p) => new PostgresLeaseStore(p));
     const claims = await Promise.all(stores.map((s, i) => s.claim('x', `i${i}`, 5000)));

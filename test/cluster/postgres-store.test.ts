@@ -22,7 +22,7 @@ import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/postgres-migration
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import type { ProviderInput } from '../../src/store/store.ts';
-import { createTestDatabase, ENGINE_URL_PASSWORD, preparePostgresForEngines, type TestDatabase } from '../support/postgres-databases.ts';
+import { createTestDatabase, ENGINE_URL_PASSWORD, preparePostgresForEngines, testPool, type TestDatabase } from '../support/postgres-databases.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
@@ -306,7 +306,7 @@ describe('the change feed', () => {
     // A reader that last saw entry 0: what it missed is gone from the log.
     const log = createCapturingLogger('debug');
     const seen: RoutingChange[] = [];
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const pool = testPool({ connectionString: db.url, max: 2 });
     cleanups.push(() => pool.end());
     const feed = new ChangeFeed({ pool, clientConfig: { connectionString: db.url }, logger: log.logger, description: 'test', emit: (ch) => seen.push(ch), pollMs: 100 });
     cleanups.push(() => feed.close());

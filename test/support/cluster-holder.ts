@@ -3,7 +3,7 @@
  * what a crashed outdial instance leaves behind. Started by test/support/cluster-holder-process.ts;
  * its one argument is a JSON `HolderSpec`. It prints one JSON line per event on stdout.
  */
-import pg from 'pg';
+import { testPool } from './postgres-databases.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { StoreLease } from '../../src/cluster/lease.ts';
 import { PostgresLeaseStore } from '../../src/cluster/postgres-lease-store.ts';
@@ -37,7 +37,7 @@ if (spec.mode === 'slot') {
   const store =
     spec.store === 'redis'
       ? new RedisLeaseStore(createRedisClient(spec.url, { commandTimeoutMs: 500 }), spec.keyPrefix)
-      : new PostgresLeaseStore(new pg.Pool({ connectionString: spec.url, max: 2 }));
+      : new PostgresLeaseStore(testPool({ connectionString: spec.url, max: 2 }));
   const lease = new StoreLease({ store, name: spec.name, owner: spec.owner, ttlMs: spec.ttlMs, logger });
   lease.start((held) => say({ event: held ? 'held' : 'lost' }));
   say({ event: 'started' });

@@ -81,3 +81,14 @@ export async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>
     await client.end();
   }
 }
+
+/**
+ * A pool for a test's own use. Like outdial's (src/store/postgres/postgres-db.ts) it listens for
+ * errors: an idle connection the server ends (a database dropped, the server stopped at the end
+ * of a run) is reported on the pool, and a pool without a listener would throw it uncaught.
+ */
+export function testPool(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', () => undefined);
+  return pool;
+}

@@ -12,7 +12,7 @@ import type { AppConnection } from '../wire/app-registry.ts';
 import { formatNok, formatResponseSent } from '../wire/wire-message.ts';
 import { buildResponse } from '../uas-response-builder.ts';
 import type { RelayContext } from './relay-context.ts';
-import { moveInbound, type InboundTxn } from './transaction-records.ts';
+import { moveInbound, releaseDialog, type InboundTxn } from './transaction-records.ts';
 import { endDialog, startRetransmitting } from './dialog-lifecycle.ts';
 import { ownString } from '../transaction/lingering-state.ts';
 
@@ -99,6 +99,7 @@ export async function appResponse(ctx: RelayContext, app: AppConnection, msgId: 
   // A failed INVITE leaves no early dialog behind (12.3).
   if (initialInvite && res.status >= 300 && record.dialog?.state === 'early') endDialog(ctx, record.dialog, `INVITE answered ${res.status}`);
   echo(app, msgId, record, bytes, isInvite && res.status > 100 ? (record.dialog?.id ?? record.dialogId) : (dialog?.id ?? (record.dialog ? record.dialogId : '')));
+  if (res.status >= 200) releaseDialog(record);
 }
 
 /** A 1xx or a non-2xx final: sent at once; a failure ends the reliable provisionals (RFC 3262 §3). */
@@ -211,6 +212,7 @@ async function sendInvite2xx(ctx: RelayContext, app: AppConnection, msgId: strin
   startRetransmitting(ctx, d, bytes, record.server.target);
   echo(app, msgId, record, bytes, d.id);
   release(true);
+  releaseDialog(record);
 }
 
 function echo(app: AppConnection, msgId: string, record: InboundTxn, bytes: Buffer, dialogId: string): void {

@@ -14,7 +14,7 @@ import type { AppConnection } from '../wire/app-registry.ts';
 import { newTag } from '../sip-identity.ts';
 import { checkIncomingRequest } from '../request-checks.ts';
 import { originOf, type RelayContext } from './relay-context.ts';
-import { moveInbound, type InboundTxn } from './transaction-records.ts';
+import { moveInbound, newInboundRecord, releaseDialog, type InboundTxn } from './transaction-records.ts';
 import { endDialog } from './dialog-lifecycle.ts';
 import { isRoutedThroughUs, forwardByRoute } from './route-forwarding.ts';
 import { subscriptionTerminated } from './subscriptions.ts';
@@ -70,22 +70,15 @@ export function onNetworkRequest(ctx: RelayContext, req: SipRequest, txn: Server
     return;
   }
   const fromTag = tagOf(getHeader(req, 'From')) ?? '';
-  const record: InboundTxn = {
+  const record = newInboundRecord({
     id: randomUUID(),
     app,
-    // the transaction's: trimmed to what an answer takes once the final response went (lingering-state.ts)
-    get request() {
-      return txn.request;
-    },
     server: txn,
     flow,
     toTag: newTag(),
-    state: 'pending',
     dialogId: req.method === 'INVITE' || req.method === 'SUBSCRIBE' ? dialogIdOf(getHeader(req, 'Call-ID') ?? '', fromTag) : '',
     dialog: undefined,
-    ended: false,
-    proxy: undefined,
-  };
+  });
   trackInbound(ctx, record);
   // New out-of-dialog requests name no dialog yet; srf learns it from our 2xx echo.
   ctx.toApp(app, req, originOf(flow), record.id, '', { address: flow.localAddress, port: flow.localPort });
@@ -129,22 +122,7 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
     return;
   }
   if (ends) endDialog(ctx, dialog, `${req.method} received`);
-  const record: InboundTxn = {
-    id: randomUUID(),
-    app,
-    // the transaction's: trimmed to what an answer takes once the final response went (lingering-state.ts)
-    get request() {
-      return txn.request;
-    },
-    server: txn,
-    flow,
-    toTag: dialog.localTag,
-    state: 'pending',
-    dialogId: dialog.id,
-    dialog,
-    ended: false,
-    proxy: undefined,
-  };
+  const record = newInboundRecord({ id: randomUUID(), app, server: txn, flow, toTag: dialog.localTag, dialogId: dialog.id, dialog });
   trackInbound(ctx, record);
   if (rack !== undefined) {
     // The PRACK belongs to the INVITE transaction: to the app first, then the next reliable
@@ -172,7 +150,8 @@ function prackedRSeq(dialog: Dialog, prack: SipRequest): number | undefined {
 
 function trackInbound(ctx: RelayContext, record: InboundTxn): void {
   ctx.inbound.set(record.id, record);
-  record.server.once('terminated', () => {
+  // emitted once (TransactionBase.terminate): `on` spares the wrapper `once` would keep while the transaction lingers
+  record.server.on('terminated', () => {
     record.ended = true;
     if (record.state !== 'cancelled') {
       ctx.inbound.delete(record.id);
@@ -219,6 +198,7 @@ export function onNetworkCancel(ctx: RelayContext, cancel: SipRequest, cancelTxn
       });
       if (record) {
         if (record.dialog?.state === 'early') endDialog(ctx, record.dialog, 'INVITE cancelled');
+        releaseDialog(record);
         ctx.toApp(record.app, cancel, originOf(record.flow), record.id, '');
       }
     },

@@ -9,7 +9,7 @@ import { createResponse } from '../sip/response-builder.ts';
 import { uacDialogInit, type Dialog } from '../dialog/dialog.ts';
 import { formatNetworkSip } from '../wire/wire-message.ts';
 import type { RelayContext } from './relay-context.ts';
-import type { OutboundTxn } from './transaction-records.ts';
+import { releaseDialog, type OutboundTxn } from './transaction-records.ts';
 import { ackAndBye, endDialog } from './dialog-lifecycle.ts';
 import { subscriptionTerminated } from './subscriptions.ts';
 
@@ -22,7 +22,8 @@ export function followClient(ctx: RelayContext, record: OutboundTxn): void {
     ctx.log.info({ err: err.message, method: client.method }, 'request could not be sent');
     ctx.guard('transport-error', () => synthesize(ctx, record, 503, 'Service Unavailable'));
   });
-  client.once('terminated', () => ctx.outbound.delete(record.id));
+  // emitted once (TransactionBase.terminate): `on` spares the wrapper `once` would keep for the 64*T1 the transaction lingers
+  client.on('terminated', () => ctx.outbound.delete(record.id));
 }
 
 /** Timer B/F or a transport failure, reported to the app as if the peer had answered (8.1.3.1). */
@@ -48,9 +49,10 @@ function onNetworkResponse(ctx: RelayContext, record: OutboundTxn, res: SipRespo
     record.final = true;
     afterFinal(ctx, record, res);
   }
+  const dialogId = isInvite && res.status > 100 ? record.dialogId : record.dialog ? record.dialogId : '';
+  if (record.final) releaseDialog(record);
   if (record.app.closed) return;
   const raw = serializeMessageText(res);
-  const dialogId = isInvite && res.status > 100 ? record.dialogId : record.dialog ? record.dialogId : '';
   record.app.send(
     formatNetworkSip({ bytes: raw.bytes, transport: target.transport, remoteAddress: target.address, remotePort: target.port, txnId: record.id, dialogId }, raw.text),
   );

@@ -42,6 +42,35 @@ export interface InboundTxn {
   proxy: { cancel(): void } | undefined;
 }
 
+/**
+ * A new inbound record. Its request is read from the server transaction, which trims it once
+ * answered (lingering-state.ts). Made here, in a scope of its own: a getter written in the
+ * caller's scope would share that scope's closure context, and so keep what the caller's other
+ * closures capture (the whole request, the dialog) for as long as the transaction lingers.
+ */
+export function newInboundRecord(fields: Omit<InboundTxn, 'request' | 'state' | 'ended' | 'proxy'>): InboundTxn {
+  const { server } = fields;
+  return {
+    ...fields,
+    get request() {
+      return server.request;
+    },
+    state: 'pending',
+    ended: false,
+    proxy: undefined,
+  };
+}
+
+/**
+ * The record's final response went (or came): it no longer acts on its dialog, which the dialog
+ * store holds while it lasts. Letting go of it here keeps a lingering transaction (64*T1 after
+ * its final response) from keeping an ended dialog and its state reachable (docs/performance.md §9).
+ */
+export function releaseDialog(record: InboundTxn | OutboundTxn): void {
+  record.dialog = undefined;
+  if ('early' in record) record.early = undefined;
+}
+
 /** One transition function for inbound records; illegal moves are refused (false). */
 export function moveInbound(record: InboundTxn, to: InboundState): boolean {
   if (record.state === to) return true;

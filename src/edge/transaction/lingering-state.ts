@@ -28,7 +28,7 @@ const ANSWER_HEADERS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-
  * after the edge answered it) has it whole.
  */
 export function answerableCopy(req: SipRequest): SipRequest {
-  const headers = req.headers.filter((h) => ANSWER_HEADERS.has(canonicalHeaderKey(h.name))).map((h) => ({ name: ownString(h.name), value: ownString(h.value) }));
+  const headers = req.headers.filter((h) => ANSWER_HEADERS.has(canonicalHeaderKey(h.name))).map((h) => ({ name: sharedName(h.name), value: ownString(h.value) }));
   return { kind: 'request', method: req.method, uri: ownString(req.uri), headers, body: EMPTY };
 }
 
@@ -41,8 +41,22 @@ export function ownBytes(data: Buffer): Buffer {
 
 /**
  * A copy of a string that is neither a slice of a larger one nor a concatenation of such pieces
- * (short strings are never slices): the concatenation is flattened into a string of its own.
+ * (short strings are never slices). Decoded from its own bytes, it is one flat string: slicing a
+ * flattened concatenation (`(' ' + s).slice(1)`) would give a slice again, of a parent one
+ * character longer, 32 bytes more per string.
  */
 export function ownString(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
+/** The answer headers' names as written (Via, v, CALL-ID, …): a few dozen spellings, each kept once. */
+const NAMES = new Map<string, string>();
+const MAX_NAMES = 64;
+
+function sharedName(name: string): string {
+  const known = NAMES.get(name);
+  if (known !== undefined) return known;
+  const own = ownString(name);
+  if (NAMES.size < MAX_NAMES) NAMES.set(own, own);
+  return own;
 }

@@ -63,6 +63,7 @@ export abstract class TransactionBase<
     if (this.terminated) return;
     this.transition('terminated' as S);
     this.timers.stopAll();
+    this.ctx.ended?.(this);
     if (announce) this.announce('terminated');
   }
 

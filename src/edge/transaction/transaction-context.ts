@@ -8,6 +8,12 @@ export interface TransactionContext {
   clock: Clock;
   logger: Logger;
   send(data: Buffer, target: Target): Promise<void>;
+  /**
+   * Told once when a transaction terminates, before its 'terminated' event: the layer forgets it
+   * here. A call rather than one more listener per transaction, which would live (and keep its
+   * closure) for the 64*T1 a transaction lingers after its final response.
+   */
+  ended?(txn: { readonly id: string }): void;
 }
 
 /** Refuses a move that the state machine's table does not allow. */

@@ -64,6 +64,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       clock: opts.clock ?? realClock,
       logger: opts.logger,
       send: (data, target) => this.transport.send(data, target),
+      ended: (txn) => this.forget(txn),
     };
     this.transport.on('message', this.onMessage);
   }
@@ -152,21 +153,14 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         ? new ClientInviteTransaction({ id, request, target, ctx: this.ctx, startCancel: (c) => this.startClient(c, target, branch) })
         : new ClientNonInviteTransaction({ id, request, target, ctx: this.ctx });
     this.clients.set(id, txn);
-    this.forgetWhenTerminated(this.clients, id, txn);
     txn.start();
     return txn;
   }
 
-  /**
-   * Drops the transaction from its map once it terminated. A method of its own, not a closure
-   * beside the others of the caller: a closure shares its scope's variables with its siblings,
-   * and this listener lives as long as the transaction (64*T1 after its final response), so it
-   * would keep the request, its Via and the flow reachable all that time (lingering-state.ts).
-   */
-  private forgetWhenTerminated<T extends ServerTxn | ClientTxn>(map: Map<string, T>, id: string, txn: T): void {
-    txn.once('terminated', () => {
-      if (map.get(id) === txn) map.delete(id);
-    });
+  /** A transaction terminated (TransactionContext.ended): it leaves its map. */
+  private forget(txn: { readonly id: string }): void {
+    if (this.clients.get(txn.id) === txn) this.clients.delete(txn.id);
+    else if (this.servers.get(txn.id) === txn) this.servers.delete(txn.id);
   }
 
   private receive(msg: SipMessage, flow: Flow): void {
@@ -207,7 +201,6 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const opts = { id, request: req, flow, target: this.responseTarget(req, flow), ctx: this.ctx };
     const txn: ServerTxn = req.method === 'INVITE' ? new ServerInviteTransaction(opts) : new ServerNonInviteTransaction(opts);
     this.servers.set(id, txn);
-    this.forgetWhenTerminated(this.servers, id, txn);
     if (txn instanceof ServerInviteTransaction) txn.start();
     if (req.method === 'CANCEL') {
       // 17.2.3 / 9.2: the CANCEL matches the INVITE transaction with the same branch and sent-by.
