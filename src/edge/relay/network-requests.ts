@@ -150,6 +150,7 @@ function prackedRSeq(dialog: Dialog, prack: SipRequest): number | undefined {
 
 function trackInbound(ctx: RelayContext, record: InboundTxn): void {
   ctx.inbound.set(record.id, record);
+  ctx.inboundByServer.set(record.server, record);
   // emitted once (TransactionBase.terminate): `on` spares the wrapper `once` would keep while the transaction lingers
   record.server.on('terminated', () => {
     record.ended = true;
@@ -183,7 +184,8 @@ export function onNetworkCancel(ctx: RelayContext, cancel: SipRequest, cancelTxn
     ctx.respondLocally(cancelTxn, 481);
     return;
   }
-  const record = [...ctx.inbound.values()].find((r) => r.server === inviteTxn);
+  const indexed = ctx.inboundByServer.get(inviteTxn);
+  const record = indexed && ctx.inbound.get(indexed.id) === indexed ? indexed : undefined;
   const toTag = record?.toTag ?? newTag();
   void cancelTxn.respond(createResponse(cancel, 200, 'OK', toTag)).then(
     () => {

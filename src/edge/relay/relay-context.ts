@@ -43,6 +43,8 @@ export function originOf(flow: Flow): Origin {
 export class RelayContext {
   readonly dialogs = new DialogStore();
   readonly inbound = new Map<string, InboundTxn>();
+  /** the same records by their server transaction: a CANCEL finds its INVITE's without a scan of every record */
+  readonly inboundByServer = new WeakMap<ServerTransaction, InboundTxn>();
   readonly outbound = new Map<string, OutboundTxn>();
   readonly layer: TransactionLayer;
   readonly registry: AppRegistry;
