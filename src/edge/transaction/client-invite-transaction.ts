@@ -171,7 +171,6 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
   }
 }
 
-
 /** 9.1: these come from the INVITE (or are the transport's); a caller's value is ignored. */
 const CANCEL_FIXED_HEADERS = new Set(['via', 'route', 'record-route', 'max-forwards', 'from', 'to', 'call-id', 'cseq', 'content-length', 'content-type', 'contact']);
 

@@ -63,6 +63,8 @@ describe('what a lingering transaction keeps (docs/performance.md §9)', () => {
     const long = INVITE.slice(10, 60);
     expect(ownString(long)).toBe(long);
     expect(ownString('short')).toBe('short');
+    const wide = '"Jürgen Grüße 🎉" <sip:j@example.com>;tag=9f';
+    expect(ownString(wide)).toBe(wide);
   });
 
   it('an INVITE server transaction past its 2xx keeps only an answerable request, and still absorbs retransmissions', async () => {

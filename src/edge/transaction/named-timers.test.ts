@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { NamedTimers } from './named-timers.ts';
 
+function setup() {
+  const clock = new ManualClock();
+  return { clock, timers: new NamedTimers(clock), fired: [] as string[] };
+}
+
 describe('NamedTimers', () => {
   it('fires each timer once, by name, and forgets it after it fired', () => {
-    const clock = new ManualClock();
-    const timers = new NamedTimers(clock);
-    const fired: string[] = [];
+    const { clock, timers, fired } = setup();
     timers.start('A', 500, () => fired.push('A'));
     timers.start('B', 32000, () => fired.push('B'));
     expect(timers.has('A') && timers.has('B')).toBe(true);
@@ -20,9 +23,7 @@ describe('NamedTimers', () => {
   });
 
   it('restarting a name replaces its timer; stop and stopAll clear them', () => {
-    const clock = new ManualClock();
-    const timers = new NamedTimers(clock);
-    const fired: string[] = [];
+    const { clock, timers, fired } = setup();
     timers.start('E', 500, () => fired.push('E1'));
     timers.start('E', 1000, () => fired.push('E2'));
     expect(clock.armed).toBe(1);
@@ -43,9 +44,7 @@ describe('NamedTimers', () => {
   });
 
   it('runs more timers at once than its first two slots, and reuses freed slots', () => {
-    const clock = new ManualClock();
-    const timers = new NamedTimers(clock);
-    const fired: string[] = [];
+    const { clock, timers, fired } = setup();
     for (const [name, ms] of [['A', 300], ['B', 100], ['D', 200], ['K', 400]] as const) timers.start(name, ms, () => fired.push(name));
     expect(['A', 'B', 'D', 'K'].every((n) => timers.has(n))).toBe(true);
     clock.advance(100);
