@@ -39,7 +39,8 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
   readonly method = 'INVITE';
   /** the INVITE's bytes, kept while Timer A may repeat them (Calling) */
   private bytes: Buffer | undefined;
-  private readonly startCancel: (cancel: SipRequest) => ClientTransaction;
+  /** let go of once final (its closure holds the layer's target and branch for the CANCEL) */
+  private startCancel: ((cancel: SipRequest) => ClientTransaction) | undefined;
   private cancelRequest: SipRequest | undefined;
   private cancelTxn: ClientTransaction | undefined;
   private ackBytes: Buffer | undefined;
@@ -84,7 +85,8 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
           // RFC 6026 7.2: 2xx in Calling or Proceeding → Accepted, Timer M.
           this.transition('accepted');
           this.cancelRequest = undefined;
-          this.timers.start('M', this.ctx.timers.M, () => this.terminate());
+          this.startCancel = undefined;
+          this.linger(this.ctx.timers.M);
           this.emit('response', res);
           // the TU has made its dialog from the INVITE; Accepted only passes 2xx retransmissions up
           this.keepOnlyAnswerable();
@@ -92,9 +94,10 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
           // 17.1.1.2: 300-699 → Completed, ACK sent, Timer D (0 on reliable transports).
           this.transition('completed');
           this.cancelRequest = undefined;
+          this.startCancel = undefined;
           this.ackBytes = ownBytes(serializeMessage(this.buildAck(res)));
           this.transmit(this.ackBytes);
-          this.timers.start('D', this.target.transport === 'udp' ? this.ctx.timers.D : 0, () => this.terminate());
+          this.linger(this.target.transport === 'udp' ? this.ctx.timers.D : 0);
           this.emit('response', res);
           this.keepOnlyAnswerable();
         }
@@ -128,7 +131,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
   }
 
   private sendPendingCancel(): void {
-    if (!this.cancelRequest || this.cancelTxn) return;
+    if (!this.cancelRequest || this.cancelTxn || !this.startCancel) return;
     this.cancelTxn = this.startCancel(this.cancelRequest);
   }
 

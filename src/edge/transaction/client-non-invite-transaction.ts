@@ -66,7 +66,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     this.bytes = undefined;
     this.timers.stop('E');
     this.timers.stop('F');
-    this.timers.start('K', this.target.transport === 'udp' ? this.ctx.timers.K : 0, () => this.terminate());
+    this.linger(this.target.transport === 'udp' ? this.ctx.timers.K : 0);
     this.emit('response', res);
     // the TU has seen the final response; Completed only absorbs retransmissions (Timer K)
     this.keepOnlyAnswerable();

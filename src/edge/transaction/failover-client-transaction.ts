@@ -5,10 +5,10 @@
  * To the TU this is one client transaction whose request, bytes and target are the current
  * attempt's. docs/edge-transport.md §3.
  */
-import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log/logger.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
+import { SlimEmitter } from './slim-emitter.ts';
 import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
 
 export interface FailoverOptions {
@@ -18,7 +18,7 @@ export interface FailoverOptions {
   logger: Logger;
 }
 
-export class FailoverClientTransaction extends EventEmitter<ClientTransactionEvents> implements ClientTransaction {
+export class FailoverClientTransaction extends SlimEmitter<ClientTransactionEvents> implements ClientTransaction {
   private readonly targets: readonly Target[];
   private readonly start: (target: Target) => ClientTransaction;
   private readonly log: Logger;

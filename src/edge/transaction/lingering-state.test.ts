@@ -5,7 +5,7 @@ import { parseMessage } from '../sip/parser.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, UDP_FLOW } from '../../../test/support/fake-transport.ts';
-import { answerableCopy, ownBytes, ownString } from './lingering-state.ts';
+import { answerable, answerableCopy, answerableRequest, ownBytes, ownString } from './lingering-state.ts';
 import { TransactionLayer, type ServerTransaction } from './transaction-layer.ts';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
@@ -52,6 +52,28 @@ describe('what a lingering transaction keeps (docs/performance.md §9)', () => {
         serializeMessage(createResponse(req, status, undefined, 'to1')).toString(),
       );
     }
+  });
+
+  it('answerable keeps what answerableCopy keeps in one string, and gives the same copy back', () => {
+    const req = parsed(INVITE);
+    const kept = answerable(req);
+    expect(typeof kept).toBe('string');
+    expect((kept as string).includes('X-Customer')).toBe(false);
+    expect((kept as string).includes('v=0')).toBe(false);
+    expect(answerableRequest(kept)).toEqual(answerableCopy(req));
+    for (const status of [200, 487]) {
+      expect(serializeMessage(createResponse(answerableRequest(kept), status, undefined, 'to1')).toString()).toBe(
+        serializeMessage(createResponse(req, status, undefined, 'to1')).toString(),
+      );
+    }
+  });
+
+  it('answerable keeps the copy itself when a value holds a line feed', () => {
+    const req = parsed(INVITE);
+    req.headers.find((h) => h.name === 'From')!.value = '<sip:alice@example.org>;tag=a1\nX-Injected: 1';
+    const kept = answerable(req);
+    expect(typeof kept).not.toBe('string');
+    expect(answerableRequest(kept)).toEqual(answerableCopy(req));
   });
 
   it('ownBytes copies into a store of its own; ownString keeps the value', () => {

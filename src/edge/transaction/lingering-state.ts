@@ -32,6 +32,29 @@ export function answerableCopy(req: SipRequest): SipRequest {
   return { kind: 'request', method: req.method, uri: ownString(req.uri), headers, body: EMPTY };
 }
 
+/**
+ * What a lingering transaction keeps of its request: what answerableCopy keeps, in one flat
+ * string (method, Request-URI, then each header's name and value, separated by LF, which no
+ * parsed value holds), a third of the copy's size; or the copy itself should a value hold a LF.
+ * answerableRequest gives the copy back.
+ */
+export type Answerable = string | SipRequest;
+
+export function answerable(req: SipRequest): Answerable {
+  const parts = [req.method, req.uri];
+  for (const h of req.headers) if (ANSWER_HEADERS.has(canonicalHeaderKey(h.name))) parts.push(h.name, h.value);
+  if (parts.some((p) => p.includes('\n'))) return answerableCopy(req);
+  return parts.join('\n'); // join makes one flat string of its own
+}
+
+export function answerableRequest(a: Answerable): SipRequest {
+  if (typeof a !== 'string') return a;
+  const parts = a.split('\n');
+  const headers: SipRequest['headers'] = [];
+  for (let i = 2; i + 1 < parts.length; i += 2) headers.push({ name: sharedName(parts[i]!), value: parts[i + 1]! });
+  return { kind: 'request', method: parts[0]!, uri: parts[1]!, headers, body: EMPTY };
+}
+
 /** A copy of the bytes in a backing store of their own (not a slice of a shared pool slab). */
 export function ownBytes(data: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(data.length);

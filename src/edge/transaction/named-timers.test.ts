@@ -41,6 +41,10 @@ describe('NamedTimers', () => {
     clock.advance(200);
     expect(fired).toEqual(['E2']);
     expect(clock.armed).toBe(0);
+    // after stopAll a timer can start again
+    timers.start('I', 100, () => fired.push('I'));
+    clock.advance(100);
+    expect(fired).toEqual(['E2', 'I']);
   });
 
   it('runs more timers at once than its first two slots, and reuses freed slots', () => {

@@ -9,9 +9,9 @@ export class NamedTimers {
   /**
    * name, handle, name, handle, …; a free pair is (undefined, undefined). Two pairs from the
    * start, the most a transaction runs at once (A and B, E and F, G and H): pushing onto an empty
-   * array would reserve room for 17.
+   * array would reserve room for 17. None once stopAll() ran: a lingering transaction runs none.
    */
-  private readonly running: unknown[] = [undefined, undefined, undefined, undefined];
+  private running: unknown[] | undefined;
 
   constructor(private readonly clock: Clock) {}
 
@@ -21,27 +21,28 @@ export class NamedTimers {
       this.remove(name);
       fn();
     }, ms);
+    const running = (this.running ??= [undefined, undefined, undefined, undefined]);
     const free = this.indexOf(undefined);
-    if (free < 0) this.running.push(name, handle);
+    if (free < 0) running.push(name, handle);
     else {
-      this.running[free] = name;
-      this.running[free + 1] = handle;
+      running[free] = name;
+      running[free + 1] = handle;
     }
   }
 
   stop(name: string): void {
     const i = this.indexOf(name);
     if (i < 0) return;
-    this.clock.clearTimeout(this.running[i + 1]);
+    this.clock.clearTimeout(this.running![i + 1]);
     this.free(i);
   }
 
+  /** Stops every timer and lets go of the slots (start() makes them again). */
   stopAll(): void {
-    for (let i = 0; i < this.running.length; i += 2) {
-      if (this.running[i] === undefined) continue;
-      this.clock.clearTimeout(this.running[i + 1]);
-      this.free(i);
-    }
+    const running = this.running;
+    if (!running) return;
+    for (let i = 0; i < running.length; i += 2) if (running[i] !== undefined) this.clock.clearTimeout(running[i + 1]);
+    this.running = undefined;
   }
 
   has(name: string): boolean {
@@ -54,13 +55,14 @@ export class NamedTimers {
   }
 
   private free(i: number): void {
-    this.running[i] = undefined;
-    this.running[i + 1] = undefined;
+    this.running![i] = undefined;
+    this.running![i + 1] = undefined;
   }
 
   /** where a name is, or the first free pair for undefined (names sit at even places, handles after them) */
   private indexOf(name: string | undefined): number {
-    for (let i = 0; i < this.running.length; i += 2) if (this.running[i] === name) return i;
+    const running = this.running;
+    if (running) for (let i = 0; i < running.length; i += 2) if (running[i] === name) return i;
     return -1;
   }
 }

@@ -66,7 +66,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState, 
       this.timers.stop('G');
       this.timers.stop('H');
       // Timer I: 0 on reliable transports.
-      this.timers.start('I', this.target.transport === 'udp' ? this.ctx.timers.I : 0, () => this.terminate());
+      this.linger(this.target.transport === 'udp' ? this.ctx.timers.I : 0);
       return true;
     }
     return this.current === 'confirmed';
@@ -84,7 +84,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState, 
         this.transition('accepted');
         this.lastResponse = undefined;
         this.keepOnlyAnswerable();
-        this.timers.start('L', this.ctx.timers.L, () => this.terminate());
+        this.linger(this.ctx.timers.L);
       } else {
         // 17.2.1: 300-699 → Completed; Timer G (unreliable transports only) and Timer H.
         this.transition('completed');

@@ -49,7 +49,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
       const udp = this.target.transport === 'udp';
       this.lastResponse = udp ? ownBytes(data) : data;
       this.keepOnlyAnswerable();
-      this.timers.start('J', udp ? this.ctx.timers.J : 0, () => this.terminate());
+      this.linger(udp ? this.ctx.timers.J : 0);
     }
     await this.transmit(data);
     return data;

@@ -41,7 +41,7 @@ export function deriveTimers(c: TimerConfig): TimerValues {
   return { T1: t1, T2: t2, T4: t4, A: t1, B: 64 * t1, D: 64 * t1, E: t1, F: 64 * t1, G: t1, H: 64 * t1, I: t4, J: 64 * t1, K: t4, L: 64 * t1, M: 64 * t1 };
 }
 
-/** Time source; tests substitute a fake so that timer schedules can be checked exactly. */
+/** Time source; tests substitute a fake so that timer schedules can be checked exactly. now() is in ms, monotonic, not wall time. */
 export interface Clock {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(h: unknown): void;
@@ -56,5 +56,6 @@ export const realClock: Clock = {
     return t;
   },
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  now: () => Date.now(),
+  // monotonic: what the edge measures with it are intervals (linger-queue.ts), which a wall clock set back would stretch
+  now: () => performance.now(),
 };

@@ -1,9 +1,10 @@
 /** What the four RFC 3261 17 state machines share: state, timers, termination, transport failure. */
-import { EventEmitter } from 'node:events';
 import type { SipRequest } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { answerableCopy } from './lingering-state.ts';
+import { answerable, type Answerable, answerableRequest } from './lingering-state.ts';
+import type { Lingering } from './linger-queue.ts';
 import { NamedTimers } from './named-timers.ts';
+import { SlimEmitter } from './slim-emitter.ts';
 import { checkTransition, type TransactionContext } from './transaction-context.ts';
 
 /** The events every transaction emits; each kind adds its own. */
@@ -15,10 +16,14 @@ interface BaseEvents {
 export abstract class TransactionBase<
   S extends string,
   E extends BaseEvents & Record<keyof E, unknown[]>,
-> extends EventEmitter<E> {
+> extends SlimEmitter<E> implements Lingering {
   protected current: S;
   protected readonly timers: NamedTimers;
-  private req: SipRequest;
+  /** the request; undefined once trimmed to `trimmed` (until someone reads it again) */
+  private req: SipRequest | undefined;
+  private trimmed: Answerable | undefined;
+  /** in its last wait, on the layer's linger queue */
+  private lingering = false;
 
   protected constructor(
     readonly id: string,
@@ -38,12 +43,29 @@ export abstract class TransactionBase<
 
   /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
   get request(): SipRequest {
-    return this.req;
+    return (this.req ??= answerableRequest(this.trimmed!));
   }
 
   /** Past the final response: keep no more of the request than an answer takes (lingering-state.ts). */
   protected keepOnlyAnswerable(): void {
-    this.req = answerableCopy(this.req);
+    this.trimmed = answerable(this.request);
+    this.req = undefined;
+  }
+
+  /**
+   * The last state's wait (Timer J, D, K, I, L or M): ms on the layer's shared queue rather than
+   * a timer of its own, then terminated (docs/performance.md §9).
+   */
+  protected linger(ms: number): void {
+    this.timers.stopAll();
+    this.lingering = true;
+    this.ctx.linger(this, ms);
+  }
+
+  lingerEnded(): void {
+    if (!this.lingering) return;
+    this.lingering = false;
+    this.terminate();
   }
 
   get state(): S {
@@ -61,6 +83,7 @@ export abstract class TransactionBase<
 
   protected terminate(announce = true): void {
     if (this.terminated) return;
+    this.lingering = false;
     this.transition('terminated' as S);
     this.timers.stopAll();
     this.ctx.ended?.(this);
@@ -80,6 +103,6 @@ export abstract class TransactionBase<
   private announce(event: 'terminated'): void;
   private announce(event: 'transport-error', err: Error): void;
   private announce(event: keyof BaseEvents, ...args: unknown[]): void {
-    (this as EventEmitter).emit(event, ...args);
+    (this as SlimEmitter<BaseEvents>).emit(event, ...(args as [Error]));
   }
 }

@@ -1,6 +1,7 @@
 /** What a transaction needs from the layer that owns it; tests supply their own. */
 import type { Logger } from '../../log/logger.ts';
 import type { Target } from '../sip/transport.ts';
+import type { Lingering } from './linger-queue.ts';
 import type { Clock, TimerValues } from './timers.ts';
 
 export interface TransactionContext {
@@ -14,6 +15,8 @@ export interface TransactionContext {
    * closure) for the 64*T1 a transaction lingers after its final response.
    */
   ended?(txn: { readonly id: string }): void;
+  /** txn.lingerEnded() in ms: a transaction's last wait (J, D, K, I, L, M) on the layer's shared queue (linger-queue.ts) */
+  linger(txn: Lingering, ms: number): void;
 }
 
 /** Refuses a move that the state machine's table does not allow. */

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createCapturingLogger } from '../../log/logger.ts';
 import type { SipRequest } from '../sip/message.ts';
+import { createResponse } from '../sip/response-builder.ts';
 import { SipTransport } from '../sip/transport.ts';
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, TCP_FLOW, UDP_FLOW } from '../../../test/support/fake-transport.ts';
@@ -118,7 +119,10 @@ describe('TransactionLayer matching (RFC 3261 17.1.3, 17.2.3)', () => {
     expect(txn?.request.headers.find((h) => h.name === 'Via')?.value).toBe(stamped);
   });
 
-  it('close() clears every timer', () => {
+  it('close() clears every timer, a lingering transaction\'s too', async () => {
+    transport.inject(req('OPTIONS', 'z9hG4bKc0'), UDP_FLOW);
+    await seen[0]?.txn?.respond(createResponse(seen[0].txn.request, 200));
+    expect(layer.size.lingering).toBe(1);
     transport.inject(req('INVITE', 'z9hG4bKc1'), UDP_FLOW);
     layer.sendRequest(
       { kind: 'request', method: 'INVITE', uri: 'sip:x@192.0.2.20', headers: [{ name: 'From', value: '<sip:e@x>;tag=1' }, { name: 'To', value: '<sip:y@x>' }, { name: 'Call-ID', value: 'c2' }, { name: 'CSeq', value: '1 INVITE' }], body: Buffer.alloc(0) },
@@ -127,7 +131,7 @@ describe('TransactionLayer matching (RFC 3261 17.1.3, 17.2.3)', () => {
     expect(clock.armed).toBeGreaterThan(0);
     layer.close();
     expect(clock.armed).toBe(0);
-    expect(layer.size).toEqual({ clients: 0, servers: 0 });
+    expect(layer.size).toEqual({ clients: 0, servers: 0, lingering: 0 });
   });
 
   it('accepts the real SipTransport as its transport', () => {

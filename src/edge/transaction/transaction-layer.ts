@@ -17,6 +17,7 @@ import { FailoverClientTransaction } from './failover-client-transaction.ts';
 import { ServerInviteTransaction } from './server-invite-transaction.ts';
 import { ServerNonInviteTransaction } from './server-non-invite-transaction.ts';
 import { deriveTimers, realClock } from './timers.ts';
+import { LingerQueue } from './linger-queue.ts';
 import { ownString } from './lingering-state.ts';
 import type { Clock, TimerConfig } from './timers.ts';
 import type { TransactionContext } from './transaction-context.ts';
@@ -53,18 +54,22 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private readonly ctx: TransactionContext;
   private readonly clients = new Map<string, ClientTxn>();
   private readonly servers = new Map<string, ServerTxn>();
+  private readonly lingering: LingerQueue;
   private readonly onMessage = (msg: SipMessage, flow: Flow): void => this.receive(msg, flow);
   private closed = false;
 
   constructor(opts: { transport: TransportPort; timers: TimerConfig; clock?: Clock; logger: Logger }) {
     super();
     this.transport = opts.transport;
+    const clock = opts.clock ?? realClock;
+    const lingering = (this.lingering = new LingerQueue(clock));
     this.ctx = {
       timers: deriveTimers(opts.timers),
-      clock: opts.clock ?? realClock,
+      clock,
       logger: opts.logger,
       send: (data, target) => this.transport.send(data, target),
       ended: (txn) => this.forget(txn),
+      linger: (txn, ms) => lingering.add(txn, ms),
     };
     this.transport.on('message', this.onMessage);
   }
@@ -135,6 +140,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   close(): void {
     this.closed = true;
     this.transport.off('message', this.onMessage);
+    this.lingering.clear();
     for (const t of this.clients.values()) t.dispose();
     for (const t of this.servers.values()) t.dispose();
     this.clients.clear();
@@ -142,8 +148,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 
   /** Number of live transactions (for tests and metrics). */
-  get size(): { clients: number; servers: number } {
-    return { clients: this.clients.size, servers: this.servers.size };
+  get size(): { clients: number; servers: number; lingering: number } {
+    return { clients: this.clients.size, servers: this.servers.size, lingering: this.lingering.size };
   }
 
   private startClient(request: SipRequest, target: Target, branch: string): ClientTxn {

@@ -1,5 +1,5 @@
 /** The public faces of client and server transactions (RFC 3261 17), shared by the four state machines. */
-import type { EventEmitter } from 'node:events';
+import type { Listenable } from './slim-emitter.ts';
 import type { SipHeader, SipRequest, SipResponse } from '../sip/message.ts';
 import type { Flow, Target } from '../sip/transport.ts';
 
@@ -13,7 +13,7 @@ export interface ClientTransactionEvents {
   terminated: [];
 }
 
-export interface ClientTransaction extends EventEmitter<ClientTransactionEvents> {
+export interface ClientTransaction extends Listenable<ClientTransactionEvents> {
   readonly id: string;
   readonly method: string;
   /** the request as sent, with our Via on top */
@@ -40,7 +40,7 @@ export interface ServerTransactionEvents {
   terminated: [];
 }
 
-export interface ServerTransaction extends EventEmitter<ServerTransactionEvents> {
+export interface ServerTransaction extends Listenable<ServerTransactionEvents> {
   readonly id: string;
   readonly method: string;
   readonly request: SipRequest;
