@@ -52,8 +52,12 @@ export class CallRecordBuilder {
   private readonly startedAt = Date.now();
   private readonly attempts: AttemptRecord[] = [];
   private connectedAt: number | undefined;
-  private connectedAttempt: Attempt | undefined;
-  private lastAttempt: Attempt | undefined;
+  /**
+   * the provider of the attempt that answered, and of the last one; only their ids: an Attempt
+   * holds its headers and SDP plan, which a held call would otherwise keep (docs/performance.md §9)
+   */
+  private connectedProvider: string | undefined;
+  private lastProvider: string | undefined;
   private status: number | undefined;
   private reason: string | undefined;
   private hungUpBy: HangupBy | undefined;
@@ -77,7 +81,7 @@ export class CallRecordBuilder {
   }
 
   attempt(attempt: Attempt, status: number, startedAt: number, note?: string, details: AttemptDetails = {}): void {
-    this.lastAttempt = attempt;
+    this.lastProvider = attempt.provider.id;
     this.attempts.push({
       route_id: attempt.route.id,
       provider_id: attempt.provider.id,
@@ -93,7 +97,7 @@ export class CallRecordBuilder {
 
   connected(): void {
     this.connectedAt = Date.now();
-    this.connectedAttempt = this.lastAttempt;
+    this.connectedProvider = this.lastProvider;
     this.status = 200;
   }
 
@@ -122,7 +126,7 @@ export class CallRecordBuilder {
       outcome: this.status === 200 ? 'connected' : 'failed',
       status: this.status,
       ...(this.reason ? { reason: this.reason } : {}),
-      ...(this.connectedAttempt ? { provider_id: this.connectedAttempt.provider.id } : {}),
+      ...(this.connectedProvider !== undefined ? { provider_id: this.connectedProvider } : {}),
       ...(this.hungUpBy ? { hangup_by: this.hungUpBy } : {}),
       ...(this.connectedAt !== undefined ? { talk_ms: now - this.connectedAt } : {}),
       duration_ms: now - this.startedAt,

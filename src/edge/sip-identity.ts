@@ -1,6 +1,5 @@
 /** Random identifiers the edge puts in messages it originates (RFC 3261 19.3). */
-import { randomUUID } from 'node:crypto';
-import { randomHex } from './random-hex.ts';
+import { randomHex, randomUuid } from './random-hex.ts';
 import type { TransportName } from './sip/transport.ts';
 
 export function newTag(): string {
@@ -15,7 +14,7 @@ export function newTag(): string {
  * malformed (docs/edge.md §3.1).
  */
 export function newCallId(): string {
-  return randomUUID();
+  return randomUuid();
 }
 
 export function newBranch(): string {

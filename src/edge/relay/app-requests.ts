@@ -3,7 +3,7 @@
  * completed as drachtio-server does, in-dialog requests and the 2xx ACK built from the dialog,
  * and CANCEL of an INVITE in flight. The echo reaches the app before any response can.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from '../random-hex.ts';
 import { getHeader, serializeMessage, tagOf, type SipRequest } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
 import { dialogIdOf, type Dialog } from '../dialog/dialog.ts';
@@ -82,7 +82,7 @@ async function appAck(ctx: RelayContext, app: AppConnection, msgId: string, dial
 /** Sends through a client transaction; the echo goes to the app before any response can. */
 function sendForApp(ctx: RelayContext, app: AppConnection, msgId: string, req: SipRequest, target: Target | readonly Target[], dialogId: string, dialog: Dialog | undefined): void {
   const client = ctx.layer.sendRequest(req, target);
-  const record: OutboundTxn = { id: randomUUID(), app, client, dialogId, dialog, final: false, early: undefined };
+  const record: OutboundTxn = { id: randomUuid(), app, client, dialogId, dialog, final: false, early: undefined };
   ctx.outbound.set(record.id, record);
   const local = ctx.local();
   app.send(formatRequestSent(msgId, { bytes: client.sent.length, transport: client.target.transport, address: local.host, port: local.port, txnId: record.id }, client.sent.toString('utf8')));
@@ -104,5 +104,5 @@ export function appCancel(ctx: RelayContext, app: AppConnection, msgId: string, 
   const raw = serializeMessage(cancel);
   const target = record.client.target;
   const local = ctx.local();
-  app.send(formatRequestSent(msgId, { bytes: raw.length, transport: target.transport, address: local.host, port: local.port, txnId: randomUUID() }, raw.toString('utf8')));
+  app.send(formatRequestSent(msgId, { bytes: raw.length, transport: target.transport, address: local.host, port: local.port, txnId: randomUuid() }, raw.toString('utf8')));
 }

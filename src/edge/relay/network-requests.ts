@@ -4,7 +4,7 @@
  * 501 for a method no srf app can route, quick CANCEL, PRACK matching), and the wire
  * transaction and dialog ids srf needs for the rest.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from '../random-hex.ts';
 import { getHeader, parseCSeq, tagOf, type SipRequest } from '../sip/message.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow } from '../sip/transport.ts';
@@ -71,7 +71,7 @@ export function onNetworkRequest(ctx: RelayContext, req: SipRequest, txn: Server
   }
   const fromTag = tagOf(getHeader(req, 'From')) ?? '';
   const record = newInboundRecord({
-    id: randomUUID(),
+    id: randomUuid(),
     app,
     server: txn,
     flow,
@@ -122,7 +122,7 @@ function onInDialogRequest(ctx: RelayContext, req: SipRequest, txn: ServerTransa
     return;
   }
   if (ends) endDialog(ctx, dialog, `${req.method} received`);
-  const record = newInboundRecord({ id: randomUUID(), app, server: txn, flow, toTag: dialog.localTag, dialogId: dialog.id, dialog });
+  const record = newInboundRecord({ id: randomUuid(), app, server: txn, flow, toTag: dialog.localTag, dialogId: dialog.id, dialog });
   trackInbound(ctx, record);
   if (rack !== undefined) {
     // The PRACK belongs to the INVITE transaction: to the app first, then the next reliable

@@ -2,7 +2,7 @@
  * The payload of one drachtio wire frame: a first line of `|`-separated tokens (empty tokens are
  * significant), then optionally CRLF and one raw SIP message. Token 0 is the sender's message id.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from '../random-hex.ts';
 
 export interface WirePayload {
   /** token 0: the id chosen by the sender; replies quote it */
@@ -27,7 +27,7 @@ export function parseWirePayload(payload: string): WirePayload | undefined {
 }
 
 export function newMessageId(): string {
-  return randomUUID();
+  return randomUuid();
 }
 
 /** drachtio's time token: `hh:mm:ss.uuuuuu` (wall clock, microseconds padded). */
