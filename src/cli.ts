@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { StartupError } from './errors.ts';
+import { cachedEnvironment } from './call/srf-environment.ts';
 import { ENV_VARS } from './config/config-schema.ts';
 import { createLogger } from './log/logger.ts';
 
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   const logger = createLogger(config.log.level);
   applyHeapGrowth(config.heap.growthPercent);
+  // srf reads process.env once per header it parses (docs/performance.md §11)
+  if (command === 'start') process.env = cachedEnvironment(process.env);
   let running;
   try {
     running =
