@@ -10,15 +10,21 @@ const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
 let offset = POOL_BYTES;
 
-/** `bytes` fresh random bytes as 2 × bytes hex digits; no byte is handed out twice. */
-export function randomHex(bytes: number): string {
+/** Where `bytes` fresh bytes start in the pool (refilled when too few are left); no byte is handed out twice. */
+function take(bytes: number): number {
   if (offset + bytes > POOL_BYTES) {
     randomFillSync(pool);
     offset = 0;
   }
-  const hex = pool.toString('hex', offset, offset + bytes);
+  const at = offset;
   offset += bytes;
-  return hex;
+  return at;
+}
+
+/** `bytes` fresh random bytes as 2 × bytes hex digits. */
+export function randomHex(bytes: number): string {
+  const at = take(bytes);
+  return pool.toString('hex', at, at + bytes);
 }
 
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
@@ -31,13 +37,10 @@ const uuidText = Buffer.allocUnsafe(36);
  * (docs/performance.md §6).
  */
 export function randomUuid(): string {
-  if (offset + 16 > POOL_BYTES) {
-    randomFillSync(pool);
-    offset = 0;
-  }
+  const at = take(16);
   let o = 0;
   for (let i = 0; i < 16; i++) {
-    let b = pool[offset + i]!;
+    let b = pool[at + i]!;
     // RFC 9562 5.4: version 4 in the high nibble of byte 6, variant 10 in the top bits of byte 8
     if (i === 6) b = (b & 0x0f) | 0x40;
     else if (i === 8) b = (b & 0x3f) | 0x80;
@@ -45,6 +48,5 @@ export function randomUuid(): string {
     uuidText[o++] = HEX_DIGITS[b >> 4]!;
     uuidText[o++] = HEX_DIGITS[b & 15]!;
   }
-  offset += 16;
   return uuidText.toString('latin1');
 }
