@@ -131,9 +131,14 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
    * keep the handler's whole scope (the INVITE's headers, the routing inputs) for the call's
    * length (docs/performance.md §9).
    */
-  const callEnded = (admission: CallSlot) => () => {
-    active--;
-    admission.release();
+  const callEnded = (admission: CallSlot) => {
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      active--;
+      admission.release();
+    };
   };
   const metrics = new CallMetrics(() => active);
   let isConnected = false;
@@ -352,10 +357,13 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   };
 }
 
-/** Runs a call to its end (a function of its own for the reason given at callEnded). */
+/**
+ * Runs a call to its end (a function of its own for the reason given at callEnded). `ended`
+ * runs once: at the call's end, or when the plan failed unexpectedly.
+ */
 function runToEnd(call: OutboundCall, attempts: readonly Attempt[], log: Logger, ended: () => void): void {
-  call
-    .run(attempts)
-    .catch((err: unknown) => log.error({ err }, 'call failed unexpectedly'))
-    .finally(ended);
+  call.run(attempts, ended).catch((err: unknown) => {
+    log.error({ err }, 'call failed unexpectedly');
+    ended();
+  });
 }

@@ -1,4 +1,5 @@
 import type { Attempt } from '../routing/dial-route-preview.ts';
+import { ownString } from '../sip/own-string.ts';
 
 export type HangupBy = 'platform' | 'carrier' | 'outdial';
 
@@ -63,21 +64,32 @@ export class CallRecordBuilder {
   private hungUpBy: HangupBy | undefined;
   private callerUser = '';
 
+  private readonly callId: string;
+  private readonly source: string;
+
+  /**
+   * The strings a builder keeps for the call's length are copied flat: srf slices them from the
+   * INVITE's text, and a slice keeps the whole message (docs/performance.md §9).
+   */
   constructor(
-    private readonly callId: string,
-    private readonly source: string,
+    callId: string,
+    source: string,
     private customer: string | undefined = undefined,
     private destination: string | undefined = undefined,
-  ) {}
+  ) {
+    this.callId = ownString(callId);
+    this.source = ownString(source);
+    if (destination !== undefined) this.destination = ownString(destination);
+  }
 
   /** The platform's From user part, as userPartOf reads it. */
   caller(user: string | null): void {
-    this.callerUser = user ?? '';
+    this.callerUser = ownString(user ?? '');
   }
 
   routing(customer: string, destination: string): void {
-    this.customer = customer;
-    this.destination = destination;
+    this.customer = ownString(customer);
+    this.destination = ownString(destination);
   }
 
   attempt(attempt: Attempt, status: number, startedAt: number, note?: string, details: AttemptDetails = {}): void {
@@ -85,9 +97,9 @@ export class CallRecordBuilder {
     this.attempts.push({
       route_id: attempt.route.id,
       provider_id: attempt.provider.id,
-      request_uri: attempt.requestUri,
+      request_uri: ownString(attempt.requestUri),
       status,
-      ...(note ? { note } : {}),
+      ...(note ? { note: ownString(note) } : {}),
       ...(details.challenged ? { challenged: true as const } : {}),
       ...(details.limit ? { limit: details.limit } : {}),
       started_ms: startedAt - this.startedAt,

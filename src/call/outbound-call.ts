@@ -15,6 +15,7 @@ import { answerPlatformTimer, carrierTimerHeaders, type TimerRequest } from './s
 import { providerLimitKey, providerLimits } from './provider-limits.ts';
 import {
   holdRequests,
+  releaseDialogMessages,
   sendableStatus,
   type CarrierAnswer,
   type CarrierInviter,
@@ -102,18 +103,36 @@ export class OutboundCall {
   private current: CallState = 'routing';
   private platformCancelled = false;
   private attempt: CarrierAttempt | undefined;
-  private readonly finished: Promise<void>;
-  private finish!: () => void;
+  /** told once, when the call has ended (set by run) */
+  private ended: (() => void) | undefined;
+  /**
+   * The platform's INVITE and srf's response to it, until the call is bridged: then nothing
+   * answers or reads the INVITE any more, and a held call keeps neither (docs/performance.md §9).
+   */
+  private platform: { readonly req: Srf.SrfRequest; readonly res: Srf.SrfResponse } | undefined;
 
   constructor(
     private readonly deps: OutboundCallDeps,
-    private readonly req: Srf.SrfRequest,
-    private readonly res: Srf.SrfResponse,
+    req: Srf.SrfRequest,
+    res: Srf.SrfResponse,
     private readonly record: CallRecordBuilder,
     private invite: PlatformInvite,
   ) {
-    this.finished = new Promise((resolve) => (this.finish = resolve));
+    this.platform = { req, res };
     req.on('cancel', this.onPlatformCancel);
+  }
+
+  private get req(): Srf.SrfRequest {
+    return this.unbridged().req;
+  }
+
+  private get res(): Srf.SrfResponse {
+    return this.unbridged().res;
+  }
+
+  private unbridged(): { readonly req: Srf.SrfRequest; readonly res: Srf.SrfResponse } {
+    if (this.platform === undefined) throw new Error('the platform INVITE is no longer held: the call is bridged');
+    return this.platform;
   }
 
   /**
@@ -134,8 +153,14 @@ export class OutboundCall {
     this.current = checkedMove(CALL_TABLE, this.current, to, 'call');
   }
 
-  /** Runs the plan and resolves when the call has ended, one way or the other. */
-  async run(plan: readonly Attempt[]): Promise<void> {
+  /**
+   * Runs the plan. `ended` is called once, when the call has ended one way or the other: before
+   * this resolves when no attempt connected, at the hang-up when one did. A bridged call is not a
+   * chain of pending promises for its length (docs/performance.md §9), so this resolves once the
+   * plan has run.
+   */
+  async run(plan: readonly Attempt[], ended: () => void): Promise<void> {
+    this.ended = ended;
     let last = NO_ROUTE;
     const platform = { policy: this.deps.headerPolicy, headers: this.invite.headers.get };
     for (const planned of plan) {
@@ -180,7 +205,7 @@ export class OutboundCall {
         // The plan, the attempt and the carrier's INVITE are done with: nothing of this frame
         // stays reachable for the call's length, only the bridge (docs/performance.md §9).
         if (bridge !== undefined) this.untilHangUp(bridge, slot);
-        return this.finished;
+        return;
       }
       slot?.release();
       if (outcome.kind === 'cancelled' || this.platformCancelled) break;
@@ -204,7 +229,6 @@ export class OutboundCall {
       if (!failover) break;
     }
     this.end(last);
-    return this.finished;
   }
 
   /**
@@ -248,7 +272,7 @@ export class OutboundCall {
 
   /** A carrier's 18x to the platform, reason phrase unchanged (docs/routing.md §4). */
   private relayProvisional(prov: ProvisionalResponse): void {
-    if (this.platformCancelled || this.res.finalResponseSent) return;
+    if (this.platformCancelled || this.platform === undefined || this.res.finalResponseSent) return;
     const { status, reason } = sendableStatus(prov.status, prov.reason);
     // RFC 3262 §3: the stack adds RSeq and retransmits it until the platform PRACKs it.
     const reliable: Record<string, string> = relayReliably(this.invite.reliable, prov.get('Require')) ? { Require: '100rel' } : {};
@@ -333,6 +357,9 @@ export class OutboundCall {
     if (answer.kind === 'dialog') holdRequests(carrierLeg, false);
     // a CANCEL cannot undo an answered INVITE (RFC 3261 §9.2): the listener goes with the plan
     this.req.removeListener('cancel', this.onPlatformCancel);
+    // what the bridge keeps of each leg is its dialog, without the messages it was made from
+    this.platform = undefined;
+    releaseDialogMessages(platformLeg, carrierLeg);
     // the platform's headers were read to build the attempts; the bridge has what it needs
     this.invite = { ...this.invite, headers: NO_HEADERS };
     return bridge;
@@ -357,7 +384,7 @@ export class OutboundCall {
   private end(final: FinalStatus | undefined): void {
     if (this.current === 'ended') return;
     if (final !== undefined && !this.platformCancelled) {
-      if (!this.res.finalResponseSent) {
+      if (this.platform !== undefined && !this.res.finalResponseSent) {
         const { status, reason } = sendableStatus(final.status, final.phrase);
         this.res.send(status, reason, final.headers !== undefined ? { headers: final.headers } : {});
       }
@@ -365,7 +392,9 @@ export class OutboundCall {
     }
     this.move('ended');
     this.deps.report(this.record.build());
-    this.finish();
+    const ended = this.ended;
+    this.ended = undefined;
+    ended?.();
   }
 }
 

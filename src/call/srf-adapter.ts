@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import type Srf from 'drachtio-srf';
 import type { LinkFrame, LinkSender, WireLink } from '../edge/wire/wire-link.ts';
+import { ownString } from '../sip/own-string.ts';
 import { canonicalHeaderKey } from '../sip/header-names.ts';
 import { authorizationValue, chooseChallenge, parseChallenges } from './digest-auth.ts';
 
@@ -471,6 +472,70 @@ export function srfPlatformAnswerer(srf: Srf): PlatformAnswerer {
  */
 export function holdRequests(leg: Leg, on: boolean): void {
   (leg as unknown as Srf.Dialog).queueRequests = on;
+}
+
+/**
+ * Once a leg is bridged, srf's Dialog needs of the messages it was made from only what its
+ * getters read (lib/dialog.js: \`id\` from the response's stackDialogId, \`dialogType\` and
+ * \`subscribeEvent\` from the request's method and Event, \`socket\` from the request). It keeps
+ * the whole request and response instead: their SipMessages, the wire frames their strings are
+ * sliced from, and every listener srf and the app put on the request while the INVITE was open.
+ * This swaps both for stand-ins with those four values, copied flat (docs/performance.md §9),
+ * and lets the two legs share an SDP they hold twice (the carrier's answer is the platform's).
+ */
+export function releaseDialogMessages(platform: Leg, carrier: Leg): void {
+  const p = releaseMessages(platform);
+  const c = releaseMessages(carrier);
+  if (p?.local === undefined || p.remote === undefined || c?.local === undefined || c.remote === undefined) return;
+  if (p.local['sdp'] === c.remote['sdp']) p.local['sdp'] = c.remote['sdp'];
+  if (p.remote['sdp'] === c.local['sdp']) p.remote['sdp'] = c.local['sdp'];
+}
+
+function releaseMessages(leg: Leg): DialogInternals | undefined {
+  const dialog = leg as unknown as DialogInternals;
+  const { req, res } = dialog;
+  if (req === undefined || res === undefined || req instanceof ReleasedRequest) return undefined;
+  dialog.req = new ReleasedRequest(req.method, req.socket, req.method === 'SUBSCRIBE' ? req.get('Event') : undefined);
+  dialog.res = { stackDialogId: ownString(res.stackDialogId), agent: res.agent };
+  // srf's parser slices these from the message text, each keeping all of it
+  flattenStrings(dialog.sip);
+  flattenStrings(dialog.local);
+  flattenStrings(dialog.remote);
+  return dialog;
+}
+
+/** What lib/dialog.js keeps of the messages a Dialog is made from, and reads after its constructor. */
+interface DialogInternals {
+  req: { readonly method: string; readonly socket: unknown; get(name: string): string | undefined };
+  res: { readonly stackDialogId: string; readonly agent: unknown };
+  sip?: Record<string, unknown>;
+  local?: Record<string, unknown>;
+  remote?: Record<string, unknown>;
+}
+
+const EVENT_KEY = canonicalHeaderKey('Event');
+
+class ReleasedRequest {
+  constructor(
+    readonly method: string,
+    readonly socket: unknown,
+    private readonly event: string | undefined,
+  ) {
+    this.method = ownString(method);
+    if (event !== undefined) this.event = ownString(event);
+  }
+
+  get(name: string): string | undefined {
+    return canonicalHeaderKey(name) === EVENT_KEY ? this.event : undefined;
+  }
+}
+
+function flattenStrings(fields: Record<string, unknown> | undefined): void {
+  if (fields === undefined) return;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (typeof value === 'string') fields[key] = ownString(value);
+  }
 }
 
 /**

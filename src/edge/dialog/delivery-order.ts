@@ -25,7 +25,8 @@ export type DeliveryState = 'open' | 'held' | 'settling';
 
 export class DeliveryOrder {
   private state: DeliveryState = 'open';
-  private readonly queue: Array<() => void> = [];
+  /** what waits while held or settling; made on the first wait */
+  private queue: Array<() => void> | undefined;
   private timer: unknown;
 
   constructor(
@@ -39,13 +40,13 @@ export class DeliveryOrder {
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.queue?.length ?? 0;
   }
 
   /** Runs fn now when nothing is held, else after what is already queued. */
   run(fn: () => void): void {
     if (this.state === 'open') this.call(fn);
-    else this.queue.push(fn);
+    else (this.queue ??= []).push(fn);
   }
 
   /**
@@ -73,14 +74,14 @@ export class DeliveryOrder {
   /** Drops what is queued (the dialog ended) and stops the timer. */
   close(): void {
     this.cancelTimer();
-    this.queue.length = 0;
+    this.queue = undefined;
     this.state = 'open';
   }
 
   private step(): void {
     this.timer = undefined;
     if (this.state !== 'settling') return;
-    const next = this.queue.shift();
+    const next = this.queue?.shift();
     if (!next) {
       this.state = 'open';
       return;
@@ -91,7 +92,7 @@ export class DeliveryOrder {
 
   /** Without a settle interval: everything queued goes out now, in order. */
   private drain(_settle: false): void {
-    while (this.state === 'settling' && this.queue.length > 0) this.call(this.queue.shift()!);
+    while (this.state === 'settling' && this.queue !== undefined && this.queue.length > 0) this.call(this.queue.shift()!);
     if (this.state === 'settling') this.state = 'open';
   }
 

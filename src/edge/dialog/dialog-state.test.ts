@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { DeliveryOrder } from './delivery-order.ts';
+import { Dialog, type DialogInit } from './dialog.ts';
 import { ReliableProvisionals } from './reliable-provisionals.ts';
 
 describe('DeliveryOrder (docs/edge.md §4.3)', () => {
@@ -91,5 +92,36 @@ describe('ReliableProvisionals (RFC 3262)', () => {
     // first, then 100, 300, 700 (T1 doubling), then every T2 = 400 up to 6300
     expect(events.filter((e) => e === 'send')).toHaveLength(1 + 3 + 14);
     expect(events.slice(-2)).toEqual(['final:false', 'timeout']);
+  });
+});
+
+describe('Dialog: a final response and its reliable provisionals (RFC 3262 §3)', () => {
+  const init: DialogInit = {
+    role: 'uas', callId: 'c1@192.0.2.10', localTag: 'l1', remoteTag: 'r1', localNameAddr: '<sip:outdial@192.0.2.1>;tag=l1',
+    remoteNameAddr: '<sip:platform@192.0.2.10>;tag=r1', localCSeq: 1, routeSet: [], remoteTarget: 'sip:platform@192.0.2.10',
+    localContact: '<sip:outdial@192.0.2.1>', transport: 'udp', ownerAppId: 'app-1', inviteWireTxnId: 'w1', ackCSeq: 1,
+  };
+  const timers = { t1: 100, t2: 400, timeout: 6400, retransmit: true };
+
+  it('lets a 2xx go at once when no reliable provisional was ever sent', () => {
+    const d = new Dialog(init, { clock: new ManualClock(), onError: () => undefined });
+    const go: boolean[] = [];
+    d.whenFinalMaySend((ok) => go.push(ok), true);
+    expect(go).toEqual([true]);
+    expect(() => d.stopReliable()).not.toThrow();
+  });
+
+  it('holds a 2xx behind an unacknowledged reliable 183 with a body, and tells it no once the dialog stops', () => {
+    const clock = new ManualClock();
+    const d = new Dialog(init, { clock, onError: () => undefined });
+    const sent: string[] = [];
+    d.reliable.send(d.reliable.allocate(), Buffer.from('183'), true, { send: () => sent.push('183'), onTimeout: () => sent.push('timeout') }, timers);
+    const go: boolean[] = [];
+    d.whenFinalMaySend((ok) => go.push(ok), true);
+    expect(go).toEqual([]);
+    d.stopReliable();
+    expect(go).toEqual([false]);
+    clock.advance(10000);
+    expect(sent).toEqual(['183']);
   });
 });

@@ -11,7 +11,7 @@ import type { Clock } from '../transaction/timers.ts';
 import type { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.ts';
 import { dropStackOwnedHeaders, localizeAppHeaders } from '../uac-request-builder.ts';
 import { edgeContact, looksLikeSdp, newBranch, hostport, type EdgeSipAddress } from '../sip-identity.ts';
-import { ownString } from '../transaction/lingering-state.ts';
+import { ownString } from '../../sip/own-string.ts';
 import { DeliveryOrder } from './delivery-order.ts';
 import { ReliableProvisionals } from './reliable-provisionals.ts';
 
@@ -113,12 +113,19 @@ export class Dialog {
   ackFrom: 'network' | 'app';
   /** UAS: the 2xx retransmission until the ACK (13.3.1.4) */
   retransmitter: Uas2xxRetransmitter | undefined;
-  /** UAC: the ACK last sent (its bytes, in a store of their own) and where, re-sent for a retransmitted 2xx (13.2.2.4) */
-  lastAck: { bytes: Buffer; target: Target; cseq: number } | undefined;
-  /** deliveries to the application, kept behind the 2xx echo */
-  readonly delivery: DeliveryOrder;
-  /** RFC 3262 state of this dialog's INVITE transaction */
-  readonly reliable: ReliableProvisionals;
+  /**
+   * UAC: the ACK last sent and where, re-sent for a retransmitted 2xx (13.2.2.4). Its bytes are
+   * kept as a latin1 string, one character per byte: a Buffer would add its own object, its
+   * ArrayBuffer and a backing store outside the heap to every held call (docs/performance.md §9).
+   */
+  lastAck: { latin1: string; target: Target; cseq: number } | undefined;
+  /**
+   * The delivery order and the RFC 3262 state are made when first used: most dialogs never
+   * send or receive a reliable provisional, and a held call keeps neither (docs/performance.md §9).
+   */
+  private deliveryOrder: DeliveryOrder | undefined;
+  private reliableState: ReliableProvisionals | undefined;
+  private readonly env: DialogEnvironment;
   /** BYE/NOTIFY transactions the app has running in a terminating dialog */
   closingRequests = 0;
   private closingTimer: unknown;
@@ -150,10 +157,30 @@ export class Dialog {
     this.ownerTags = init.ownerTags ?? '';
     this._state = init.initialState ?? (this.kind === 'SUBSCRIBE' ? 'confirmed' : 'accepted');
     this.clock = env.clock;
-    this.delivery = new DeliveryOrder(env.clock, env.byTurns === true ? 0 : ECHO_SETTLE_MS, env.onError);
-    this.reliable = new ReliableProvisionals(env.clock);
+    this.env = env;
     this.retransmitter = undefined;
     this.lastAck = undefined;
+  }
+
+  /** deliveries to the application, kept behind the 2xx echo */
+  get delivery(): DeliveryOrder {
+    return (this.deliveryOrder ??= new DeliveryOrder(this.env.clock, this.env.byTurns === true ? 0 : ECHO_SETTLE_MS, this.env.onError));
+  }
+
+  /** RFC 3262 state of this dialog's INVITE transaction */
+  get reliable(): ReliableProvisionals {
+    return (this.reliableState ??= new ReliableProvisionals(this.env.clock));
+  }
+
+  /** `go(true)` once a final response may go out (ReliableProvisionals#final): at once when no reliable provisional was ever sent. */
+  whenFinalMaySend(go: (ok: boolean) => void, is2xx: boolean): void {
+    if (this.reliableState === undefined) go(true);
+    else this.reliableState.final(go, is2xx);
+  }
+
+  /** A final response went out: reliable provisionals stop (RFC 3262 §3). */
+  stopReliable(): void {
+    this.reliableState?.stop();
   }
 
   /**
@@ -164,14 +191,14 @@ export class Dialog {
     this.retransmitter?.stop();
     this.retransmitter = undefined;
     this.lastAck = undefined;
-    this.reliable.stop();
+    this.reliableState?.stop();
     this.stopClosingTimer();
   }
 
   /** The edge is closing: everything stops, queued deliveries included. */
   shutdown(): void {
     this.stop();
-    this.delivery.close();
+    this.deliveryOrder?.close();
   }
 
   /** Runs fn after `ms` on the dialog's clock unless the dialog is stopped first. */

@@ -15,7 +15,6 @@ import type { OutboundTxn } from './transaction-records.ts';
 import { dialogTarget, requestTargets } from './next-hop.ts';
 import { subscriptionTerminated } from './subscriptions.ts';
 import { followClient } from './network-responses.ts';
-import { ownBytes } from '../transaction/lingering-state.ts';
 
 export async function appNewRequest(ctx: RelayContext, app: AppConnection, msgId: string, appReq: SipRequest, routeUri: string): Promise<void> {
   if (appReq.method === 'ACK') {
@@ -74,7 +73,7 @@ async function appAck(ctx: RelayContext, app: AppConnection, msgId: string, dial
   const bytes = serializeMessage(ack);
   await ctx.layer.sendRaw(bytes, target);
   dialog.transition('confirmed');
-  dialog.lastAck = { bytes: ownBytes(bytes), target, cseq: dialog.ackCSeq };
+  dialog.lastAck = { latin1: bytes.toString('latin1'), target, cseq: dialog.ackCSeq };
   const local = ctx.local();
   app.send(formatRequestSent(msgId, { bytes: bytes.length, transport: target.transport, address: local.host, port: local.port, txnId: dialog.inviteWireTxnId }, bytes.toString('utf8')));
 }

@@ -14,7 +14,7 @@ import { buildResponse } from '../uas-response-builder.ts';
 import type { RelayContext } from './relay-context.ts';
 import { moveInbound, releaseDialog, type InboundTxn } from './transaction-records.ts';
 import { endDialog, startRetransmitting } from './dialog-lifecycle.ts';
-import { ownString } from '../transaction/lingering-state.ts';
+import { ownString } from '../../sip/own-string.ts';
 
 /** The tag of the To the app wrote, if any, is a token (RFC 3261 25.1 tag = token). */
 function appToTagIsToken(appRes: SipResponse): boolean {
@@ -105,7 +105,7 @@ export async function appResponse(ctx: RelayContext, app: AppConnection, msgId: 
 /** A 1xx or a non-2xx final: sent at once; a failure ends the reliable provisionals (RFC 3262 §3). */
 function sendFinalOrProvisional(record: InboundTxn, res: SipResponse): Promise<Buffer> {
   const early = record.dialog?.state === 'early' ? record.dialog : undefined;
-  if (early && res.status >= 300) early.reliable.stop();
+  if (early && res.status >= 300) early.stopReliable();
   return record.server.respond(res);
 }
 
@@ -182,7 +182,7 @@ async function sendInvite2xx(ctx: RelayContext, app: AppConnection, msgId: strin
   if (!dialog) return;
   const d = dialog;
   // RFC 3262 §3 (sofia-sip): a 2xx waits for the PRACK of a reliable 1xx that carried a body.
-  const go = await new Promise<boolean>((resolve) => d.reliable.final(resolve, true));
+  const go = await new Promise<boolean>((resolve) => d.whenFinalMaySend(resolve, true));
   if (!go) {
     app.send(formatNok(msgId, 'final response already sent'));
     return;

@@ -147,7 +147,7 @@ export function reAck(ctx: RelayContext, res: SipResponse): void {
   if (!callId || !fromTag || !toTag || !cseq) return;
   const ack = ctx.dialogs.matchResponse(callId, fromTag, toTag)?.lastAck;
   if (!ack || ack.cseq !== cseq.seq) return;
-  void ctx.layer.sendRaw(ack.bytes, ack.target).catch(() => undefined);
+  void ctx.layer.sendRaw(Buffer.from(ack.latin1, 'latin1'), ack.target).catch(() => undefined);
 }
 
 export function onStrayResponse(ctx: RelayContext, res: SipResponse): boolean {

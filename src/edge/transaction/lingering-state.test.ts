@@ -5,7 +5,8 @@ import { parseMessage } from '../sip/parser.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, UDP_FLOW } from '../../../test/support/fake-transport.ts';
-import { answerable, answerableCopy, answerableRequest, ownBytes, ownString } from './lingering-state.ts';
+import { ownString } from '../../sip/own-string.ts';
+import { answerable, answerableCopy, answerableRequest, ownBytes } from './lingering-state.ts';
 import { TransactionLayer, type ServerTransaction } from './transaction-layer.ts';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';

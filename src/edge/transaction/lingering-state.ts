@@ -13,6 +13,7 @@
  * of both, so it holds only its own bytes.
  */
 import { canonicalHeaderKey } from '../sip/header-names.ts';
+import { ownString } from '../../sip/own-string.ts';
 import type { SipRequest } from '../sip/message.ts';
 
 /** An empty body or byte string, shared. */
@@ -60,17 +61,6 @@ export function ownBytes(data: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(data.length);
   data.copy(copy);
   return copy;
-}
-
-/**
- * A copy of a string that is neither a slice of a larger one nor a concatenation of such pieces
- * (short strings are never slices). Decoded from its own bytes, it is one flat string: slicing a
- * flattened concatenation (`(' ' + s).slice(1)`) would give a slice again, of a parent one
- * character longer, 32 bytes more per string. (A lone surrogate, which no parsed message holds,
- * would become U+FFFD, as it does anyway once the string is written to the wire as UTF-8.)
- */
-export function ownString(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** The answer headers' names as written (Via, v, CALL-ID, …): a few dozen spellings, each kept once. */

@@ -18,7 +18,7 @@ import { ServerInviteTransaction } from './server-invite-transaction.ts';
 import { ServerNonInviteTransaction } from './server-non-invite-transaction.ts';
 import { deriveTimers, realClock } from './timers.ts';
 import { LingerQueue } from './linger-queue.ts';
-import { ownString } from './lingering-state.ts';
+import { ownString } from '../../sip/own-string.ts';
 import type { Clock, TimerConfig } from './timers.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import type { ClientTransaction, ServerTransaction } from './transaction-types.ts';
