@@ -5,6 +5,7 @@ import type { Store, StoreHealth } from '../store-types.ts';
 import { SqliteAccessKeyStore } from './sqlite-access-key-store.ts';
 import { SqliteAgentStore } from './sqlite-agent-store.ts';
 import { SqliteCallStore } from './sqlite-call-store.ts';
+import { SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import { PRUNE_BATCH, SqliteChangeLog, type SqliteChangeLogOptions } from './sqlite-change-log.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase, type Db } from './sqlite-db.ts';
@@ -50,6 +51,8 @@ export class SqliteStore implements Store {
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruneSoon: NodeJS.Timeout | undefined;
   private readonly pruneEveryMs: number;
+  /** WAL checkpoints off the event loop while the store runs in an engine (docs/performance.md §8.2) */
+  readonly checkpointer: SqliteCheckpointer;
 
   constructor(
     readonly db: Db,
@@ -65,6 +68,7 @@ export class SqliteStore implements Store {
     // The watermark is taken now, before the first readLive: nothing committed from here on is missed.
     this.changeLog = new SqliteChangeLog(this.conn, logger, options.changeLog);
     this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
+    this.checkpointer = new SqliteCheckpointer(db, logger);
     this.providers = new SqliteProviderStore(this.conn, (row) => this.emitChange({ kind: 'provider', row }));
     this.routes = new SqliteRouteStore(this.conn, (row) => this.emitChange({ kind: 'route', row }));
     this.agents = new SqliteAgentStore(this.conn);
@@ -126,10 +130,12 @@ export class SqliteStore implements Store {
    * Also announce commits made by other connections (another process on the same file, e.g. a
    * second engine or a maintenance script), row by row from the change log, checked every
    * `intervalMs` (docs/performance.md §8). Our own commits are announced directly as they commit.
-   * While watching, this process also prunes the log now and then.
+   * While watching, this process also prunes the log now and then, and checkpoints the WAL from a
+   * worker thread (docs/performance.md §8.2).
    */
   watchExternalChanges(intervalMs = 1000): void {
     if (this.watchTimer) return;
+    this.checkpointer.start();
     this.watchTimer = setInterval(() => this.checkExternalChanges(), intervalMs);
     this.watchTimer.unref();
     this.pruneTimer = setInterval(() => void this.pruneChangeLog(), this.pruneEveryMs);
@@ -158,6 +164,7 @@ export class SqliteStore implements Store {
     this.watchTimer = undefined;
     this.pruneTimer = undefined;
     this.listeners.clear();
+    await this.checkpointer.stop();
     if (this.db.open) this.db.close();
   }
 
