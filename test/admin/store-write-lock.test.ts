@@ -66,6 +66,29 @@ describe('SQLite writes behind another connection\'s write lock', () => {
     expect((await store.providers.list({ pageSize: 10, pageToken: '' })).items.map((p) => p.name).sort()).toEqual(['a', 'b']);
   });
 
+  it('once the lock is released, the writes that waited run one per event-loop turn, in order', async () => {
+    const { store, other } = setup(10_000);
+    other.exec('BEGIN IMMEDIATE');
+    const names = Array.from({ length: 20 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    // the loop turns counted by a setImmediate that schedules itself; each write notes the count it completed at
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    const doneAt: number[] = [];
+    const writes = names.map((n) => store.providers.create(provider(n)).then((p) => (doneAt.push(turns), p)));
+    await sleep(50);
+    setImmediate(count);
+    other.exec('COMMIT');
+    const made = await Promise.all(writes);
+    counting = false;
+    expect(made.map((p) => p.name)).toEqual(names);
+    // no two queued writes completed within one turn of the loop
+    for (let i = 1; i < doneAt.length; i++) expect(doneAt[i]!).toBeGreaterThan(doneAt[i - 1]!);
+  });
+
   it('fail past the busy timeout as STORAGE_UNAVAILABLE, nothing written, and work again after', async () => {
     const { store, other } = setup(200);
     other.exec('BEGIN IMMEDIATE');

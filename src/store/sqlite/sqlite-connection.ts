@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../errors.ts';
 import type { MonotonicClock } from '../clock.ts';
 import type { StoreHealth } from '../store-types.ts';
@@ -84,7 +84,8 @@ export class SqliteConnection {
    * One write transaction. IMMEDIATE takes the write lock up front, so a transaction never fails
    * half-way on a lock; a throw rolls everything back. When another connection holds the lock,
    * the write waits for it up to the busy timeout, asynchronously and behind the writes already
-   * waiting (their order is kept); past the timeout it fails as STORAGE_UNAVAILABLE.
+   * waiting (their order is kept), one per event-loop turn once the lock is free; past the
+   * timeout it fails as STORAGE_UNAVAILABLE.
    */
   async write<T>(fn: () => T): Promise<T> {
     if (this.waiting === 0) {
@@ -106,6 +107,9 @@ export class SqliteConnection {
   }
 
   private async waitForLock<T>(fn: () => T, deadline: number): Promise<T> {
+    // Each queued write first lets the event loop turn: when the lock frees, the writes that
+    // waited for it run one per turn, not all in one go with SIP and HTTP held behind them.
+    await nextTurn();
     for (let delay = LOCK_RETRY_FIRST_MS; ; delay = Math.min(delay * 2, LOCK_RETRY_MAX_MS)) {
       const left = deadline - performance.now();
       // the last try fails as any storage fault does (marks the store, STORAGE_UNAVAILABLE)
