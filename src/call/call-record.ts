@@ -66,6 +66,8 @@ export class CallRecordBuilder {
 
   private readonly callId: string;
   private readonly source: string;
+  private customer: string | undefined;
+  private destination: string | undefined;
 
   /**
    * The strings a builder keeps for the call's length are copied flat: srf slices them from the
@@ -74,12 +76,13 @@ export class CallRecordBuilder {
   constructor(
     callId: string,
     source: string,
-    private customer: string | undefined = undefined,
-    private destination: string | undefined = undefined,
+    customer?: string,
+    destination?: string,
   ) {
     this.callId = ownString(callId);
     this.source = ownString(source);
-    if (destination !== undefined) this.destination = ownString(destination);
+    this.customer = customer === undefined ? undefined : ownString(customer);
+    this.destination = destination === undefined ? undefined : ownString(destination);
   }
 
   /** The platform's From user part, as userPartOf reads it. */

@@ -99,6 +99,12 @@ const PROVIDER_LIMIT: FinalStatus = { status: 503, phrase: undefined, note: 'pro
  */
 const AUTH_FAILED: FinalStatus = { status: 503, phrase: undefined, note: AUTH_FAILED_REASON, headers: undefined };
 
+/** The platform's INVITE as srf hands it to the app, and srf's response to it. */
+interface PlatformTransaction {
+  readonly req: Srf.SrfRequest;
+  readonly res: Srf.SrfResponse;
+}
+
 export class OutboundCall {
   private current: CallState = 'routing';
   private platformCancelled = false;
@@ -109,7 +115,7 @@ export class OutboundCall {
    * The platform's INVITE and srf's response to it, until the call is bridged: then nothing
    * answers or reads the INVITE any more, and a held call keeps neither (docs/performance.md §9).
    */
-  private platform: { readonly req: Srf.SrfRequest; readonly res: Srf.SrfResponse } | undefined;
+  private platform: PlatformTransaction | undefined;
 
   constructor(
     private readonly deps: OutboundCallDeps,
@@ -130,7 +136,7 @@ export class OutboundCall {
     return this.unbridged().res;
   }
 
-  private unbridged(): { readonly req: Srf.SrfRequest; readonly res: Srf.SrfResponse } {
+  private unbridged(): PlatformTransaction {
     if (this.platform === undefined) throw new Error('the platform INVITE is no longer held: the call is bridged');
     return this.platform;
   }

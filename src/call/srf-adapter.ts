@@ -516,13 +516,16 @@ interface DialogInternals {
 const EVENT_KEY = canonicalHeaderKey('Event');
 
 class ReleasedRequest {
+  readonly method: string;
+  private readonly event: string | undefined;
+
   constructor(
-    readonly method: string,
+    method: string,
     readonly socket: unknown,
-    private readonly event: string | undefined,
+    event: string | undefined,
   ) {
     this.method = ownString(method);
-    if (event !== undefined) this.event = ownString(event);
+    this.event = event === undefined ? undefined : ownString(event);
   }
 
   get(name: string): string | undefined {

@@ -2,6 +2,9 @@
 import { randomHex, randomUuid } from './random-hex.ts';
 import type { TransportName } from './sip/transport.ts';
 
+/** RFC 3261 §8.1.1.7: a branch that starts with it was made to be unique. */
+export const MAGIC_COOKIE = 'z9hG4bK';
+
 export function newTag(): string {
   return randomHex(6);
 }
@@ -17,8 +20,9 @@ export function newCallId(): string {
   return randomUuid();
 }
 
+/** An RFC 3261 branch (17.2.3's magic cookie, then 48 random bits), for every request the edge originates. */
 export function newBranch(): string {
-  return `z9hG4bK${randomHex(10)}`;
+  return `${MAGIC_COOKIE}${randomHex(12)}`;
 }
 
 /** Where the edge says it can be reached: its advertised SIP host and port. */

@@ -53,6 +53,8 @@ export class RelayContext {
   readonly log: Logger;
   readonly resolver: SipResolver;
   private readonly localAddress: () => EdgeSipAddress;
+  /** the two environments every dialog shares: one object fewer per dialog (docs/performance.md §9) */
+  private readonly dialogEnvs: { readonly timed: DialogEnvironment; readonly byTurns: DialogEnvironment };
 
   constructor(opts: RelayOptions) {
     this.layer = opts.layer;
@@ -62,6 +64,8 @@ export class RelayContext {
     this.log = opts.logger;
     this.resolver = opts.resolver;
     this.localAddress = opts.local;
+    const onError = (err: unknown): void => this.log.error({ err }, 'relay delivery failed');
+    this.dialogEnvs = { timed: { clock: this.clock, onError, byTurns: false }, byTurns: { clock: this.clock, onError, byTurns: true } };
   }
 
   local(): EdgeSipAddress {
@@ -75,12 +79,8 @@ export class RelayContext {
    */
   newDialog(init: DialogInit): Dialog {
     const byTurns = this.registry.get(init.ownerAppId)?.ordersDeliveries === true;
-    // two environments shared by every dialog: one object fewer per dialog (docs/performance.md §9)
-    this.dialogEnvs ??= [false, true].map((turns) => ({ clock: this.clock, onError: (err: unknown) => this.log.error({ err }, 'relay delivery failed'), byTurns: turns }));
-    return new Dialog(init, this.dialogEnvs[byTurns ? 1 : 0]!);
+    return new Dialog(init, byTurns ? this.dialogEnvs.byTurns : this.dialogEnvs.timed);
   }
-
-  private dialogEnvs: DialogEnvironment[] | undefined;
 
   /**
    * `sip|network|...` to the app: a request or response as it came from the network.

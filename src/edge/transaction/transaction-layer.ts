@@ -2,7 +2,7 @@
  * The transaction layer (RFC 3261 17): matches incoming messages to transactions (17.1.3,
  * 17.2.3), creates server transactions for new requests, and starts client transactions.
  */
-import { randomHex } from '../random-hex.ts';
+import { MAGIC_COOKIE, newBranch } from '../sip-identity.ts';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Logger } from '../../log/logger.ts';
@@ -47,7 +47,6 @@ type ServerTxn = ServerInviteTransaction | ServerNonInviteTransaction;
 type ClientTxn = ClientInviteTransaction | ClientNonInviteTransaction;
 
 /** RFC 3261 8.1.1.7 magic cookie: the branch is globally unique and identifies the transaction. */
-const MAGIC_COOKIE = 'z9hG4bK';
 
 export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private readonly transport: TransportPort;
@@ -219,10 +218,6 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
 function isTargetList(t: Target | readonly Target[]): t is readonly Target[] {
   return Array.isArray(t);
-}
-
-function newBranch(): string {
-  return MAGIC_COOKIE + randomHex(12);
 }
 
 function stripBrackets(h: string): string {
