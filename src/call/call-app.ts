@@ -37,6 +37,7 @@ import {
   stackDialogId,
   type CarrierInviter,
   type DigestCredentials,
+  installSrfParserShortcuts,
 } from './srf-adapter.ts';
 
 /** Methods the app takes out of a dialog; srf's other methods are answered 405 (docs/routing.md §7). */
@@ -115,6 +116,7 @@ export async function startCallApp(opts: CallAppOptions): Promise<CallApp> {
   const sources = new SourcePolicy(routing.trustedSources);
   const failover = createFailoverPolicy(routing.failoverCodes, routing.noFailoverCodes);
   const headerPolicy = createHeaderPolicy(routing);
+  if (!installSrfParserShortcuts()) log.info('drachtio-srf is not the release its parser shortcuts were checked against: srf parses with its own code (docs/performance.md §12)');
   const srf = new Srf();
   const report = (record: CallRecord) => {
     log.info(record, 'call ended');

@@ -5,7 +5,9 @@
  * challenge answered once) and REGISTER through srf.request. The call path itself talks to the small ports declared below (Leg, CarrierInviter,
  * PlatformAnswerer), which srf's objects satisfy and test fakes implement.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type Srf from 'drachtio-srf';
@@ -13,6 +15,7 @@ import type { LinkFrame, LinkSender, WireLink } from '../edge/wire/wire-link.ts'
 import { ownString } from '../sip/own-string.ts';
 import { canonicalHeaderKey } from '../sip/header-names.ts';
 import { authorizationValue, chooseChallenge, parseChallenges } from './digest-auth.ts';
+import { firstHeaderKey, lazyParseSipMessage, rememberedHeaderName, type SrfLazyMessage } from './srf-parser-shortcuts.ts';
 
 // srf's own dependencies, resolved from srf's directory: the method list its routers are made
 // from (lib/srf.js) and the status table Response#send checks against (lib/response.js).
@@ -21,6 +24,48 @@ const SRF_METHODS = fromSrf('sip-methods') as string[];
 const SRF_STATUSES = fromSrf('sip-status') as Record<string, string>;
 // srf's digest client (lib/digest-client.js), the one class its agent answers 401/407 with.
 const SrfDigestClient = fromSrf('./digest-client') as { prototype: DigestClientInternals };
+
+// ------------------------------------------------------------------ srf's parser, served faster
+/** srf's lib/sip-parser/parser.js and message.js (5.0.29), whose functions the shortcuts equal. */
+export const SRF_PARSER_SOURCES: Readonly<Record<string, string>> = {
+  './sip-parser/parser.js': '7f16b5af42eb6800a914364a971704cca0ea9d966bd81b23fd471bf8cec7625c',
+  './sip-parser/message.js': '4d44311ce441d1748bc3933a73ebb6ba85ccc6a65ca0efaae8ef32209602a075',
+};
+
+interface SrfParserModule {
+  parseSipMessage(text: string | Buffer, lazy?: boolean): SrfLazyMessage | undefined;
+  getHeaderName(raw: string): string;
+}
+interface SrfSipMessageClass {
+  prototype: { headers: Record<string, unknown>; getHeaderName(hdr: string): string | undefined };
+}
+
+let parserShortcuts: boolean | undefined;
+
+/**
+ * Puts the equivalents of src/call/srf-parser-shortcuts.ts in place of srf's lazy message parse,
+ * its header-name canonicalization and SipMessage#getHeaderName (docs/performance.md §12), once per
+ * process, and only when srf's parser files are byte for byte the ones they were checked against:
+ * another srf keeps its own functions (returns false), and the test of this function says so.
+ */
+export function installSrfParserShortcuts(): boolean {
+  if (parserShortcuts !== undefined) return parserShortcuts;
+  parserShortcuts = Object.entries(SRF_PARSER_SOURCES).every(
+    ([file, sha256]) => createHash('sha256').update(readFileSync(fromSrf.resolve(file))).digest('hex') === sha256,
+  );
+  if (!parserShortcuts) return false;
+  const parser = fromSrf('./sip-parser/parser.js') as SrfParserModule;
+  const SipMessage = fromSrf('./sip-parser/message.js') as SrfSipMessageClass;
+  const originalParse = parser.parseSipMessage.bind(parser);
+  const headerName = rememberedHeaderName(parser.getHeaderName.bind(parser), process.env);
+  parser.getHeaderName = headerName;
+  parser.parseSipMessage = (text, lazy) =>
+    lazy === true && typeof text === 'string' ? lazyParseSipMessage(text, headerName, originalParse) : originalParse(text, lazy);
+  SipMessage.prototype.getHeaderName = function getHeaderName(hdr: string) {
+    return firstHeaderKey(this.headers, hdr);
+  };
+  return true;
+}
 
 // ------------------------------------------------------------------ typings srf does not ship
 // Inside `declare module`, interface names merge into the namespace srf exports (`export = Srf`).
