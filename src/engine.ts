@@ -209,7 +209,7 @@ export async function startEngine(config: Readonly<Config>, logger: Logger, opti
     const plan = await DialPlanCache.load(store, logger);
     dialPlan = plan;
     await bootstrapAdmin(store, config, logger, options.print ?? ((t) => process.stdout.write(t)));
-    const services = startClusterServices({
+    const services = await startClusterServices({
       redisUrl: config.redis.url,
       storeLeases: leaseStoreOf(store),
       sharedStore: config.db.url !== '',

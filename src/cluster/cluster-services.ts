@@ -9,9 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import type { CallLimiter } from './call-limiter.ts';
 import { AlwaysHeldLease, StoreLease, type Lease, type LeaseStore } from './lease.ts';
 import { LocalCallLimiter } from './local-call-limiter.ts';
-import { createRedisClient, describeRedis } from './redis-client.ts';
-import { defaultInstanceId, RedisCallLimiter } from './redis-call-limiter.ts';
-import { RedisLeaseStore } from './redis-lease-store.ts';
+import { defaultInstanceId } from './instance-id.ts';
 
 export interface ClusterServices {
   /** this instance's name in Redis and in leases */
@@ -38,13 +36,22 @@ export interface ClusterServicesOptions {
   readonly leaseTtlMs?: number;
 }
 
-export function startClusterServices(opts: ClusterServicesOptions): ClusterServices {
+/**
+ * Redis's modules (ioredis with them) are loaded only when Redis is configured: an instance on its
+ * own does not carry them (docs/performance.md §13).
+ */
+export async function startClusterServices(opts: ClusterServicesOptions): Promise<ClusterServices> {
   const instanceId = opts.instanceId ?? defaultInstanceId();
   const logger = opts.logger.child({ component: 'cluster' });
   let redis: Redis | undefined;
   let limiter: CallLimiter;
   let leaseStore: LeaseStore | undefined;
   if (opts.redisUrl !== '') {
+    const [{ createRedisClient, describeRedis }, { RedisCallLimiter }, { RedisLeaseStore }] = await Promise.all([
+      import('./redis-client.ts'),
+      import('./redis-call-limiter.ts'),
+      import('./redis-lease-store.ts'),
+    ]);
     redis = createRedisClient(opts.redisUrl, {
       logger,
       connectionName: `outdial:${instanceId}`,

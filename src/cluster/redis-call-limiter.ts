@@ -10,11 +10,10 @@
  * kept here are the truth about this instance: the first heartbeat after an outage writes them
  * back.
  */
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 import { checkLimits, REFUSED_MAX_CALLS, REFUSED_MAX_CPS, type Admission, type CallLimiter, type CallLimits, type CallSlot } from './call-limiter.ts';
+import { defaultInstanceId } from './instance-id.ts';
 import { HeldSlot, LocalLimits } from './local-call-limiter.ts';
 import { describeRedis } from './redis-client.ts';
 import { rateWindow } from './rate-window.ts';
@@ -48,10 +47,6 @@ export interface RedisCallLimiterOptions {
   readonly probeMs?: number;
   /** monotonic ms for the windows counted here; default performance.now */
   readonly now?: () => number;
-}
-
-export function defaultInstanceId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
 export class RedisCallLimiter implements CallLimiter {

@@ -1,5 +1,6 @@
 import type { HealthStatus, ProviderRecord, RegistrationStatus, RouteRecord, RoutingChange, SipTransport } from '../routing/model.ts';
 import type { Page, PageRequest } from './page.ts';
+import type { LeaseStore } from '../cluster/lease.ts';
 
 /**
  * The store as the rest of outdial sees it: every operation returns a Promise, so the
@@ -396,5 +397,9 @@ export interface Store extends RoutingSource {
   health(): Promise<StoreHealth>;
   /** Also announce commits made by other processes on the same database (row by row from the change log). */
   watchExternalChanges(intervalMs?: number): void;
+  /** Leases for the cluster's jobs, where the database can keep them (PostgreSQL: docs/cluster.md §4.2). */
+  leases?(): LeaseStore;
+  /** The database as log lines name it, where that is not the SQLite path (PostgreSQL: its URL without the password). */
+  readonly description?: string;
   close(): Promise<void>;
 }

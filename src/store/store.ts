@@ -1,8 +1,7 @@
-import { PostgresLeaseStore } from '../cluster/postgres-lease-store.ts';
 import type { LeaseStore } from '../cluster/lease.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MicrosSource } from './clock.ts';
-import { openPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.ts';
+import type { PostgresStoreOptions } from './postgres/postgres-store.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store-types.ts';
 
@@ -27,10 +26,12 @@ export interface StoreOptions {
 
 /**
  * Opens the configured store: PostgreSQL when a URL is given (docs/cluster.md §8), else the
- * SQLite file. Callers see only the `Store` interface (store-types.ts).
+ * SQLite file. Callers see only the `Store` interface (store-types.ts). The PostgreSQL modules
+ * (pg with them) are loaded only for a PostgreSQL URL (docs/performance.md §13).
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.url) {
+    const { openPostgresStore } = await import('./postgres/postgres-store.ts');
     return openPostgresStore({
       url: options.url,
       logger: options.logger,
@@ -45,10 +46,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 
 /** Where a store can keep leases for the cluster (docs/cluster.md §4.2): PostgreSQL can, a SQLite file is one machine's. */
 export function leaseStoreOf(store: Store): LeaseStore | undefined {
-  return store instanceof PostgresStore ? new PostgresLeaseStore(store.pool) : undefined;
+  return store.leases?.();
 }
 
 /** The database as log lines name it: the SQLite path, or the PostgreSQL URL without its password. */
 export function describeStore(store: Store, path: string): string {
-  return store instanceof PostgresStore ? store.description : path;
+  return store.description ?? path;
 }

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import { describeServiceUrl } from '../../config/service-url.ts';
+import type { LeaseStore } from '../../cluster/lease.ts';
+import { PostgresLeaseStore } from '../../cluster/postgres-lease-store.ts';
 import type { Logger } from '../../log/logger.ts';
 import { LIVE_SENTINEL, type ProviderRecord, type RouteRecord, type RoutingChange } from '../../routing/model.ts';
 import { providerFromRow } from '../sqlite/sqlite-provider-store.ts';
@@ -56,6 +58,7 @@ export class PostgresStore implements Store {
   private readonly conn: PostgresConnection;
   private readonly listeners = new Set<(change: RoutingChange) => void>();
   private closed = false;
+  private leaseStore: PostgresLeaseStore | undefined;
 
   constructor(
     /** the pool, shared with the PostgreSQL lease store (src/cluster/postgres-lease-store.ts) */
@@ -101,6 +104,11 @@ export class PostgresStore implements Store {
 
   /** Nothing to start: the change feed already follows every commit, whoever made it. */
   watchExternalChanges(): void {}
+
+  /** Leases in this database, on the same pool (docs/cluster.md §4.2). */
+  leases(): LeaseStore {
+    return (this.leaseStore ??= new PostgresLeaseStore(this.pool));
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;
