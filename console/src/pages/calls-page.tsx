@@ -10,6 +10,7 @@ import { href, navigate, type Place } from '../router.ts';
 import { customerLabel, customersOf } from '../routes/dial-plan-order.ts';
 import { formatTime } from '../time-format.ts';
 import { useLoad } from '../use-load.ts';
+import { useSyncedState } from '../use-synced-state.ts';
 
 const FORM = 'calls';
 /** Rows per page: the newest calls first, more on request (a busy system has many). */
@@ -38,9 +39,8 @@ interface Rows {
 }
 
 function CallList({ values }: { values: CallFilterValues }) {
-  const [form, setForm] = useState(values);
   const key = JSON.stringify(values);
-  useEffect(() => setForm(values), [key]);
+  const [form, setForm] = useSyncedState(values, key);
   const names = useProviderNames();
   const customers = useLoad(async () => customersOf((await listRoutes()).items), []);
   const [data, setData] = useState<Rows>({ key, rows: [], next: '', more: false, state: 'loading' });

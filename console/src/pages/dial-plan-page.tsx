@@ -1,4 +1,3 @@
-import { useEffect, useState } from 'preact/hooks';
 import { listRoutes, previewDialRoutes } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
 import { DEFAULT_CUSTOMER_ID, type DialRoute } from '../api/types.ts';
@@ -8,6 +7,7 @@ import { Empty, ErrorBanner, Loading } from '../components/states.tsx';
 import { href, navigate, type Place } from '../router.ts';
 import { customerLabel, customersOf } from '../routes/dial-plan-order.ts';
 import { useLoad } from '../use-load.ts';
+import { useSyncedState } from '../use-synced-state.ts';
 
 const FORM = 'dialplan';
 
@@ -18,8 +18,7 @@ const FORM = 'dialplan';
 export function DialPlanPage({ place }: { place: Place }) {
   const target = place.params.get('target') ?? '';
   const customer = place.params.get('customer') ?? '';
-  const [form, setForm] = useState({ target, customer });
-  useEffect(() => setForm({ target, customer }), [target, customer]);
+  const [form, setForm] = useSyncedState({ target, customer }, `${target}\n${customer}`);
   const customers = useLoad(async () => customersOf((await listRoutes()).items), []);
   const load = useLoad(() => (target === '' ? Promise.resolve(undefined) : previewDialRoutes(target, customer || undefined)), [target, customer]);
 

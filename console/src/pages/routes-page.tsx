@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiFailure } from '../api/api-client.ts';
 import { deleteRoute, listProviders, listRoutes, replaceRoute } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
@@ -12,6 +12,7 @@ import { href, navigate, type Place } from '../router.ts';
 import { customerLabel, customersOf, orderByDialPlan, priorityValue } from '../routes/dial-plan-order.ts';
 import { formatTime } from '../time-format.ts';
 import { useLoad } from '../use-load.ts';
+import { useSyncedState } from '../use-synced-state.ts';
 import { RouteEditor } from './route-editor.tsx';
 
 /** #/routes?customer=<uuid>, #/routes/new?customer=<uuid>, #/routes/<id> */
@@ -142,8 +143,7 @@ function RouteList({ customer }: { customer: string }) {
 }
 
 function CustomerPicker({ customer, known, error }: { customer: string; known: string[]; error: string | undefined }) {
-  const [text, setText] = useState(customer);
-  useEffect(() => setText(customer), [customer]);
+  const [text, setText] = useSyncedState(customer, customer);
   const ids = fieldIds('routes', 'customer_id', true, error);
   return (
     <form
@@ -249,10 +249,9 @@ function RouteTable(props: {
 /** Priority edited in place: Enter or Save sends the route back with the new priority, Escape undoes. */
 function PriorityEditor({ route, onSaved }: { route: Route; onSaved: () => void }) {
   const { notify } = useConsole();
-  const [text, setText] = useState(String(route.priority));
+  const [text, setText] = useSyncedState(String(route.priority), route.priority);
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  useEffect(() => setText(String(route.priority)), [route.priority]);
   const dirty = text.trim() !== String(route.priority);
   const errorId = `priority-${route.id}-error`;
 
