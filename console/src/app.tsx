@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiFailure, apiCall, setUnauthenticatedHandler } from './api/api-client.ts';
 import { logout, openApiDocument } from './api/admin-api.ts';
 import { capabilitiesOf, type Capabilities } from './api/capabilities.ts';
@@ -121,7 +121,7 @@ function Shell({ capabilities, username, onLoggedOut }: { capabilities: Capabili
     if (section === undefined && pages[0]) window.location.replace(href(`/${pages[0].section}`));
   }, [section, pages]);
   // A new view: move focus to its heading, so keyboard and screen-reader users start there.
-  useEffect(() => {
+  useLayoutEffect(() => {
     document.querySelector<HTMLElement>('main h1')?.focus();
   }, [path]);
   useEffect(() => {

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { HeaderRow } from '../providers/tech-header-rows.ts';
 import type { FieldIds } from './field.tsx';
 
@@ -6,7 +6,7 @@ import type { FieldIds } from './field.tsx';
 export function HeadersEditor({ ids, value, onChange }: { ids: FieldIds; value: HeaderRow[]; onChange: (next: HeaderRow[]) => void }) {
   const table = useRef<HTMLDivElement>(null);
   const focusLast = useRef(false);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!focusLast.current) return;
     focusLast.current = false;
     const names = table.current?.querySelectorAll<HTMLInputElement>('input.header-name');

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from '../api/api-client.ts';
 import { createAgent, deleteAgent, getAgent, listAgents, login, setAgentPassword, updateAgent } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
@@ -144,7 +144,7 @@ function AgentList() {
 /** Focus the first field the API named after a refused save (or the banner at the top). */
 function useFocusOnError(form: { current: HTMLFormElement | null }): () => void {
   const [round, setRound] = useState(0);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (round === 0) return;
     const target = form.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid select, .banner-error');
     if (target) {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from '../api/api-client.ts';
 import { getProviderCall, listProviderCalls, listProviders, startProviderCall } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
@@ -55,12 +55,12 @@ function TestCallStart({ provider }: { provider: string }) {
   const [busy, setBusy] = useState(false);
   const [focusRound, setFocusRound] = useState(0);
   const form = useRef<HTMLFormElement>(null);
-  useEffect(() => setValues((v) => ({ ...v, provider_id: provider || v.provider_id })), [provider]);
+  useLayoutEffect(() => setValues((v) => ({ ...v, provider_id: provider || v.provider_id })), [provider]);
   useEffect(() => {
     const list = providers.data?.items;
     if (list && list.length === 1 && values.provider_id === '') setValues((v) => ({ ...v, provider_id: list[0]!.id }));
   }, [providers.data]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (focusRound === 0) return;
     const target = form.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid select, .banner-error');
     if (target) {

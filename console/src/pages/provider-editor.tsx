@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from '../api/api-client.ts';
 import { createProvider, getProvider, replaceProvider } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
@@ -55,7 +55,7 @@ function ProviderForm({ provider }: { provider: Provider | undefined }) {
 
   // After a refused save, focus the first field the API named (or the banner at the top).
   const [focusRound, setFocusRound] = useState(0);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (focusRound === 0) return;
     const target = form.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid select, .banner-error');
     if (target) {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from '../api/api-client.ts';
 import { createRoute, getRoute, listProviders, replaceRoute } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
@@ -54,7 +54,7 @@ function RouteForm({ route, providers, customer }: { route: Route | undefined; p
   // The route's provider may have been deleted meanwhile (only possible for a deleted route).
   const choices = route && !providers.some((p) => p.id === route.provider_id) ? [...providers, { id: route.provider_id, name: '(deleted provider)', hostname: route.provider_id } as Provider] : providers;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (focusRound === 0) return;
     const target = form.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid select, .banner-error');
     if (target) {
