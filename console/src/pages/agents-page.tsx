@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ApiFailure } from '../api/api-client.ts';
 import { createAgent, deleteAgent, getAgent, listAgents, login, setAgentPassword, updateAgent } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
@@ -10,6 +10,7 @@ import { Empty, ErrorBanner, Loading } from '../components/states.tsx';
 import { useConsole } from '../console-context.ts';
 import { href, navigate, type Place } from '../router.ts';
 import { formatTime } from '../time-format.ts';
+import { useFocusOnError } from '../use-focus-on-error.ts';
 import { useLoad } from '../use-load.ts';
 
 const LIVE = '9999-01-01T00:00:00.000000Z';
@@ -139,20 +140,6 @@ function AgentList() {
       </ConfirmDialog>
     </section>
   );
-}
-
-/** Focus the first field the API named after a refused save (or the banner at the top). */
-function useFocusOnError(form: { current: HTMLFormElement | null }): () => void {
-  const [round, setRound] = useState(0);
-  useLayoutEffect(() => {
-    if (round === 0) return;
-    const target = form.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid select, .banner-error');
-    if (target) {
-      if (!target.matches('input, select')) target.tabIndex = -1;
-      target.focus();
-    }
-  }, [round]);
-  return () => setRound((n) => n + 1);
 }
 
 function AgentEditor({ id }: { id?: string }) {

@@ -9,6 +9,7 @@ import { Empty, ErrorBanner, Loading } from '../components/states.tsx';
 import { useConsole } from '../console-context.ts';
 import { href, navigate, type Place } from '../router.ts';
 import { formatTime } from '../time-format.ts';
+import { useFocusOnError } from '../use-focus-on-error.ts';
 import { useLoad } from '../use-load.ts';
 
 const FORM = 'providercall';
@@ -53,21 +54,13 @@ function TestCallStart({ provider }: { provider: string }) {
   const [errors, setErrors] = useState<Partial<Record<TestCallField, string>>>({});
   const [topError, setTopError] = useState<ApiFailure | undefined>();
   const [busy, setBusy] = useState(false);
-  const [focusRound, setFocusRound] = useState(0);
   const form = useRef<HTMLFormElement>(null);
+  const focusError = useFocusOnError(form);
   useLayoutEffect(() => setValues((v) => ({ ...v, provider_id: provider || v.provider_id })), [provider]);
   useEffect(() => {
     const list = providers.data?.items;
     if (list && list.length === 1 && values.provider_id === '') setValues((v) => ({ ...v, provider_id: list[0]!.id }));
   }, [providers.data]);
-  useLayoutEffect(() => {
-    if (focusRound === 0) return;
-    const target = form.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid select, .banner-error');
-    if (target) {
-      if (!target.matches('input, select')) target.tabIndex = -1;
-      target.focus();
-    }
-  }, [focusRound]);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -84,7 +77,7 @@ function TestCallStart({ provider }: { provider: string }) {
       const field = fieldOfError(err.body, err.httpStatus, [...FIELDS]) as TestCallField | undefined;
       if (field !== undefined) setErrors({ [field]: err.body.message });
       else setTopError(err);
-      setFocusRound((n) => n + 1);
+      focusError();
     } finally {
       setBusy(false);
     }

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ApiFailure } from '../api/api-client.ts';
 import { createProvider, getProvider, replaceProvider } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
@@ -13,6 +13,7 @@ import { formValuesOf, providerBodyOf, visibleFields, type FormValues, type Prov
 import type { HeaderRow } from '../providers/tech-header-rows.ts';
 import { href, navigate } from '../router.ts';
 import { formatTime } from '../time-format.ts';
+import { useFocusOnError } from '../use-focus-on-error.ts';
 import { useLoad } from '../use-load.ts';
 
 const LIVE = '9999-01-01T00:00:00.000000Z';
@@ -51,18 +52,8 @@ function ProviderForm({ provider }: { provider: Provider | undefined }) {
   const [topError, setTopError] = useState<ApiFailure | undefined>();
   const [busy, setBusy] = useState(false);
   const form = useRef<HTMLFormElement>(null);
+  const focusError = useFocusOnError(form);
   const deleted = provider !== undefined && provider.tm_delete !== LIVE;
-
-  // After a refused save, focus the first field the API named (or the banner at the top).
-  const [focusRound, setFocusRound] = useState(0);
-  useLayoutEffect(() => {
-    if (focusRound === 0) return;
-    const target = form.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid select, .banner-error');
-    if (target) {
-      if (!target.matches('input, select')) target.tabIndex = -1;
-      target.focus();
-    }
-  }, [focusRound]);
 
   const set = (name: string, value: FormValues[string]) => {
     setValues((v) => ({ ...v, [name]: value }));
@@ -74,7 +65,7 @@ function ProviderForm({ provider }: { provider: Provider | undefined }) {
     const built = providerBodyOf(values, fields);
     if ('errors' in built) {
       setErrors(built.errors);
-      setFocusRound((n) => n + 1);
+      focusError();
       return;
     }
     setErrors({});
@@ -88,7 +79,7 @@ function ProviderForm({ provider }: { provider: Provider | undefined }) {
       const field = fieldOfError(err.body, err.httpStatus, fields.map((f) => f.name));
       if (field !== undefined) setErrors({ [field]: err.body.message });
       else setTopError(err);
-      setFocusRound((n) => n + 1);
+      focusError();
     } finally {
       setBusy(false);
     }

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ApiFailure } from '../api/api-client.ts';
 import { createRoute, getRoute, listProviders, replaceRoute } from '../api/admin-api.ts';
 import { fieldOfError } from '../api/field-errors.ts';
@@ -8,6 +8,7 @@ import { ErrorBanner, Loading } from '../components/states.tsx';
 import { useConsole } from '../console-context.ts';
 import { href, navigate } from '../router.ts';
 import { customerLabel, priorityValue } from '../routes/dial-plan-order.ts';
+import { useFocusOnError } from '../use-focus-on-error.ts';
 import { useLoad } from '../use-load.ts';
 
 const LIVE = '9999-01-01T00:00:00.000000Z';
@@ -48,20 +49,12 @@ function RouteForm({ route, providers, customer }: { route: Route | undefined; p
   const [errors, setErrors] = useState<Partial<Record<RouteField, string>>>({});
   const [topError, setTopError] = useState<ApiFailure | undefined>();
   const [busy, setBusy] = useState(false);
-  const [focusRound, setFocusRound] = useState(0);
   const form = useRef<HTMLFormElement>(null);
+  const focusError = useFocusOnError(form);
   const deleted = route !== undefined && route.tm_delete !== LIVE;
   // The route's provider may have been deleted meanwhile (only possible for a deleted route).
   const choices = route && !providers.some((p) => p.id === route.provider_id) ? [...providers, { id: route.provider_id, name: '(deleted provider)', hostname: route.provider_id } as Provider] : providers;
 
-  useLayoutEffect(() => {
-    if (focusRound === 0) return;
-    const target = form.current?.querySelector<HTMLElement>('.field-invalid input, .field-invalid select, .banner-error');
-    if (target) {
-      if (!target.matches('input, select')) target.tabIndex = -1;
-      target.focus();
-    }
-  }, [focusRound]);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -85,7 +78,7 @@ function RouteForm({ route, providers, customer }: { route: Route | undefined; p
       const field = fieldOfError(err.body, err.httpStatus, route ? FIELDS.filter((f) => f !== 'customer_id') : FIELDS) as RouteField | undefined;
       if (field !== undefined) setErrors({ [field]: err.body.message });
       else setTopError(err);
-      setFocusRound((n) => n + 1);
+      focusError();
     } finally {
       setBusy(false);
     }

@@ -46,8 +46,6 @@ export interface TransactionLayerEvents {
 type ServerTxn = ServerInviteTransaction | ServerNonInviteTransaction;
 type ClientTxn = ClientInviteTransaction | ClientNonInviteTransaction;
 
-/** RFC 3261 8.1.1.7 magic cookie: the branch is globally unique and identifies the transaction. */
-
 export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private readonly transport: TransportPort;
   private readonly ctx: TransactionContext;
