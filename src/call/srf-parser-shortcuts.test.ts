@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fuzzMessage, seededRandom, validInvite } from '../../test/support/sip-fuzz.ts';
 import { installSrfParserShortcuts } from './srf-adapter.ts';
-import { firstHeaderKey, lazyParseSipMessage, rememberedHeaderName, splitHeaderLine, type SrfLazyMessage } from './srf-parser-shortcuts.ts';
+import { firstHeaderKey, lazyParseSipMessage, rememberedHeaderName, sameIgnoringCase, splitHeaderLine, type SrfLazyMessage } from './srf-parser-shortcuts.ts';
 
 interface ParserModule {
   parseSipMessage(text: string, lazy?: boolean): SrfLazyMessage | undefined;
@@ -160,6 +160,37 @@ describe('firstHeaderKey', () => {
         expect(firstHeaderKey(msg.headers, hdr), `${name}: ${hdr}`).toBe(originalKey.call(msg, hdr));
       }
     }
+  });
+});
+
+describe('sameIgnoringCase', () => {
+  it('agrees with comparing toLowerCase() of both, ASCII or not', () => {
+    // Kelvin sign, dotted capital I (lower-cases to two code units), sigma, sharp s, a BOM
+    const pieces = ['a', 'A', 'z', 'Z', '-', '@', '[', '`', '{', '\u212a', 'k', 'K', '\u0130', 'i', 'I', '\u03a3', '\u03c3', '\u03c2', '\u1e9e', '\u00df', '\u00c9', '\u00e9', '\ufeff', ''];
+    const words: string[] = ['', 'call-id', 'Call-ID', 'CALL-ID', 'call-ie', 'x-custom', 'X-Custom', 'x-custo'];
+    let seed = 42;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let n = 0; n < 4000; n++) {
+      let w = '';
+      const len = next() % 5;
+      for (let i = 0; i < len; i++) w += pieces[next() % pieces.length];
+      words.push(w);
+    }
+    let compared = 0;
+    for (let i = 0; i < words.length; i++) {
+      for (const j of [i, (i * 7 + 1) % words.length, (i * 13 + 5) % words.length]) {
+        const a = words[i]!;
+        const b = words[j]!;
+        expect(sameIgnoringCase(a, b), `${JSON.stringify(a)} ${JSON.stringify(b)}`).toBe(a.toLowerCase() === b.toLowerCase());
+        compared++;
+      }
+    }
+    // pairs that differ only in case, with and without non-ASCII letters
+    for (const [a, b] of [['Via', 'vIA'], ['\u212a', 'k'], ['\u0130x', 'i\u0307x'], ['\u03a3A', '\u03c3a'], ['X\u00c9', 'x\u00e9']] as const) {
+      expect(sameIgnoringCase(a, b), `${a} ${b}`).toBe(a.toLowerCase() === b.toLowerCase());
+      expect(sameIgnoringCase(a, b)).toBe(true);
+    }
+    expect(compared).toBeGreaterThan(12_000);
   });
 });
 

@@ -123,15 +123,47 @@ export function lazyParseSipMessage(
 
 /**
  * srf's SipMessage#getHeaderName (the first header key equal to `hdr` ignoring case), without
- * `Object.keys` and a closure per call.
+ * `Object.keys`, a closure, or a lower-cased copy of every key per call: `toLowerCase` allocates a
+ * new string even when nothing changes, and srf asks `get` / `has` many times a message.
  */
 export function firstHeaderKey(headers: Record<string, unknown>, hdr: string): string | undefined {
-  const lower = hdr.toLowerCase();
   for (const key in headers) {
     if (!Object.hasOwn(headers, key)) continue;
-    if (key === lower || key.toLowerCase() === lower) return key;
+    if (key === hdr || sameIgnoringCase(key, hdr)) return key;
   }
   return undefined;
+}
+
+/**
+ * `a.toLowerCase() === b.toLowerCase()`, compared in place while both are ASCII (where lower-casing
+ * maps A-Z only and keeps the length); anything else is left to `toLowerCase` itself.
+ */
+export function sameIgnoringCase(a: string, b: string): boolean {
+  const n = a.length;
+  let i = 0;
+  if (n === b.length) {
+    for (; i < n; i++) {
+      let x = a.charCodeAt(i);
+      let y = b.charCodeAt(i);
+      if (x === y) {
+        if (x > 0x7f) break;
+        continue;
+      }
+      if (x > 0x7f || y > 0x7f) break;
+      if (x >= 0x41 && x <= 0x5a) x += 0x20;
+      if (y >= 0x41 && y <= 0x5a) y += 0x20;
+      if (x !== y) return false;
+    }
+    if (i === n) return true;
+  } else if (isAscii(a) && isAscii(b)) {
+    return false;
+  }
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**

@@ -3,7 +3,7 @@
  * (what drachtio-server does for srf): Max-Forwards, From tag, Call-ID, CSeq, To/From/Contact
  * defaults and the `@localhost` rewrite. The transaction layer adds the Via.
  */
-import { formatNameAddr, getHeader, hasHeader, parseCSeq, parseNameAddr, removeHeader, setHeader, type SipMessage, type SipRequest } from './sip/message.ts';
+import { formatNameAddr, getHeader, hasHeader, isNameAddr, parseCSeq, parseNameAddr, removeHeader, setHeader, type SipMessage, type SipRequest } from './sip/message.ts';
 import { splitTopLevelCommas } from './sip/header-names.ts';
 import { canonicalHeaderKey } from './sip/header-names.ts';
 import type { TransportName } from './sip/transport.ts';
@@ -74,7 +74,7 @@ export function completeNewRequest(req: SipRequest, local: EdgeSipAddress, trans
   } else if (!fromNa.params.get('tag')) {
     setHeader(req, 'From', `${from};tag=${newTag()}`);
   }
-  if (!hasHeader(req, 'To') || !parseNameAddr(getHeader(req, 'To') ?? '')) setHeader(req, 'To', `<${req.uri}>`);
+  if (!hasHeader(req, 'To') || !isNameAddr(getHeader(req, 'To') ?? '')) setHeader(req, 'To', `<${req.uri}>`);
   if (!getHeader(req, 'Call-ID')) setHeader(req, 'Call-ID', newCallId());
   const cseq = parseCSeq(getHeader(req, 'CSeq') ?? '');
   setHeader(req, 'CSeq', `${cseq?.seq ?? 1} ${req.method}`);

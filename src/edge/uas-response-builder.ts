@@ -5,7 +5,7 @@
  * response that creates a dialog or an early dialog (101-299 to INVITE, 2xx to SUBSCRIBE) gets
  * a Contact when it has none (12.1.1 MUST), and `@localhost` names the edge (docs/edge.md §3.2).
  */
-import { getHeader, getHeaders, hasHeader, parseNameAddr, formatNameAddr, setHeader, type SipRequest, type SipResponse } from './sip/message.ts';
+import { getHeader, getHeaders, hasHeader, nameAddrParam, parseNameAddr, formatNameAddr, setHeader, type SipRequest, type SipResponse } from './sip/message.ts';
 import { canonicalHeaderKey } from './sip/header-names.ts';
 import type { TransportName } from './sip/transport.ts';
 import { edgeContact, looksLikeSdp, type EdgeSipAddress } from './sip-identity.ts';
@@ -51,7 +51,7 @@ function toWithTag(request: SipRequest, app: SipResponse, edgeTag: string): stri
   const to = getHeader(request, 'To') ?? '';
   const na = parseNameAddr(to);
   if (!na || na.params.get('tag') || app.status === 100) return to;
-  const appTag = parseNameAddr(getHeader(app, 'To') ?? '')?.params.get('tag');
+  const appTag = nameAddrParam(getHeader(app, 'To') ?? '', 'tag');
   na.params.set('tag', appTag || edgeTag);
   return formatNameAddr(na);
 }

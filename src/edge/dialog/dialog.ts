@@ -5,7 +5,7 @@
  * of its deliveries to the application. The id is drachtio's:
  * `<Call-ID>;from-tag=<From tag of the dialog-creating request>`, for UAC and UAS dialogs alike.
  */
-import { getHeader, getHeaders, parseCSeq, parseNameAddr, tagOf, type SipRequest, type SipResponse } from '../sip/message.ts';
+import { getHeader, getHeaders, nameAddrUri, parseCSeq, tagOf, type SipRequest, type SipResponse } from '../sip/message.ts';
 import type { Flow, Target, TransportName } from '../sip/transport.ts';
 import type { Clock } from '../transaction/timers.ts';
 import type { Uas2xxRetransmitter } from '../transaction/uas-2xx-retransmitter.ts';
@@ -247,7 +247,7 @@ export class Dialog {
   /** A 2xx to a re-INVITE with a Contact refreshes the remote target (12.2.1.2, 12.2.2). */
   refreshTarget(msg: SipRequest | SipResponse): void {
     const contact = getHeaders(msg, 'Contact')[0];
-    const uri = contact !== undefined ? parseNameAddr(contact)?.uri : undefined;
+    const uri = contact !== undefined ? nameAddrUri(contact) : undefined;
     if (uri) this.remoteTarget = ownString(uri);
   }
 
@@ -312,7 +312,7 @@ export function uasDialogInit(invite: SipRequest, sent: SipResponse, rest: Pick<
   const localTag = tagOf(to);
   const cseq = parseCSeq(getHeader(invite, 'CSeq') ?? '');
   const contact = getHeaders(invite, 'Contact')[0];
-  const remoteTarget = contact !== undefined ? parseNameAddr(contact)?.uri : undefined;
+  const remoteTarget = contact !== undefined ? nameAddrUri(contact) : undefined;
   if (!callId || !from || !to || !remoteTag || !localTag || !cseq || !remoteTarget) return undefined;
   return {
     role: 'uas',
@@ -347,7 +347,7 @@ export function uacDialogInit(
   const remoteTag = tagOf(to);
   const cseq = parseCSeq(getHeader(invite, 'CSeq') ?? '');
   const contact = getHeaders(res, 'Contact')[0];
-  const remoteTarget = (contact !== undefined ? parseNameAddr(contact)?.uri : undefined) ?? fallbackTarget;
+  const remoteTarget = (contact !== undefined ? nameAddrUri(contact) : undefined) ?? fallbackTarget;
   if (!callId || !from || !to || !localTag || !remoteTag || !cseq || !remoteTarget) return undefined;
   return {
     role: 'uac',

@@ -3,7 +3,7 @@
  * through the RFC 3263 resolver (docs/edge-transport.md §3). A new out-of-dialog request gets
  * every target of the resolution, so its client transaction can fail over to the next one.
  */
-import { parseNameAddr } from '../sip/message.ts';
+import { nameAddrUri } from '../sip/message.ts';
 import type { Target, TransportName } from '../sip/transport.ts';
 import type { SipResolver } from '../dns/sip-resolver.ts';
 import type { Dialog } from '../dialog/dialog.ts';
@@ -25,7 +25,7 @@ export function proxyTarget(resolver: SipResolver, uri: string): Promise<Target>
 export function dialogTarget(resolver: SipResolver, dialog: Dialog): Promise<Target> {
   const firstRoute = dialog.routeSet[0];
   if (firstRoute !== undefined) {
-    const uri = parseNameAddr(firstRoute)?.uri;
+    const uri = nameAddrUri(firstRoute);
     if (uri) return resolver.first(uri, dialog.transport);
   }
   if (dialog.flow && dialog.flow.transport !== 'udp') {

@@ -5,7 +5,7 @@
  * top. An ACK is forwarded statelessly; anything else through a client transaction whose
  * responses go back on the server transaction with the edge's Via removed.
  */
-import { cloneMessage, getHeader, parseNameAddr, parseUri, removeTopVia, setHeader, type SipRequest, type SipResponse } from '../sip/message.ts';
+import { cloneMessage, getHeader, nameAddrUri, parseUri, removeTopVia, setHeader, type SipRequest, type SipResponse } from '../sip/message.ts';
 import { canonicalHeaderKey, splitTopLevelCommas } from '../sip/header-names.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow, TransportName } from '../sip/transport.ts';
@@ -18,7 +18,7 @@ import { newBranch } from '../sip-identity.ts';
 export function isRoutedThroughUs(ctx: RelayContext, req: SipRequest): boolean {
   if (!getHeader(req, 'To')?.includes('tag=')) return false;
   const top = getHeader(req, 'Route');
-  const uri = top !== undefined ? parseNameAddr(top)?.uri : undefined;
+  const uri = top !== undefined ? nameAddrUri(top) : undefined;
   const u = uri !== undefined ? parseUri(uri) : undefined;
   if (!u || !u.params.has('lr')) return false;
   return isEdgeHostport(ctx, u.host, u.port);
@@ -68,7 +68,7 @@ export function forwardByRoute(ctx: RelayContext, req: SipRequest, txn: ServerTr
     return;
   }
   const next = getHeader(fwd, 'Route');
-  const nextUri = next !== undefined ? parseNameAddr(next)?.uri : undefined;
+  const nextUri = next !== undefined ? nameAddrUri(next) : undefined;
   const hop = nextUri && parseUri(nextUri)?.params.has('lr') ? nextUri : fwd.uri;
   const fallback: TransportName = flow.transport;
   void uriTarget(ctx.resolver, hop, fallback).then(

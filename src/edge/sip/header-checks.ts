@@ -4,7 +4,7 @@
  * or undefined. docs/edge-transport.md §5 lists what is checked and why.
  */
 import { canonicalHeaderKey, isToken } from './header-names.ts';
-import { parseVia } from './header-values.ts';
+import { isVia } from './header-values.ts';
 import type { SipMessage, SipRequest } from './message.ts';
 import { splitOutsideQuotes } from './params.ts';
 
@@ -48,7 +48,7 @@ export function checkViaHeaders(msg: SipMessage): string | undefined {
     const elements = splitCommasKeepingEmpty(h.value);
     for (const el of elements) {
       if (el.trim() === '') return 'invalid Via';
-      const via = parseVia(el);
+      const via = isVia(el);
       const semi = el.indexOf(';');
       if (!via || (semi >= 0 && !validParams(el.slice(semi)))) return 'invalid Via';
     }

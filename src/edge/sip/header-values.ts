@@ -1,5 +1,5 @@
 /** Parsers for the structured header values the edge relies on (RFC 3261 20, 25.1). */
-import { formatParams, parseHostPort, parseParams } from './params.ts';
+import { formatParams, paramValue, parseHostPort, parseParams } from './params.ts';
 
 /** name-addr or addr-spec with header parameters (From, To, Contact, Route, Record-Route). */
 export interface NameAddr {
@@ -11,16 +11,48 @@ export interface NameAddr {
 }
 
 export function parseNameAddr(value: string): NameAddr | undefined {
+  const parts = nameAddrPartsOf(value);
+  if (parts === undefined) return undefined;
+  const na: NameAddr = { uri: parts.uri, params: parseParams(parts.paramsText) };
+  if (parts.display !== undefined) na.display = parts.display;
+  return na;
+}
+
+/** Whether parseNameAddr reads `value`, without building its parameter map. */
+export function isNameAddr(value: string): boolean {
+  return nameAddrPartsOf(value) !== undefined;
+}
+
+/** The URI parseNameAddr reads from `value`, without building its parameter map. */
+export function nameAddrUri(value: string): string | undefined {
+  return nameAddrPartsOf(value)?.uri;
+}
+
+/** `parseNameAddr(value)?.params.get(name)` for a lower-case `name`, without building the map. */
+export function nameAddrParam(value: string, name: string): string | null | undefined {
+  const parts = nameAddrPartsOf(value);
+  return parts === undefined ? undefined : paramValue(parts.paramsText, name);
+}
+
+function nameAddrPartsOf(value: string): NameAddrParts | undefined {
   try {
-    return parseNameAddrUnsafe(value.trim());
+    return nameAddrParts(value.trim());
   } catch {
     return undefined;
   }
 }
 
-function parseNameAddrUnsafe(v: string): NameAddr | undefined {
+/** A name-addr cut into display name, URI and the text of its header parameters. */
+interface NameAddrParts {
+  display?: string;
+  uri: string;
+  /** `;a=1;b`, or '' */
+  paramsText: string;
+}
+
+function nameAddrParts(v: string): NameAddrParts | undefined {
   if (v === '') return undefined;
-  if (v === '*') return { uri: '*', params: new Map() };
+  if (v === '*') return { uri: '*', paramsText: '' };
   let display: string | undefined;
   let rest = v;
   if (rest.startsWith('"')) {
@@ -46,15 +78,13 @@ function parseNameAddrUnsafe(v: string): NameAddr | undefined {
     if (uri === '' || !uri.includes(':')) return undefined;
     const after = rest.slice(gt + 1).trim();
     if (after !== '' && !after.startsWith(';')) return undefined;
-    const na: NameAddr = { uri, params: parseParams(after) };
-    if (display !== undefined) na.display = display;
-    return na;
+    return display !== undefined ? { display, uri, paramsText: after } : { uri, paramsText: after };
   }
   // addr-spec: everything after the first ';' belongs to the header, not the URI (RFC 3261 20.10).
   const semi = rest.indexOf(';');
   const uri = (semi < 0 ? rest : rest.slice(0, semi)).trim();
   if (uri === '' || !uri.includes(':') || /[\s>]/.test(uri)) return undefined;
-  return { uri, params: parseParams(semi < 0 ? '' : rest.slice(semi)) };
+  return { uri, paramsText: semi < 0 ? '' : rest.slice(semi) };
 }
 
 export function formatNameAddr(na: NameAddr): string {
@@ -65,7 +95,7 @@ export function formatNameAddr(na: NameAddr): string {
 /** From/To tag parameter, if any. */
 export function tagOf(nameAddrValue: string | undefined): string | undefined {
   if (nameAddrValue === undefined) return undefined;
-  const t = parseNameAddr(nameAddrValue)?.params.get('tag');
+  const t = nameAddrParam(nameAddrValue, 'tag');
   return t === null || t === undefined || t === '' ? undefined : t;
 }
 
@@ -80,14 +110,32 @@ export interface Via {
 
 /** One Via value: `SIP/2.0/UDP host[:port][;params]`, LWS allowed around the slashes (RFC 3261 20.42). */
 export function parseVia(value: string): Via | undefined {
+  const parts = viaParts(value);
+  if (parts === undefined) return undefined;
+  const via: Via = { transport: (parts.m[1] ?? '').toUpperCase(), host: parts.hp.host, params: parseParams(parts.m[3] ?? '') };
+  if (parts.hp.port !== undefined) via.port = parts.hp.port;
+  return via;
+}
+
+/** Whether parseVia reads `value`, without building its parameter map. */
+export function isVia(value: string): boolean {
+  return viaParts(value) !== undefined;
+}
+
+/** `parseVia(value)?.params.get(name)` for a lower-case `name`, without building the map. */
+export function viaParam(value: string, name: string): string | null | undefined {
+  const parts = viaParts(value);
+  return parts === undefined ? undefined : paramValue(parts.m[3] ?? '', name);
+}
+
+const VIA = /^\s*SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+([^;]+?)\s*(;.*)?$/i;
+
+function viaParts(value: string): { m: RegExpExecArray; hp: { host: string; port?: number } } | undefined {
   try {
-    const m = /^\s*SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+([^;]+?)\s*(;.*)?$/i.exec(value);
+    const m = VIA.exec(value);
     if (!m) return undefined;
     const hp = parseHostPort(m[2] ?? '');
-    if (!hp) return undefined;
-    const via: Via = { transport: (m[1] ?? '').toUpperCase(), host: hp.host, params: parseParams(m[3] ?? '') };
-    if (hp.port !== undefined) via.port = hp.port;
-    return via;
+    return hp ? { m, hp } : undefined;
   } catch {
     return undefined;
   }

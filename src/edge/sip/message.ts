@@ -4,7 +4,7 @@
  */
 import { canonicalHeaderKey, isCommaListHeader, namesHeader, splitTopLevelCommas } from './header-names.ts';
 
-export { parseNameAddr, formatNameAddr, tagOf, parseVia, formatVia, parseCSeq } from './header-values.ts';
+export { parseNameAddr, isNameAddr, nameAddrParam, nameAddrUri, formatNameAddr, tagOf, parseVia, isVia, formatVia, parseCSeq } from './header-values.ts';
 export type { NameAddr, Via, CSeq } from './header-values.ts';
 export { parseUri, formatUri } from './uri.ts';
 export type { SipUri } from './uri.ts';

@@ -16,6 +16,39 @@ export function parseParams(s: string): Map<string, string | null> {
   return params;
 }
 
+/**
+ * `parseParams(s).get(name)` for a lower-case `name` (the last one of that name, as the map keeps),
+ * without building the map: read for a From/To tag on every message.
+ */
+export function paramValue(s: string, name: string): string | null | undefined {
+  let found: string | null | undefined;
+  const take = (start: number, end: number): void => {
+    const p = s.slice(start, end).trim();
+    if (p === '') return;
+    const eq = p.indexOf('=');
+    if (eq < 0) {
+      if (p.toLowerCase() === name) found = null;
+    } else if (p.slice(0, eq).trim().toLowerCase() === name) {
+      found = p.slice(eq + 1).trim();
+    }
+  };
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (quoted) {
+      if (ch === '\\') i++;
+      else if (ch === '"') quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ';') {
+      take(start, i);
+      start = i + 1;
+    }
+  }
+  take(start, s.length);
+  return found;
+}
+
 export function formatParams(params: Map<string, string | null>): string {
   let out = '';
   for (const [k, v] of params) out += v === null ? `;${k}` : `;${k}=${v}`;

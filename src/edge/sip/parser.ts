@@ -4,7 +4,7 @@
  * read to answer 400 (RFC 3261 8.2, 16.3 sanity checks).
  */
 import { canonicalHeaderKey, isToken } from './header-names.ts';
-import { parseCSeq, parseNameAddr } from './header-values.ts';
+import { isNameAddr, parseCSeq } from './header-values.ts';
 import { getHeader, getHeaders } from './message.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from './message.ts';
 import { checkRequestHeaders, checkViaHeaders } from './header-checks.ts';
@@ -176,7 +176,7 @@ function sanityCheck(msg: SipRequest | SipResponse): string | undefined {
   for (const name of ['From', 'To'] as const) {
     const v = getHeader(msg, name);
     if (v === undefined) return `missing ${name}`;
-    if (!parseNameAddr(v)) return `invalid ${name}`;
+    if (!isNameAddr(v)) return `invalid ${name}`;
   }
   const callId = getHeader(msg, 'call-id');
   if (callId === undefined) return 'missing Call-ID';

@@ -6,7 +6,7 @@ import { MAGIC_COOKIE, newBranch } from '../sip-identity.ts';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Logger } from '../../log/logger.ts';
-import { formatVia, parseCSeq, parseVia, tagOf } from '../sip/header-values.ts';
+import { formatVia, parseCSeq, parseVia, tagOf, viaParam } from '../sip/header-values.ts';
 import type { Via } from '../sip/header-values.ts';
 import { addHeader, cloneMessage, getHeader, hasHeader, serializeMessage, setTopVia } from '../sip/message.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../sip/message.ts';
@@ -174,7 +174,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /** 17.1.3: a response matches the client transaction with its top Via branch and CSeq method. */
   private receiveResponse(res: SipResponse, flow: Flow): void {
-    const branch = parseVia(getHeader(res, 'via') ?? '')?.params.get('branch');
+    const branch = viaParam(getHeader(res, 'via') ?? '', 'branch');
     const method = parseCSeq(getHeader(res, 'cseq') ?? '')?.method;
     const txn = branch && method ? this.clients.get(`${branch}|${method}`) : undefined;
     if (txn) txn.receiveResponse(res);
