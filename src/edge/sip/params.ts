@@ -32,20 +32,7 @@ export function paramValue(s: string, name: string): string | null | undefined {
       found = p.slice(eq + 1).trim();
     }
   };
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (quoted) {
-      if (ch === '\\') i++;
-      else if (ch === '"') quoted = false;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ';') {
-      take(start, i);
-      start = i + 1;
-    }
-  }
-  take(start, s.length);
+  eachOutsideQuotes(s, ';', take);
   return found;
 }
 
@@ -58,6 +45,12 @@ export function formatParams(params: Map<string, string | null>): string {
 /** Splits on `sep` except inside double quotes (with backslash escapes). */
 export function splitOutsideQuotes(s: string, sep: string): string[] {
   const out: string[] = [];
+  eachOutsideQuotes(s, sep, (start, end) => out.push(s.slice(start, end)));
+  return out;
+}
+
+/** Calls `piece(start, end)` for each piece splitOutsideQuotes would give, without the array. */
+function eachOutsideQuotes(s: string, sep: string, piece: (start: number, end: number) => void): void {
   let quoted = false;
   let start = 0;
   for (let i = 0; i < s.length; i++) {
@@ -67,12 +60,11 @@ export function splitOutsideQuotes(s: string, sep: string): string[] {
       else if (ch === '"') quoted = false;
     } else if (ch === '"') quoted = true;
     else if (ch === sep) {
-      out.push(s.slice(start, i));
+      piece(start, i);
       start = i + 1;
     }
   }
-  out.push(s.slice(start));
-  return out;
+  piece(start, s.length);
 }
 
 /**
