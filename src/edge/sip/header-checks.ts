@@ -48,9 +48,8 @@ export function checkViaHeaders(msg: SipMessage): string | undefined {
     const elements = splitCommasKeepingEmpty(h.value);
     for (const el of elements) {
       if (el.trim() === '') return 'invalid Via';
-      const via = isVia(el);
       const semi = el.indexOf(';');
-      if (!via || (semi >= 0 && !validParams(el.slice(semi)))) return 'invalid Via';
+      if (!isVia(el) || (semi >= 0 && !validParams(el.slice(semi)))) return 'invalid Via';
     }
   }
   return undefined;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../test/support/sip-fuzz.ts';
 import { isNameAddr, isVia, nameAddrParam, nameAddrUri, parseNameAddr, parseVia, tagOf, viaParam } from './header-values.ts';
 import { paramValue, parseParams } from './params.ts';
 
@@ -13,14 +14,14 @@ const VALUES = [
 
 describe('name-addr reads without the parameter map', () => {
   it('isNameAddr, nameAddrUri and nameAddrParam agree with parseNameAddr', () => {
-    let seed = 7;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const rand = seededRandom(7);
+    const pick = (n: number): number => Math.floor(rand() * n);
     const pieces = ['<', '>', '"', '\\', ';', '=', ' ', 'tag', 'TAG', 'sip:', 'a@b', 'x', ':', ','];
     const values = [...VALUES];
     for (let n = 0; n < 3000; n++) {
       let v = '';
-      const len = 1 + (next() % 9);
-      for (let i = 0; i < len; i++) v += pieces[next() % pieces.length];
+      const len = 1 + pick(9);
+      for (let i = 0; i < len; i++) v += pieces[pick(pieces.length)];
       values.push(v);
     }
     let parsed = 0;

@@ -112,8 +112,8 @@ export interface Via {
 export function parseVia(value: string): Via | undefined {
   const parts = viaParts(value);
   if (parts === undefined) return undefined;
-  const via: Via = { transport: (parts.m[1] ?? '').toUpperCase(), host: parts.hp.host, params: parseParams(parts.m[3] ?? '') };
-  if (parts.hp.port !== undefined) via.port = parts.hp.port;
+  const via: Via = { transport: parts.transport.toUpperCase(), host: parts.host, params: parseParams(parts.paramsText) };
+  if (parts.port !== undefined) via.port = parts.port;
   return via;
 }
 
@@ -125,17 +125,26 @@ export function isVia(value: string): boolean {
 /** `parseVia(value)?.params.get(name)` for a lower-case `name`, without building the map. */
 export function viaParam(value: string, name: string): string | null | undefined {
   const parts = viaParts(value);
-  return parts === undefined ? undefined : paramValue(parts.m[3] ?? '', name);
+  return parts === undefined ? undefined : paramValue(parts.paramsText, name);
 }
 
 const VIA = /^\s*SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+([^;]+?)\s*(;.*)?$/i;
 
-function viaParts(value: string): { m: RegExpExecArray; hp: { host: string; port?: number } } | undefined {
+/** A Via value cut into transport (as written), sent-by and the text of its parameters. */
+interface ViaParts {
+  transport: string;
+  host: string;
+  port?: number;
+  /** `;branch=…`, or '' */
+  paramsText: string;
+}
+
+function viaParts(value: string): ViaParts | undefined {
   try {
     const m = VIA.exec(value);
     if (!m) return undefined;
     const hp = parseHostPort(m[2] ?? '');
-    return hp ? { m, hp } : undefined;
+    return hp ? { transport: m[1] ?? '', ...hp, paramsText: m[3] ?? '' } : undefined;
   } catch {
     return undefined;
   }
