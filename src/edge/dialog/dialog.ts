@@ -40,7 +40,9 @@ export const ECHO_SETTLE_MS = 50;
 export type DialogRole = 'uac' | 'uas';
 
 export function dialogIdOf(callId: string, inviteFromTag: string): string {
-  return `${callId};from-tag=${inviteFromTag}`;
+  // flat: a concatenation of slices would keep the whole header block for as long as the id lives
+  // (a relay record's id lingers 64*T1, docs/performance.md §15)
+  return ownString(`${callId};from-tag=${inviteFromTag}`);
 }
 
 /** Methods whose requests carry our Contact (target refresh, RFC 3261 12.2.1.1). */

@@ -8,7 +8,8 @@ import { randomUuid } from '../random-hex.ts';
 import { getHeader, parseCSeq, tagOf, type SipRequest } from '../sip/message.ts';
 import { createResponse } from '../sip/response-builder.ts';
 import type { Flow } from '../sip/transport.ts';
-import type { ServerTransaction } from '../transaction/transaction-types.ts';
+import type { ServerTransaction, ServerTransactionEvents } from '../transaction/transaction-types.ts';
+import type { Follower } from '../transaction/slim-emitter.ts';
 import { dialogIdOf, type Dialog } from '../dialog/dialog.ts';
 import type { AppConnection } from '../wire/app-registry.ts';
 import { newTag } from '../sip-identity.ts';
@@ -151,8 +152,23 @@ function prackedRSeq(dialog: Dialog, prack: SipRequest): number | undefined {
 function trackInbound(ctx: RelayContext, record: InboundTxn): void {
   ctx.inbound.set(record.id, record);
   ctx.inboundByServer.set(record.server, record);
-  // emitted once (TransactionBase.terminate): `on` spares the wrapper `once` would keep while the transaction lingers
-  record.server.on('terminated', () => {
+  record.server.follow(new InboundEnd(ctx, record));
+}
+
+/**
+ * Forgets an inbound record once its server transaction ends: an object with a method
+ * (SlimEmitter#follow), not a closure and its context, as it lives for as long as the
+ * transaction lingers (docs/performance.md §15).
+ */
+class InboundEnd implements Follower<ServerTransactionEvents> {
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly record: InboundTxn,
+  ) {}
+
+  /** emitted once (TransactionBase.terminate) */
+  terminated(): void {
+    const { ctx, record } = this;
     record.ended = true;
     if (record.state !== 'cancelled') {
       ctx.inbound.delete(record.id);
@@ -161,7 +177,7 @@ function trackInbound(ctx: RelayContext, record: InboundTxn): void {
     // The app may answer a cancelled INVITE after its transaction ended (TCP: Timer I is 0);
     // it must still get "cancelled", not "unknown transaction".
     ctx.clock.setTimeout(() => ctx.inbound.delete(record.id), 64 * ctx.timers.T1);
-  });
+  }
 }
 
 /** An ACK for a 2xx (ACKs for non-2xx are absorbed by the server transaction). */

@@ -9,21 +9,45 @@ import { createResponse } from '../sip/response-builder.ts';
 import { uacDialogInit, type Dialog } from '../dialog/dialog.ts';
 import { formatNetworkSip } from '../wire/wire-message.ts';
 import type { RelayContext } from './relay-context.ts';
+import type { Follower } from '../transaction/slim-emitter.ts';
+import type { ClientTransactionEvents } from '../transaction/transaction-types.ts';
 import { releaseDialog, type OutboundTxn } from './transaction-records.ts';
 import { ackAndBye, endDialog } from './dialog-lifecycle.ts';
 import { subscriptionTerminated } from './subscriptions.ts';
 
 /** Wires a client transaction's events to the relay. */
 export function followClient(ctx: RelayContext, record: OutboundTxn): void {
-  const { client } = record;
-  client.on('response', (res) => ctx.guard('response', () => onNetworkResponse(ctx, record, res)));
-  client.on('timeout', () => ctx.guard('timeout', () => synthesize(ctx, record, 408, 'Request Timeout')));
-  client.on('transport-error', (err) => {
-    ctx.log.info({ err: err.message, method: client.method }, 'request could not be sent');
-    ctx.guard('transport-error', () => synthesize(ctx, record, 503, 'Service Unavailable'));
-  });
-  // emitted once (TransactionBase.terminate): `on` spares the wrapper `once` would keep for the 64*T1 the transaction lingers
-  client.on('terminated', () => ctx.outbound.delete(record.id));
+  record.client.follow(new ClientFollower(ctx, record));
+}
+
+/**
+ * The relay's listener on one client transaction: one object with the listeners as methods
+ * (SlimEmitter#follow), not four closures and their shared context, as it lives for as long as
+ * the transaction lingers (up to 64*T1, docs/performance.md §15).
+ */
+class ClientFollower implements Follower<ClientTransactionEvents> {
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly record: OutboundTxn,
+  ) {}
+
+  response(res: SipResponse): void {
+    this.ctx.guard('response', () => onNetworkResponse(this.ctx, this.record, res));
+  }
+
+  timeout(): void {
+    this.ctx.guard('timeout', () => synthesize(this.ctx, this.record, 408, 'Request Timeout'));
+  }
+
+  'transport-error'(err: Error): void {
+    this.ctx.log.info({ err: err.message, method: this.record.client.method }, 'request could not be sent');
+    this.ctx.guard('transport-error', () => synthesize(this.ctx, this.record, 503, 'Service Unavailable'));
+  }
+
+  /** emitted once (TransactionBase.terminate) */
+  terminated(): void {
+    this.ctx.outbound.delete(this.record.id);
+  }
 }
 
 /** Timer B/F or a transport failure, reported to the app as if the peer had answered (8.1.3.1). */
@@ -33,9 +57,9 @@ function synthesize(ctx: RelayContext, record: OutboundTxn, status: number, reas
 }
 
 function onNetworkResponse(ctx: RelayContext, record: OutboundTxn, res: SipResponse): void {
-  const req = record.client.request;
   const target = record.client.target;
-  const isInvite = req.method === 'INVITE';
+  // the method, not the request: once final, a client transaction keeps only its request line
+  const isInvite = record.client.method === 'INVITE';
   if (isInvite && res.status >= 200 && res.status < 300) {
     if (record.final) {
       reAck(ctx, res);

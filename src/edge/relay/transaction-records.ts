@@ -44,21 +44,44 @@ export interface InboundTxn {
 
 /**
  * A new inbound record. Its request is read from the server transaction, which trims it once
- * answered (lingering-state.ts). Made here, in a scope of its own: a getter written in the
- * caller's scope would share that scope's closure context, and so keep what the caller's other
- * closures capture (the whole request, the dialog) for as long as the transaction lingers.
+ * answered (lingering-state.ts).
+ *
+ * The record is a class instance with the getter on its prototype, not an object literal with
+ * a getter of its own: V8 gives every object made from a literal with an accessor a hidden class
+ * of its own (a map, a descriptor array, the accessor pair, the closure and its context, about
+ * 500 B), kept for as long as the transaction lingers (64*T1), and every property read of such
+ * records sees a different shape (docs/performance.md §15). A getter in the caller's scope would
+ * also share that scope's closure context, and so keep what the caller's other closures capture.
  */
 export function newInboundRecord(fields: Omit<InboundTxn, 'request' | 'state' | 'ended' | 'proxy'>): InboundTxn {
-  const { server } = fields;
-  return {
-    ...fields,
-    get request() {
-      return server.request;
-    },
-    state: 'pending',
-    ended: false,
-    proxy: undefined,
-  };
+  return new InboundRecord(fields);
+}
+
+class InboundRecord implements InboundTxn {
+  id: string;
+  app: AppConnection;
+  server: ServerTransaction;
+  flow: Flow;
+  toTag: string;
+  state: InboundState = 'pending';
+  dialogId: string;
+  dialog: Dialog | undefined;
+  ended = false;
+  proxy: { cancel(): void } | undefined = undefined;
+
+  constructor(fields: Omit<InboundTxn, 'request' | 'state' | 'ended' | 'proxy'>) {
+    this.id = fields.id;
+    this.app = fields.app;
+    this.server = fields.server;
+    this.flow = fields.flow;
+    this.toTag = fields.toTag;
+    this.dialogId = fields.dialogId;
+    this.dialog = fields.dialog;
+  }
+
+  get request(): SipRequest {
+    return this.server.request;
+  }
 }
 
 /**

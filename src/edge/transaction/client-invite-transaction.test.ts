@@ -29,8 +29,12 @@ function invite(): SipRequest {
   };
 }
 
+/** Each transaction's Via as sent, read before its final response (after which it keeps only its request line). */
+const sentVia = new WeakMap<ClientTransaction, string | undefined>();
+
 function responseTo(txn: ClientTransaction, status: number, toTag = 'bob1', method = 'INVITE'): string {
-  const via = getHeader(txn.request, 'via');
+  if (!sentVia.has(txn)) sentVia.set(txn, getHeader(txn.request, 'via'));
+  const via = sentVia.get(txn);
   return [
     `SIP/2.0 ${status} Whatever`,
     `Via: ${via}`,
@@ -110,7 +114,7 @@ describe('INVITE client transaction (RFC 3261 17.1.1, RFC 6026)', () => {
     const ack = transport.sent[1]?.message as SipRequest;
     expect(ack.method).toBe('ACK');
     expect(ack.uri).toBe('sip:+15551234567@192.0.2.20:5070');
-    expect(getHeaders(ack, 'via')).toEqual([getHeader(txn.request, 'via')]);
+    expect(getHeaders(ack, 'via')).toEqual([getHeader(transport.sent[0]!.message as SipRequest, 'via')]);
     expect(getHeader(ack, 'to')).toBe('<sip:+15551234567@example.com>;tag=busy');
     expect(getHeader(ack, 'from')).toBe('<sip:alice@example.org>;tag=abc');
     expect(getHeader(ack, 'call-id')).toBe('call-1');
@@ -143,6 +147,8 @@ describe('INVITE client transaction (RFC 3261 17.1.1, RFC 6026)', () => {
     transport.inject(responseTo(txn, 486), UDP_FLOW); // discarded in Accepted
     expect(responses.map((r) => r.status)).toEqual([200, 200]);
     expect(transport.summary()).toEqual(['INVITE']); // the TU ACKs a 2xx, not the transaction
+    // Accepted keeps only the request line: nothing answers a client transaction
+    expect(txn.request).toMatchObject({ method: 'INVITE', uri: 'sip:+15551234567@192.0.2.20:5070', headers: [] });
     clock.advance(64 * T.t1);
     expect(txn.state).toBe('terminated');
     const stray: number[] = [];

@@ -89,7 +89,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
           this.linger(this.ctx.timers.M);
           this.emit('response', res);
           // the TU has made its dialog from the INVITE; Accepted only passes 2xx retransmissions up
-          this.keepOnlyAnswerable();
+          this.keepOnlyRequestLine();
         } else {
           // 17.1.1.2: 300-699 → Completed, ACK sent, Timer D (0 on reliable transports).
           this.transition('completed');
@@ -99,7 +99,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
           this.transmit(this.ackBytes);
           this.linger(this.target.transport === 'udp' ? this.ctx.timers.D : 0);
           this.emit('response', res);
-          this.keepOnlyAnswerable();
+          this.keepOnlyRequestLine();
         }
         return;
       case 'accepted':

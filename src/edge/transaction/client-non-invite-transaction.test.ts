@@ -26,8 +26,12 @@ function options(): SipRequest {
   };
 }
 
+/** Each transaction's Via as sent, read before its final response (after which it keeps only its request line). */
+const sentVia = new WeakMap<ClientTransaction, string | undefined>();
+
 function responseTo(txn: ClientTransaction, status: number): string {
-  return [`SIP/2.0 ${status} X`, `Via: ${getHeader(txn.request, 'via')}`, 'From: <sip:edge@example.org>;tag=o1', 'To: <sip:192.0.2.20>;tag=t', 'Call-ID: opt-1', 'CSeq: 1 OPTIONS', '', ''].join('\r\n');
+  if (!sentVia.has(txn)) sentVia.set(txn, getHeader(txn.request, 'via'));
+  return [`SIP/2.0 ${status} X`, `Via: ${sentVia.get(txn)}`, 'From: <sip:edge@example.org>;tag=o1', 'To: <sip:192.0.2.20>;tag=t', 'Call-ID: opt-1', 'CSeq: 1 OPTIONS', '', ''].join('\r\n');
 }
 
 describe('non-INVITE client transaction (RFC 3261 17.1.2)', () => {
@@ -83,6 +87,8 @@ describe('non-INVITE client transaction (RFC 3261 17.1.2)', () => {
     transport.inject(responseTo(txn, 200), UDP_FLOW);
     expect(events).toEqual(['200']);
     expect(txn.state).toBe('completed');
+    expect(txn.request.headers).toEqual([]); // Completed keeps only the request line
+    expect(txn.request.method).toBe('OPTIONS');
     clock.advance(T.t4 - 1);
     expect(txn.state).toBe('completed');
     clock.advance(1);

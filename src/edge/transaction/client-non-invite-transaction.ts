@@ -69,7 +69,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     this.linger(this.target.transport === 'udp' ? this.ctx.timers.K : 0);
     this.emit('response', res);
     // the TU has seen the final response; Completed only absorbs retransmissions (Timer K)
-    this.keepOnlyAnswerable();
+    this.keepOnlyRequestLine();
   }
 
   /** Non-INVITE requests cannot be cancelled (RFC 3261 9.1). */

@@ -6,7 +6,7 @@ import { createResponse } from '../sip/response-builder.ts';
 import { ManualClock } from '../../../test/support/manual-clock.ts';
 import { FakeTransport, UDP_FLOW } from '../../../test/support/fake-transport.ts';
 import { ownString } from '../../sip/own-string.ts';
-import { answerable, answerableCopy, answerableRequest, ownBytes } from './lingering-state.ts';
+import { answerable, answerableCopy, answerableRequest, ownBytes, requestLine } from './lingering-state.ts';
 import { TransactionLayer, type ServerTransaction } from './transaction-layer.ts';
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
@@ -34,6 +34,16 @@ function parsed(text: string): SipRequest {
 }
 
 describe('what a lingering transaction keeps (docs/performance.md §9)', () => {
+  it('requestLine keeps a client transaction\'s method and Request-URI only, in a flat string of its own', () => {
+    const req = parsed(INVITE);
+    const line = requestLine(req);
+    expect(typeof line).toBe('string');
+    expect(answerableRequest(line)).toEqual({ kind: 'request', method: 'INVITE', uri: 'sip:+12125550100@192.0.2.10', headers: [], body: Buffer.alloc(0) });
+    // a value holding a LF (no parsed one does) is kept as an object instead
+    const odd = requestLine({ ...req, uri: 'sip:a\nb@example.com' });
+    expect(answerableRequest(odd)).toMatchObject({ method: 'INVITE', uri: 'sip:a\nb@example.com', headers: [] });
+  });
+
   it('answerableCopy keeps method, Request-URI, Via, From, To, Call-ID and CSeq, and nothing else', () => {
     const req = parsed(INVITE);
     const copy = answerableCopy(req);

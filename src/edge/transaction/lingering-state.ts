@@ -56,6 +56,18 @@ export function answerableRequest(a: Answerable): SipRequest {
   return { kind: 'request', method: parts[0]!, uri: parts[1]!, headers, body: EMPTY };
 }
 
+/**
+ * What a client transaction keeps of its request once a final response came: nobody answers a
+ * client transaction, and what it still does (absorb retransmissions, repeat its ACK, pass a
+ * retransmitted 2xx up) takes neither its headers nor its body. Only the method and the
+ * Request-URI, in one flat string (docs/performance.md §15); answerableRequest gives back a
+ * request with no headers.
+ */
+export function requestLine(req: SipRequest): Answerable {
+  if (req.method.includes('\n') || req.uri.includes('\n')) return { kind: 'request', method: req.method, uri: ownString(req.uri), headers: [], body: EMPTY };
+  return [req.method, req.uri].join('\n');
+}
+
 /** A copy of the bytes in a backing store of their own (not a slice of a shared pool slab). */
 export function ownBytes(data: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(data.length);

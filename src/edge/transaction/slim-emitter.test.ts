@@ -69,4 +69,24 @@ describe('SlimEmitter (the emitter transactions use)', () => {
     expect(() => e.emit('b')).toThrow('boom');
     expect(() => e.on('b', 42 as unknown as () => void)).toThrow(TypeError);
   });
+  it('calls a follower\'s methods for the events it has, as `this`, in its slot\'s turn among listeners', () => {
+    const e = new SlimEmitter<Events>();
+    const got: string[] = [];
+    class Follower {
+      readonly name = 'f';
+      a(n: number): void {
+        got.push(`${this.name} ${n}`);
+      }
+    }
+    e.on('a', (n) => got.push(`before ${n}`));
+    e.follow(new Follower());
+    e.on('a', (n) => got.push(`after ${n}`));
+    expect(e.emit('a', 3)).toBe(true);
+    expect(got).toEqual(['before 3', 'f 3', 'after 3']);
+    // b has no method on the follower and no listener: nobody hears it
+    expect(e.emit('b')).toBe(false);
+    expect(e.listenerCount('a')).toBe(3);
+    expect(e.listenerCount('b')).toBe(0);
+    expect(() => e.follow(null as unknown as Follower)).toThrow(TypeError);
+  });
 });

@@ -9,6 +9,11 @@
  * order they were added; a listener added while an event is being emitted does not hear that
  * emission; `once` listeners are removed before they run, so each runs once; an exception in
  * a listener propagates out of `emit`; `off` removes the most recently added match.
+ *
+ * `follow` adds a follower: one object whose methods, named after the events, hear them in its
+ * slot's turn (like a DOM `handleEvent` object). A user that keeps listening for as long as a
+ * transaction lingers then holds one object of a class per transaction, not a closure per event
+ * and the context they share (docs/performance.md §15).
  */
 type Args<E, K extends keyof E> = E[K] extends unknown[] ? E[K] : never;
 type Listener<E, K extends keyof E> = (...args: Args<E, K>) => void;
@@ -18,13 +23,20 @@ export interface Listenable<E> {
   on<K extends keyof E>(event: K, listener: Listener<E, K>): this;
   once<K extends keyof E>(event: K, listener: Listener<E, K>): this;
   off<K extends keyof E>(event: K, listener: Listener<E, K>): this;
+  follow(follower: Follower<E>): this;
   listenerCount(event: keyof E): number;
 }
+
+/** Hears the events it has a method for, called with the follower as `this`. */
+export type Follower<E> = { [K in keyof E]?: Listener<E, K> };
 
 /** A `once` listener, as its slot holds it (a plain function is an `on` listener). */
 interface Once {
   readonly once: unknown;
 }
+
+/** The event slot of a follower. */
+const FOLLOWS: unique symbol = Symbol('follows');
 
 export class SlimEmitter<E> implements Listenable<E> {
   /**
@@ -42,6 +54,12 @@ export class SlimEmitter<E> implements Listenable<E> {
     return this.add(event, listener, slot);
   }
 
+  follow(follower: Follower<E>): this {
+    if (typeof follower !== 'object' || follower === null) throw new TypeError('follower must be an object');
+    this.slots = this.slots ? this.slots.concat(FOLLOWS, follower) : [FOLLOWS, follower];
+    return this;
+  }
+
   off<K extends keyof E>(event: K, listener: Listener<E, K>): this {
     const s = this.slots;
     if (!s) return this;
@@ -57,7 +75,7 @@ export class SlimEmitter<E> implements Listenable<E> {
   listenerCount(event: keyof E): number {
     const s = this.slots;
     let n = 0;
-    if (s) for (let i = 0; i < s.length; i += 2) if (s[i] === event) n++;
+    if (s) for (let i = 0; i < s.length; i += 2) if (s[i] === event || (s[i] === FOLLOWS && typeof (s[i + 1] as Follower<E>)[event] === 'function')) n++;
     return n;
   }
 
@@ -67,6 +85,14 @@ export class SlimEmitter<E> implements Listenable<E> {
     if (!s) return false;
     let heard = false;
     for (let i = 0; i < s.length; i += 2) {
+      if (s[i] === FOLLOWS) {
+        const follower = s[i + 1] as Follower<E>;
+        const method = follower[event] as ((...a: unknown[]) => void) | undefined;
+        if (typeof method !== 'function') continue;
+        heard = true;
+        method.apply(follower, args);
+        continue;
+      }
       if (s[i] !== event) continue;
       heard = true;
       const slot = s[i + 1];

@@ -1,7 +1,7 @@
 /** What the four RFC 3261 17 state machines share: state, timers, termination, transport failure. */
 import type { SipRequest } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { answerable, type Answerable, answerableRequest } from './lingering-state.ts';
+import { answerable, type Answerable, answerableRequest, requestLine } from './lingering-state.ts';
 import type { Lingering } from './linger-queue.ts';
 import { NamedTimers } from './named-timers.ts';
 import { SlimEmitter } from './slim-emitter.ts';
@@ -41,7 +41,10 @@ export abstract class TransactionBase<
     this.timers = new NamedTimers(ctx.clock);
   }
 
-  /** the request; once only answering it remains (a final response), just what that takes (lingering-state.ts) */
+  /**
+   * the request; once only answering it remains (a final response), just what that takes; for a
+   * client transaction, just its request line (lingering-state.ts)
+   */
   get request(): SipRequest {
     return (this.req ??= answerableRequest(this.trimmed!));
   }
@@ -49,6 +52,12 @@ export abstract class TransactionBase<
   /** Past the final response: keep no more of the request than an answer takes (lingering-state.ts). */
   protected keepOnlyAnswerable(): void {
     this.trimmed = answerable(this.request);
+    this.req = undefined;
+  }
+
+  /** A client transaction past its final response: keep only the request line (lingering-state.ts). */
+  protected keepOnlyRequestLine(): void {
+    this.trimmed = requestLine(this.request);
     this.req = undefined;
   }
 

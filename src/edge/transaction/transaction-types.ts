@@ -16,7 +16,7 @@ export interface ClientTransactionEvents {
 export interface ClientTransaction extends Listenable<ClientTransactionEvents> {
   readonly id: string;
   readonly method: string;
-  /** the request as sent, with our Via on top */
+  /** the request as sent, with our Via on top; once a final response came, only its method and Request-URI */
   readonly request: SipRequest;
   /** bytes as sent (with Via) */
   readonly sent: Buffer;
