@@ -3,13 +3,15 @@
  * stateful proxy doing the same Request-URI rewrite, lib/kamailio.ts) at the same fixed rate and
  * call count (issue 14's conditions: 150 cps × 3000, 1 s hold), each process's utime + stime
  * from /proc before and after (outdial's process group; kamailio's group: its workers).
- * Goal: outdial ≤ 2× Kamailio.
+ * Goal: outdial ≤ 2× Kamailio. Beside them, for reference, the floor: a stateless Node proxy
+ * (lib/node-floor-proxy.ts), what any Node process pays per call here.
  */
 import { runStep, type StepPlan, type StepResult } from './lib/call-load.ts';
 import { judge, notAvailable, notMeasured, ratioText, type GoalRow } from './lib/goals.ts';
 import { startKamailio, type KamailioPeer } from './lib/kamailio.ts';
 import { measurement } from './lib/measurement.ts';
-import { groupCpuSeconds } from './lib/proc-stats.ts';
+import { startNodeFloorProxy, type NodeFloorProxy } from './lib/node-floor-proxy.ts';
+import { cpuSeconds, groupCpuSeconds } from './lib/proc-stats.ts';
 import { fmt, table } from './lib/report.ts';
 import { outdialPlan, stepLog } from './throughput.ts';
 
@@ -22,9 +24,35 @@ export interface CpuPerCallResult {
   outdial: Step;
   /** a string when there is no Kamailio (why) */
   kamailio: Step | string;
+  /** the stateless Node proxy at the same load (absent in results before 2026-12-02 16:15 UTC; a string when it failed) */
+  floor?: Step | string;
 }
 
 const strip = ({ platform: _p, carrier: _c, ...rest }: StepResult): Step => rest;
+
+/** The floor at the same load: a fresh proxy for the step's carrier; a failure is reported, not thrown. */
+async function nodeFloor(ctx: Parameters<typeof stepLog>[0], rate: number, calls: number): Promise<Step | string> {
+  let proxy: NodeFloorProxy | undefined;
+  try {
+    const plan: StepPlan = {
+      name: 'cpu-node-floor',
+      dir: ctx.runDir,
+      route: async (port) => {
+        proxy = await startNodeFloorProxy(port);
+        return { host: '127.0.0.1', port: proxy.port };
+      },
+      cpu: () => (proxy ? cpuSeconds(proxy.child.pid) : NaN),
+      pauseMs: ctx.plan.holdMs,
+    };
+    const step = await runStep(plan, rate, calls);
+    stepLog(ctx, 'node floor')(step);
+    return strip(step);
+  } catch (err) {
+    return `not measured: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    await proxy?.stop();
+  }
+}
 const msPerCall = (s: Step) => (s.cpuSecPer1000Calls ?? NaN);
 
 export const cpuPerCallMeasurement = measurement<CpuPerCallResult>({
@@ -64,14 +92,16 @@ export const cpuPerCallMeasurement = measurement<CpuPerCallResult>({
         await k?.stop();
       }
     }
-    return { rate, calls, holdMs: ctx.plan.holdMs, outdial: strip(outdial), kamailio };
+    return { rate, calls, holdMs: ctx.plan.holdMs, outdial: strip(outdial), kamailio, floor: await nodeFloor(ctx, rate, calls) };
   },
   render(r) {
     const row = (name: string, s: Step) => [name, `${r.rate} cps`, s.calls, fmt(s.cpuSec ?? NaN, 2), fmt(msPerCall(s), 3), fmt(s.coresBusy ?? NaN, 2), s.clean ? 'yes' : `no: ${s.problems.join('; ')}`];
     const rows = [row('outdial start', r.outdial)];
     if (typeof r.kamailio === 'string') rows.push(['kamailio', r.kamailio, '–', '–', '–', '–', '–']);
     else rows.push(row('kamailio (1 UDP worker)', r.kamailio));
-    return `${table(['target', 'rate', 'calls', 'CPU s (utime+stime)', 'CPU ms / call', 'cores busy', 'clean'], rows)}\n\nHold ${r.holdMs} ms; outdial was warmed up first. Kamailio is a stateful proxy (no second dialog, no SDP, no failover): the ratio bounds what a SIP-only core pays here.`;
+    if (typeof r.floor === 'string') rows.push(['stateless Node proxy (floor)', r.floor, '–', '–', '–', '–', '–']);
+    else if (r.floor) rows.push(row('stateless Node proxy (floor)', r.floor));
+    return `${table(['target', 'rate', 'calls', 'CPU s (utime+stime)', 'CPU ms / call', 'cores busy', 'clean'], rows)}\n\nHold ${r.holdMs} ms; outdial was warmed up first. Kamailio is a stateful proxy (no second dialog, no SDP, no failover): the ratio bounds what a SIP-only core pays here. The stateless Node proxy (bench/lib/node-floor-proxy.ts: its own 100 Trying, the Request-URI rewrite, a Via and a Record-Route, no state) is what a Node process that does almost nothing pays per call on this machine.`;
   },
   goals(r, _ctx, why): GoalRow[] {
     const g = { issue: '#14', goal: 'CPU per full call through `outdial start` vs the Kamailio peer, same rate', target: '≤ 2×' };
