@@ -6,11 +6,11 @@
  * Goal: outdial ≤ 2× Kamailio. Beside them, for reference, the floor: a stateless Node proxy
  * (lib/node-floor-proxy.ts), what any Node process pays per call here.
  */
-import { runStep, type StepPlan, type StepResult } from './lib/call-load.ts';
+import { peerPlan, runStep, type PeerProxy, type StepResult } from './lib/call-load.ts';
 import { judge, notAvailable, notMeasured, ratioText, type GoalRow } from './lib/goals.ts';
-import { startKamailio, type KamailioPeer } from './lib/kamailio.ts';
-import { measurement } from './lib/measurement.ts';
-import { startNodeFloorProxy, type NodeFloorProxy } from './lib/node-floor-proxy.ts';
+import { startKamailio } from './lib/kamailio.ts';
+import { measurement, type BenchContext } from './lib/measurement.ts';
+import { startNodeFloorProxy } from './lib/node-floor-proxy.ts';
 import { cpuSeconds, groupCpuSeconds } from './lib/proc-stats.ts';
 import { fmt, table } from './lib/report.ts';
 import { outdialPlan, stepLog } from './throughput.ts';
@@ -30,29 +30,28 @@ export interface CpuPerCallResult {
 
 const strip = ({ platform: _p, carrier: _c, ...rest }: StepResult): Step => rest;
 
-/** The floor at the same load: a fresh proxy for the step's carrier; a failure is reported, not thrown. */
-async function nodeFloor(ctx: Parameters<typeof stepLog>[0], rate: number, calls: number): Promise<Step | string> {
-  let proxy: NodeFloorProxy | undefined;
+/** One step through a peer started for the step's carrier (kamailio.cfg and the floor proxy name its port). */
+async function peerStep<P extends PeerProxy>(ctx: BenchContext, label: string, name: string, start: (carrierPort: number) => Promise<P>, cpu: (peer: P) => number): Promise<Step> {
+  const { rate, calls } = ctx.plan.cpu;
+  const peer = peerPlan({ name, dir: ctx.runDir, pauseMs: ctx.plan.holdMs, start, cpu });
   try {
-    const plan: StepPlan = {
-      name: 'cpu-node-floor',
-      dir: ctx.runDir,
-      route: async (port) => {
-        proxy = await startNodeFloorProxy(port);
-        return { host: '127.0.0.1', port: proxy.port };
-      },
-      cpu: () => (proxy ? cpuSeconds(proxy.child.pid) : NaN),
-      pauseMs: ctx.plan.holdMs,
-    };
-    const step = await runStep(plan, rate, calls);
-    stepLog(ctx, 'node floor')(step);
+    const step = await runStep(peer.plan, rate, calls);
+    stepLog(ctx, label)(step);
     return strip(step);
-  } catch (err) {
-    return `not measured: ${(err as Error).message.split('\n')[0]}`;
   } finally {
-    await proxy?.stop();
+    await peer.stop();
   }
 }
+
+/** The floor at the same load; a failure is reported in its row, not thrown. */
+async function nodeFloor(ctx: BenchContext): Promise<Step | string> {
+  try {
+    return await peerStep(ctx, 'node floor', 'cpu-node-floor', startNodeFloorProxy, (f) => cpuSeconds(f.child.pid));
+  } catch (err) {
+    return `not measured: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
 const msPerCall = (s: Step) => (s.cpuSecPer1000Calls ?? NaN);
 
 export const cpuPerCallMeasurement = measurement<CpuPerCallResult>({
@@ -69,30 +68,10 @@ export const cpuPerCallMeasurement = measurement<CpuPerCallResult>({
     } finally {
       await o.stop();
     }
-    let kamailio: Step | string;
-    if (!ctx.kamailio) kamailio = ctx.kamailioWhy ?? 'kamailio not installed';
-    else {
-      let k: KamailioPeer | undefined;
-      try {
-        const plan: StepPlan = {
-          name: 'cpu-kamailio',
-          dir: ctx.runDir,
-          // kamailio.cfg names the carrier's port: the proxy is started for the step's carrier
-          route: async (port) => {
-            k = await startKamailio(ctx.runDir, port, 1);
-            return { host: '127.0.0.1', port: k.port };
-          },
-          cpu: () => (k ? groupCpuSeconds(k.child.pid) : NaN),
-          pauseMs: ctx.plan.holdMs,
-        };
-        const s = await runStep(plan, rate, calls);
-        stepLog(ctx, 'kamailio')(s);
-        kamailio = strip(s);
-      } finally {
-        await k?.stop();
-      }
-    }
-    return { rate, calls, holdMs: ctx.plan.holdMs, outdial: strip(outdial), kamailio, floor: await nodeFloor(ctx, rate, calls) };
+    const kamailio = ctx.kamailio
+      ? await peerStep(ctx, 'kamailio', 'cpu-kamailio', (carrierPort) => startKamailio(ctx.runDir, carrierPort, 1), (k) => groupCpuSeconds(k.child.pid))
+      : (ctx.kamailioWhy ?? 'kamailio not installed');
+    return { rate, calls, holdMs: ctx.plan.holdMs, outdial: strip(outdial), kamailio, floor: await nodeFloor(ctx) };
   },
   render(r) {
     const row = (name: string, s: Step) => [name, `${r.rate} cps`, s.calls, fmt(s.cpuSec ?? NaN, 2), fmt(msPerCall(s), 3), fmt(s.coresBusy ?? NaN, 2), s.clean ? 'yes' : `no: ${s.problems.join('; ')}`];

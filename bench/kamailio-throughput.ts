@@ -3,9 +3,9 @@
  * highest clean rate at the same stepped rates as bench/throughput.ts. Not a goal of issue 14
  * (its table leaves Kamailio's rate blank), so it is not in the default run.
  */
-import { runSteps, type SteppedResult, type StepPlan } from './lib/call-load.ts';
+import { peerPlan, runSteps, type SteppedResult } from './lib/call-load.ts';
 import type { GoalRow } from './lib/goals.ts';
-import { startKamailio, type KamailioPeer } from './lib/kamailio.ts';
+import { startKamailio } from './lib/kamailio.ts';
 import { measurement } from './lib/measurement.ts';
 import { groupCpuSeconds } from './lib/proc-stats.ts';
 import { fmt, table } from './lib/report.ts';
@@ -17,23 +17,17 @@ export const kamailioThroughputMeasurement = measurement<SteppedResult | string>
   byDefault: false,
   async run(ctx) {
     if (!ctx.kamailio) return ctx.kamailioWhy ?? 'kamailio not installed';
-    let k: KamailioPeer | undefined;
+    const peer = peerPlan({
+      name: 'kamailio',
+      dir: ctx.runDir,
+      pauseMs: ctx.plan.holdMs,
+      start: (carrierPort) => startKamailio(ctx.runDir, carrierPort, 1),
+      cpu: (k) => groupCpuSeconds(k.child.pid),
+    });
     try {
-      const plan: StepPlan = {
-        name: 'kamailio',
-        dir: ctx.runDir,
-        // kamailio.cfg names the carrier's port, so each step gets a freshly configured proxy
-        route: async (port) => {
-          await k?.stop();
-          k = await startKamailio(ctx.runDir, port, 1);
-          return { host: '127.0.0.1', port: k.port };
-        },
-        cpu: () => (k ? groupCpuSeconds(k.child.pid) : NaN),
-        pauseMs: ctx.plan.holdMs,
-      };
-      return await runSteps(plan, ctx.plan.throughput, stepLog(ctx, 'kamailio'));
+      return await runSteps(peer.plan, ctx.plan.throughput, stepLog(ctx, 'kamailio'));
     } finally {
-      await k?.stop();
+      await peer.stop();
     }
   },
   render(r) {

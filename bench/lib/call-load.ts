@@ -70,6 +70,39 @@ export interface StepPlan {
   onStarted?: (startedNs: bigint) => void;
 }
 
+/** A proxy process the bench starts in front of a step's carrier (the Kamailio peer, the Node floor). */
+export interface PeerProxy {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A plan through a peer proxy started for each step's carrier (its config names the carrier's
+ * port, and each step has a fresh carrier): the previous step's peer is stopped first. `cpu`
+ * reads the peer's CPU seconds; `stop` ends the last peer.
+ */
+export function peerPlan<P extends PeerProxy>(opts: {
+  name: string;
+  dir: string;
+  pauseMs: number;
+  start: (carrierPort: number) => Promise<P>;
+  cpu: (peer: P) => number;
+}): { plan: StepPlan; stop(): Promise<void> } {
+  let peer: P | undefined;
+  const plan: StepPlan = {
+    name: opts.name,
+    dir: opts.dir,
+    route: async (carrierPort) => {
+      await peer?.stop();
+      peer = await opts.start(carrierPort);
+      return { host: '127.0.0.1', port: peer.port };
+    },
+    cpu: () => (peer ? opts.cpu(peer) : NaN),
+    pauseMs: opts.pauseMs,
+  };
+  return { plan, stop: async () => void (await peer?.stop()) };
+}
+
 /** One step: a fresh carrier, `calls` calls at `rate` cps, both sipp processes waited for. */
 export async function runStep(plan: StepPlan, rate: number, calls: number): Promise<StepResult> {
   const dir = mkdtempSync(path.join(plan.dir, `${plan.name}-${rate}cps-`));
