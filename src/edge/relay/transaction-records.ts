@@ -42,6 +42,9 @@ export interface InboundTxn {
   proxy: { cancel(): void } | undefined;
 }
 
+/** What the relay gives a new inbound record; the rest starts as every record's does. */
+export type InboundFields = Omit<InboundTxn, 'request' | 'state' | 'ended' | 'proxy'>;
+
 /**
  * A new inbound record. Its request is read from the server transaction, which trims it once
  * answered (lingering-state.ts).
@@ -53,7 +56,7 @@ export interface InboundTxn {
  * records sees a different shape (docs/performance.md §15). A getter in the caller's scope would
  * also share that scope's closure context, and so keep what the caller's other closures capture.
  */
-export function newInboundRecord(fields: Omit<InboundTxn, 'request' | 'state' | 'ended' | 'proxy'>): InboundTxn {
+export function newInboundRecord(fields: InboundFields): InboundTxn {
   return new InboundRecord(fields);
 }
 
@@ -69,7 +72,7 @@ class InboundRecord implements InboundTxn {
   ended = false;
   proxy: { cancel(): void } | undefined = undefined;
 
-  constructor(fields: Omit<InboundTxn, 'request' | 'state' | 'ended' | 'proxy'>) {
+  constructor(fields: InboundFields) {
     this.id = fields.id;
     this.app = fields.app;
     this.server = fields.server;

@@ -6,13 +6,7 @@
  */
 export function parseParams(s: string): Map<string, string | null> {
   const params = new Map<string, string | null>();
-  for (const part of splitOutsideQuotes(s, ';')) {
-    const p = part.trim();
-    if (p === '') continue;
-    const eq = p.indexOf('=');
-    if (eq < 0) params.set(p.toLowerCase(), null);
-    else params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim());
-  }
+  eachParam(s, (name, value) => params.set(name, value));
   return params;
 }
 
@@ -22,18 +16,21 @@ export function parseParams(s: string): Map<string, string | null> {
  */
 export function paramValue(s: string, name: string): string | null | undefined {
   let found: string | null | undefined;
-  const take = (start: number, end: number): void => {
+  eachParam(s, (n, value) => {
+    if (n === name) found = value;
+  });
+  return found;
+}
+
+/** Each parameter of `;a=1;b` in order: its lower-cased name, and its value (null without `=`). */
+function eachParam(s: string, visit: (name: string, value: string | null) => void): void {
+  eachOutsideQuotes(s, ';', (start, end) => {
     const p = s.slice(start, end).trim();
     if (p === '') return;
     const eq = p.indexOf('=');
-    if (eq < 0) {
-      if (p.toLowerCase() === name) found = null;
-    } else if (p.slice(0, eq).trim().toLowerCase() === name) {
-      found = p.slice(eq + 1).trim();
-    }
-  };
-  eachOutsideQuotes(s, ';', take);
-  return found;
+    if (eq < 0) visit(p.toLowerCase(), null);
+    else visit(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim());
+  });
 }
 
 export function formatParams(params: Map<string, string | null>): string {

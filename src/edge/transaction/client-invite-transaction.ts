@@ -12,7 +12,7 @@ import { parseCSeq } from '../sip/header-values.ts';
 import type { Target } from '../sip/transport.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import { TransactionBase } from './transaction-base.ts';
-import { EMPTY, ownBytes } from './lingering-state.ts';
+import { EMPTY, ownBytes, requestLine } from './lingering-state.ts';
 import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
 
 export type ClientInviteState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
@@ -89,7 +89,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
           this.linger(this.ctx.timers.M);
           this.emit('response', res);
           // the TU has made its dialog from the INVITE; Accepted only passes 2xx retransmissions up
-          this.keepOnlyRequestLine();
+          this.keepOnly(requestLine);
         } else {
           // 17.1.1.2: 300-699 → Completed, ACK sent, Timer D (0 on reliable transports).
           this.transition('completed');
@@ -99,7 +99,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState, 
           this.transmit(this.ackBytes);
           this.linger(this.target.transport === 'udp' ? this.ctx.timers.D : 0);
           this.emit('response', res);
-          this.keepOnlyRequestLine();
+          this.keepOnly(requestLine);
         }
         return;
       case 'accepted':

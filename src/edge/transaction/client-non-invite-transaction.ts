@@ -4,7 +4,7 @@ import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import { TransactionBase } from './transaction-base.ts';
-import { EMPTY } from './lingering-state.ts';
+import { EMPTY, requestLine } from './lingering-state.ts';
 import type { ClientTransaction, ClientTransactionEvents } from './transaction-types.ts';
 
 export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -69,7 +69,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
     this.linger(this.target.transport === 'udp' ? this.ctx.timers.K : 0);
     this.emit('response', res);
     // the TU has seen the final response; Completed only absorbs retransmissions (Timer K)
-    this.keepOnlyRequestLine();
+    this.keepOnly(requestLine);
   }
 
   /** Non-INVITE requests cannot be cancelled (RFC 3261 9.1). */

@@ -44,8 +44,12 @@ export type Answerable = string | SipRequest;
 export function answerable(req: SipRequest): Answerable {
   const parts = [req.method, req.uri];
   for (const h of req.headers) if (ANSWER_HEADERS.has(canonicalHeaderKey(h.name))) parts.push(h.name, h.value);
-  if (parts.some((p) => p.includes('\n'))) return answerableCopy(req);
-  return parts.join('\n'); // join makes one flat string of its own
+  return joinedOr(parts, () => answerableCopy(req));
+}
+
+/** The parts joined by LF, one flat string of its own (join makes one); `copy()` should a part hold a LF. */
+function joinedOr(parts: readonly string[], copy: () => SipRequest): Answerable {
+  return parts.some((p) => p.includes('\n')) ? copy() : parts.join('\n');
 }
 
 export function answerableRequest(a: Answerable): SipRequest {
@@ -64,8 +68,7 @@ export function answerableRequest(a: Answerable): SipRequest {
  * request with no headers.
  */
 export function requestLine(req: SipRequest): Answerable {
-  if (req.method.includes('\n') || req.uri.includes('\n')) return { kind: 'request', method: req.method, uri: ownString(req.uri), headers: [], body: EMPTY };
-  return [req.method, req.uri].join('\n');
+  return joinedOr([req.method, req.uri], () => ({ kind: 'request', method: req.method, uri: ownString(req.uri), headers: [], body: EMPTY }));
 }
 
 /** A copy of the bytes in a backing store of their own (not a slice of a shared pool slab). */

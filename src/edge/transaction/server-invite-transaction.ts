@@ -10,7 +10,7 @@ import { createResponse } from '../sip/response-builder.ts';
 import type { Flow, Target } from '../sip/transport.ts';
 import type { TransactionContext } from './transaction-context.ts';
 import { TransactionBase } from './transaction-base.ts';
-import { ownBytes } from './lingering-state.ts';
+import { answerable, ownBytes } from './lingering-state.ts';
 import type { ServerTransaction, ServerTransactionEvents } from './transaction-types.ts';
 
 export type ServerInviteState = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
@@ -83,13 +83,13 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState, 
         // transaction keeps neither it nor more of the INVITE than an answer takes.
         this.transition('accepted');
         this.lastResponse = undefined;
-        this.keepOnlyAnswerable();
+        this.keepOnly(answerable);
         this.linger(this.ctx.timers.L);
       } else {
         // 17.2.1: 300-699 → Completed; Timer G (unreliable transports only) and Timer H.
         this.transition('completed');
         this.lastResponse = ownBytes(data);
-        this.keepOnlyAnswerable();
+        this.keepOnly(answerable);
         if (this.target.transport === 'udp') this.scheduleG(this.ctx.timers.G);
         this.timers.start('H', this.ctx.timers.H, () => {
           this.ctx.logger.debug({ txn: this.id }, 'sip invite server transaction: no ACK');

@@ -3,7 +3,7 @@ import { serializeMessage } from '../sip/message.ts';
 import type { SipResponse } from '../sip/message.ts';
 import type { Flow } from '../sip/transport.ts';
 import { TransactionBase } from './transaction-base.ts';
-import { ownBytes } from './lingering-state.ts';
+import { answerable, ownBytes } from './lingering-state.ts';
 import type { ServerTransactionOptions } from './server-invite-transaction.ts';
 import type { ServerTransaction, ServerTransactionEvents } from './transaction-types.ts';
 
@@ -48,7 +48,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
       this.transition('completed');
       const udp = this.target.transport === 'udp';
       this.lastResponse = udp ? ownBytes(data) : data;
-      this.keepOnlyAnswerable();
+      this.keepOnly(answerable);
       this.linger(udp ? this.ctx.timers.J : 0);
     }
     await this.transmit(data);

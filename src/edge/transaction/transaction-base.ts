@@ -1,7 +1,7 @@
 /** What the four RFC 3261 17 state machines share: state, timers, termination, transport failure. */
 import type { SipRequest } from '../sip/message.ts';
 import type { Target } from '../sip/transport.ts';
-import { answerable, type Answerable, answerableRequest, requestLine } from './lingering-state.ts';
+import { type Answerable, answerableRequest } from './lingering-state.ts';
 import type { Lingering } from './linger-queue.ts';
 import { NamedTimers } from './named-timers.ts';
 import { SlimEmitter } from './slim-emitter.ts';
@@ -49,15 +49,12 @@ export abstract class TransactionBase<
     return (this.req ??= answerableRequest(this.trimmed!));
   }
 
-  /** Past the final response: keep no more of the request than an answer takes (lingering-state.ts). */
-  protected keepOnlyAnswerable(): void {
-    this.trimmed = answerable(this.request);
-    this.req = undefined;
-  }
-
-  /** A client transaction past its final response: keep only the request line (lingering-state.ts). */
-  protected keepOnlyRequestLine(): void {
-    this.trimmed = requestLine(this.request);
+  /**
+   * Past the final response: keep no more of the request than `trim` keeps (lingering-state.ts):
+   * `answerable` for a server transaction, `requestLine` for a client one.
+   */
+  protected keepOnly(trim: (req: SipRequest) => Answerable): void {
+    this.trimmed = trim(this.request);
     this.req = undefined;
   }
 
